@@ -1,0 +1,121 @@
+//! Validity-preserving transforms of a (puzzle, solution) pair, as in the paper's data
+//! pipeline: digit relabelling, transpose, band and row-within-band permutations, stack and
+//! column-within-stack permutations.
+
+use rand::Rng;
+use rand::seq::SliceRandom;
+
+use crate::grid::{CELLS, Grid};
+
+/// One Sudoku symmetry. Apply the same one to a puzzle and its solution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Augmentation {
+    /// `digits[d]` replaces digit `d`; `digits[0]` stays 0 (blank).
+    pub digits: [u8; 10],
+    /// Transpose before permuting.
+    pub transpose: bool,
+    /// Output row `r` takes source row `rows[r]`.
+    pub rows: [u8; 9],
+    /// Output column `c` takes source column `cols[c]`.
+    pub cols: [u8; 9],
+}
+
+impl Augmentation {
+    /// The transform that changes nothing.
+    pub const IDENTITY: Augmentation = Augmentation {
+        digits: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+        transpose: false,
+        rows: [0, 1, 2, 3, 4, 5, 6, 7, 8],
+        cols: [0, 1, 2, 3, 4, 5, 6, 7, 8],
+    };
+
+    /// A uniformly drawn symmetry.
+    pub fn random(rng: &mut impl Rng) -> Self {
+        let mut digits = [0u8; 10];
+        let mut relabel: Vec<u8> = (1..=9).collect();
+        relabel.shuffle(rng);
+        digits[1..].copy_from_slice(&relabel);
+        Self {
+            digits,
+            transpose: rng.random_bool(0.5),
+            rows: line_permutation(rng),
+            cols: line_permutation(rng),
+        }
+    }
+
+    /// Applies the transform to one grid.
+    pub fn apply(&self, grid: &Grid) -> Grid {
+        let mut cells = [0u8; CELLS];
+        for (r, &src_r) in self.rows.iter().enumerate() {
+            for (c, &src_c) in self.cols.iter().enumerate() {
+                let (sr, sc) = (src_r as usize, src_c as usize);
+                let src = if self.transpose { sc * 9 + sr } else { sr * 9 + sc };
+                cells[r * 9 + c] = self.digits[grid.get(src) as usize];
+            }
+        }
+        // Digits stay within 0..=9, so this cannot fail.
+        Grid::from_cells(cells).unwrap_or_default()
+    }
+}
+
+/// A permutation of the 9 lines that keeps bands (or stacks) together.
+fn line_permutation(rng: &mut impl Rng) -> [u8; 9] {
+    let mut bands = [0u8, 1, 2];
+    bands.shuffle(rng);
+    let mut out = [0u8; 9];
+    for (i, &band) in bands.iter().enumerate() {
+        let mut within = [0u8, 1, 2];
+        within.shuffle(rng);
+        for (j, &w) in within.iter().enumerate() {
+            out[i * 3 + j] = band * 3 + w;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::solver::solve_unique;
+    use proptest::prelude::*;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    const PUZZLE: &str =
+        "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......";
+    const SOLUTION: &str =
+        "417369825632158947958724316825437169791586432346912758289643571573291684164875293";
+
+    #[test]
+    fn identity_changes_nothing() {
+        let grid = Grid::parse(PUZZLE).unwrap();
+        assert_eq!(Augmentation::IDENTITY.apply(&grid), grid);
+    }
+
+    #[test]
+    fn transpose_moves_cells() {
+        let grid = Grid::parse(SOLUTION).unwrap();
+        let t = Augmentation { transpose: true, ..Augmentation::IDENTITY }.apply(&grid);
+        assert_eq!(t.get(1), grid.get(9));
+        assert_eq!(t.get(9 * 8 + 3), grid.get(3 * 9 + 8));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn any_augmentation_keeps_pairs_valid_and_consistent(seed in any::<u64>()) {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let aug = Augmentation::random(&mut rng);
+            let puzzle = aug.apply(&Grid::parse(PUZZLE).unwrap());
+            let solution = aug.apply(&Grid::parse(SOLUTION).unwrap());
+            prop_assert!(solution.is_solved());
+            prop_assert!(solution.check_solves(&puzzle).is_ok());
+            prop_assert_eq!(puzzle.givens(), 17);
+            // Still exactly one solution, and it is the transformed one.
+            let (unique, _) = solve_unique(&puzzle).unwrap();
+            prop_assert_eq!(unique, solution);
+            let mut sorted_rows = aug.rows; sorted_rows.sort_unstable();
+            prop_assert_eq!(sorted_rows, [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+        }
+    }
+}

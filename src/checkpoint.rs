@@ -1,0 +1,93 @@
+//! Checkpoints that resume a training run exactly: raw and EMA weights, optimizer state,
+//! the carried batch (puzzles, step counts and y/z states) and the counters.
+//!
+//! Layout of a checkpoint directory:
+//! `training.json`, `progress.json`, `model.bpk`, `optimizer.bpk`, `carry.bpk`, and the EMA
+//! weights as `ema.bpk` + `ema.json`, which load like any shipped model.
+
+use std::path::Path;
+
+use burn::module::{Module, Param};
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+
+use crate::model::Trm;
+use crate::puzzles::Example;
+use crate::recursion::RecursionState;
+use crate::training::{Progress, Trainer, TrainingConfig};
+use crate::weights;
+
+/// The carried y and z, saved as a record.
+#[derive(Module, Debug)]
+struct Carry {
+    y: Param<Tensor<3>>,
+    z: Param<Tensor<3>>,
+}
+
+fn io_error(path: &Path, e: impl std::fmt::Display) -> String {
+    format!("{}: {e}", path.display())
+}
+
+/// Writes a checkpoint into `dir` (created if missing). Files are replaced one by one;
+/// `progress.json` is written last, so a checkpoint interrupted midway is detected by its
+/// step count not matching the weights only in the rare case of a crash between files.
+pub fn save(trainer: &Trainer, dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    let (model, ema, optimizer, progress, state) = trainer.parts();
+    let config = &trainer.config;
+    write(&dir.join("training.json"), serde_json::to_string_pretty(config).map_err(|e| e.to_string())?.as_bytes())?;
+    write(&dir.join("model.bpk"), &weights::to_bytes(model, false).map_err(|e| e.to_string())?)?;
+    weights::save(ema, &config.model, &dir.join("ema.bpk"), false).map_err(|e| e.to_string())?;
+    let optimizer_bytes = optimizer.into_bytes().map_err(|e| e.to_string())?;
+    write(&dir.join("optimizer.bpk"), &optimizer_bytes)?;
+    let carry = Carry {
+        y: Param::from_tensor(state.y.clone().without_autodiff()),
+        z: Param::from_tensor(state.z.clone().without_autodiff()),
+    };
+    let carry_bytes = carry.into_record().into_bytes().map_err(|e| e.to_string())?;
+    write(&dir.join("carry.bpk"), &carry_bytes)?;
+    write(&dir.join("progress.json"), serde_json::to_string(&progress).map_err(|e| e.to_string())?.as_bytes())?;
+    Ok(())
+}
+
+/// Resumes the run saved in `dir` on `device`. `files` holds a file data source's examples.
+pub fn load(dir: &Path, files: Vec<Example>, device: &Device) -> Result<Trainer, String> {
+    let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| io_error(&dir.join(name), e));
+    let config: TrainingConfig = serde_json::from_slice(&read("training.json")?)
+        .map_err(|e| format!("training.json: {e}"))?;
+    let progress: Progress = serde_json::from_slice(&read("progress.json")?)
+        .map_err(|e| format!("progress.json: {e}"))?;
+    let train_device = device.clone().autodiff();
+    let model = weights::from_bytes(&config.model, &read("model.bpk")?, &train_device)
+        .map_err(|e| format!("model.bpk: {e}"))?;
+    let ema = weights::from_bytes(&config.model, &read("ema.bpk")?, device).map_err(|e| format!("ema.bpk: {e}"))?;
+    let optimizer = Trainer::optimizer_init(&config)
+        .from_bytes(burn::tensor::Bytes::from_bytes_vec(read("optimizer.bpk")?))
+        .map_err(|e| format!("optimizer.bpk: {e}"))?;
+    let shape = [config.batch_size, config.model.seq_len(), config.model.hidden];
+    let empty = Carry {
+        y: Param::from_tensor(Tensor::zeros(shape, &train_device)),
+        z: Param::from_tensor(Tensor::zeros(shape, &train_device)),
+    };
+    let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(read("carry.bpk")?))
+        .map_err(|e| format!("carry.bpk: {e}"))?;
+    let carry = empty.try_load_record(record).map_err(|e| format!("carry.bpk: {e}"))?;
+    let state = RecursionState { y: carry.y.val().detach(), z: carry.z.val().detach() };
+    Trainer::from_parts(config, files, model, Some(ema), Some(optimizer), Some((progress, state)))
+}
+
+/// Whether `dir` holds a checkpoint.
+pub fn exists(dir: &Path) -> bool {
+    dir.join("progress.json").is_file()
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| io_error(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| io_error(path, e))
+}
+
+/// The EMA weights of a checkpoint, for evaluation.
+pub fn load_ema(dir: &Path, device: &Device) -> Result<Trm, String> {
+    weights::load(&dir.join("ema.bpk"), device).map(|(_, m)| m).map_err(|e| e.to_string())
+}

@@ -1,0 +1,28 @@
+//! # trm-sudoku
+//!
+//! Watch a Tiny Recursive Model (TRM, Jolicoeur-Martineau 2025, arXiv 2510.04871) solve
+//! Sudoku. This crate holds the Sudoku engine (grid, exact solver, generator, augmentation,
+//! token encoding) and the model in burn, with its recursion trace, training and inference.
+//! It is backend-agnostic: the device decides (burn's CPU backend `flex`, wgpu/WebGPU, CUDA).
+
+pub mod augment;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod checkpoint;
+pub mod data;
+pub mod encoding;
+pub mod generator;
+pub mod grid;
+pub mod inference;
+pub mod model;
+pub mod playback;
+pub mod puzzles;
+pub mod recursion;
+pub mod solver;
+pub mod trace;
+pub mod training;
+pub mod weights;
+
+pub use generator::{Generator, Tier};
+pub use grid::{Grid, ParseError};
+pub use model::{Trm, TrmConfig};
+pub use solver::{SolveError, count_solutions, solve_unique};

@@ -1,0 +1,326 @@
+//! Replay of a recorded recursion: where the cursor is, what the grid shows there, what
+//! changed, and the series the charts draw. Pure logic (no tensors, no DOM), so the web page
+//! only renders what this says, and the tests run natively.
+
+use crate::grid::{CELLS, Grid};
+use crate::trace::{CallKind, CallTrace, RecursionTrace};
+
+/// Where a cursor position falls in the trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// 0-based supervision step.
+    pub step: usize,
+    /// 0-based net call within the step.
+    pub call: usize,
+}
+
+/// Maps a flat position (0-based over every recorded net call) to its step and call.
+pub fn locate(trace: &RecursionTrace, position: usize) -> Option<Position> {
+    let mut remaining = position;
+    for (step, s) in trace.steps.iter().enumerate() {
+        if remaining < s.calls.len() {
+            return Some(Position { step, call: remaining });
+        }
+        remaining -= s.calls.len();
+    }
+    None
+}
+
+/// The call at a flat position.
+pub fn call_at(trace: &RecursionTrace, position: usize) -> Option<&CallTrace> {
+    let p = locate(trace, position)?;
+    trace.steps.get(p.step)?.calls.get(p.call)
+}
+
+/// "supervision step 3/16 · cycle 2/3 · latent update 4/6", or "… · answer update".
+pub fn label(trace: &RecursionTrace, position: usize, max_steps: usize) -> String {
+    let Some(p) = locate(trace, position) else {
+        return "not started".to_string();
+    };
+    let Some(call) = call_at(trace, position) else {
+        return "not started".to_string();
+    };
+    let what = match call.kind {
+        CallKind::Latent(i) => format!("latent update {}/{}", i + 1, trace.latent_updates),
+        CallKind::Answer => "answer update".to_string(),
+    };
+    format!(
+        "supervision step {}/{} · cycle {}/{} · {what}",
+        p.step + 1,
+        max_steps.max(trace.steps.len()),
+        call.cycle + 1,
+        trace.cycles
+    )
+}
+
+/// The grid shown at a position (givens kept); the bare puzzle before the first answer.
+pub fn grid_at(trace: &RecursionTrace, puzzle: &Grid, position: usize) -> Grid {
+    call_at(trace, position).map(|c| c.answer(puzzle)).unwrap_or(*puzzle)
+}
+
+/// Cells whose shown digit differs from the previous position's.
+pub fn changed_cells(trace: &RecursionTrace, puzzle: &Grid, position: usize) -> [bool; CELLS] {
+    let now = grid_at(trace, puzzle, position);
+    let before = if position == 0 { *puzzle } else { grid_at(trace, puzzle, position - 1) };
+    let mut out = [false; CELLS];
+    for (cell, flag) in out.iter_mut().enumerate() {
+        *flag = now.get(cell) != before.get(cell);
+    }
+    out
+}
+
+/// One point per recorded net call: (‖z‖, ‖y‖).
+pub fn norm_series(trace: &RecursionTrace) -> Vec<(f32, f32)> {
+    trace.steps.iter().flat_map(|s| s.calls.iter().map(|c| (c.z_norm, c.y_norm))).collect()
+}
+
+/// Halting probability at the end of each supervision step.
+pub fn halt_series(trace: &RecursionTrace) -> Vec<f32> {
+    trace.steps.iter().map(|s| s.halt_probability()).collect()
+}
+
+/// Fraction of the puzzle's blank cells right at the end of each step.
+pub fn accuracy_series(trace: &RecursionTrace, puzzle: &Grid, solution: &Grid) -> Vec<f32> {
+    let blanks: Vec<usize> = (0..CELLS).filter(|&c| puzzle.get(c) == 0).collect();
+    trace
+        .steps
+        .iter()
+        .map(|s| {
+            let Some(last) = s.last() else { return 0.0 };
+            if blanks.is_empty() {
+                return 1.0;
+            }
+            let right = blanks.iter().filter(|&&c| last.digits.get(c).copied() == Some(solution.get(c))).count();
+            right as f32 / blanks.len() as f32
+        })
+        .collect()
+}
+
+/// Play/pause, stepping, scrubbing and speed over a trace that may still be growing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Playback {
+    /// Net calls recorded so far.
+    total: usize,
+    /// Cursor, in `0..total` (0 when empty).
+    position: usize,
+    playing: bool,
+    /// Net calls shown per second.
+    speed: f64,
+    /// Fraction of a call accumulated between ticks.
+    carry: f64,
+}
+
+impl Playback {
+    /// Slowest and fastest speeds, in net calls per second.
+    pub const SPEED_RANGE: (f64, f64) = (0.5, 240.0);
+
+    /// An empty, paused playback.
+    pub fn new(speed: f64) -> Self {
+        Self { total: 0, position: 0, playing: false, speed: speed.clamp(Self::SPEED_RANGE.0, Self::SPEED_RANGE.1), carry: 0.0 }
+    }
+
+    /// Net calls available.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// The cursor.
+    pub fn position(&self) -> usize {
+        self.position
+    }
+
+    /// Whether it advances on ticks.
+    pub fn is_playing(&self) -> bool {
+        self.playing
+    }
+
+    /// Calls per second.
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
+    /// Whether the cursor is on the last recorded call.
+    pub fn at_end(&self) -> bool {
+        self.total == 0 || self.position + 1 >= self.total
+    }
+
+    /// More calls were recorded (the solve is still running).
+    pub fn set_total(&mut self, total: usize) {
+        self.total = total;
+        if self.position >= total {
+            self.position = total.saturating_sub(1);
+        }
+    }
+
+    /// Starts playing; from the start again if at the end.
+    pub fn play(&mut self) {
+        if self.at_end() && self.total > 0 {
+            self.position = 0;
+        }
+        self.playing = true;
+        self.carry = 0.0;
+    }
+
+    /// Stops playing.
+    pub fn pause(&mut self) {
+        self.playing = false;
+    }
+
+    /// Play if paused, pause if playing.
+    pub fn toggle(&mut self) {
+        if self.playing { self.pause() } else { self.play() }
+    }
+
+    /// One call forward (pauses).
+    pub fn step_forward(&mut self) {
+        self.playing = false;
+        if !self.at_end() {
+            self.position += 1;
+        }
+    }
+
+    /// One call back (pauses).
+    pub fn step_back(&mut self) {
+        self.playing = false;
+        self.position = self.position.saturating_sub(1);
+    }
+
+    /// Jumps to a position (pauses), clamped to what is recorded.
+    pub fn seek(&mut self, position: usize) {
+        self.playing = false;
+        self.position = position.min(self.total.saturating_sub(1));
+    }
+
+    /// Jumps to the last recorded call.
+    pub fn seek_end(&mut self) {
+        self.position = self.total.saturating_sub(1);
+    }
+
+    /// Sets the speed, clamped to [`Playback::SPEED_RANGE`].
+    pub fn set_speed(&mut self, calls_per_second: f64) {
+        if calls_per_second.is_finite() {
+            self.speed = calls_per_second.clamp(Self::SPEED_RANGE.0, Self::SPEED_RANGE.1);
+        }
+    }
+
+    /// Advances by `elapsed_ms` of play time. Returns whether the position changed. Stops at
+    /// the last recorded call but keeps "playing", so new calls are picked up as they arrive.
+    pub fn tick(&mut self, elapsed_ms: f64) -> bool {
+        if !self.playing || !elapsed_ms.is_finite() || elapsed_ms <= 0.0 {
+            return false;
+        }
+        self.carry += elapsed_ms / 1000.0 * self.speed;
+        let whole = self.carry.floor();
+        if whole < 1.0 {
+            return false;
+        }
+        self.carry -= whole;
+        let before = self.position;
+        self.position = (self.position + whole as usize).min(self.total.saturating_sub(1));
+        if self.position == before {
+            self.carry = 0.0;
+        }
+        self.position != before
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::StepTrace;
+
+    fn call(kind: CallKind, cycle: u8, digit: u8, z: f32) -> CallTrace {
+        CallTrace { cycle, kind, digits: vec![digit; CELLS], confidence: vec![0.5; CELLS], z_norm: z, y_norm: 1.0, halt_logit: 0.0 }
+    }
+
+    fn trace() -> RecursionTrace {
+        // Two steps of n = 2, T = 1: [L0, L1, A] each. The answer is 0 (none) until the first
+        // answer update, then 1, then 2.
+        let step1 = StepTrace {
+            calls: vec![call(CallKind::Latent(0), 0, 0, 1.0), call(CallKind::Latent(1), 0, 0, 2.0), call(CallKind::Answer, 0, 1, 2.0)],
+            halt_logit: -2.0,
+        };
+        let step2 = StepTrace {
+            calls: vec![call(CallKind::Latent(0), 0, 1, 3.0), call(CallKind::Latent(1), 0, 1, 4.0), call(CallKind::Answer, 0, 2, 4.0)],
+            halt_logit: 3.0,
+        };
+        RecursionTrace { puzzle: ".".repeat(81), latent_updates: 2, cycles: 1, steps: vec![step1, step2], halted_at: Some(2) }
+    }
+
+    #[test]
+    fn positions_map_to_steps_and_calls() {
+        let t = trace();
+        assert_eq!(locate(&t, 0), Some(Position { step: 0, call: 0 }));
+        assert_eq!(locate(&t, 4), Some(Position { step: 1, call: 1 }));
+        assert_eq!(locate(&t, 6), None);
+        assert_eq!(label(&t, 1, 16), "supervision step 1/16 · cycle 1/1 · latent update 2/2");
+        assert_eq!(label(&t, 5, 16), "supervision step 2/16 · cycle 1/1 · answer update");
+        assert_eq!(label(&t, 9, 16), "not started");
+    }
+
+    #[test]
+    fn grid_and_changes_follow_the_answer_updates() {
+        let t = trace();
+        let mut puzzle = Grid::empty();
+        puzzle.set(0, 9).unwrap();
+        assert_eq!(grid_at(&t, &puzzle, 0).get(1), 0);
+        assert_eq!(grid_at(&t, &puzzle, 2).get(1), 1);
+        assert_eq!(grid_at(&t, &puzzle, 2).get(0), 9, "givens are kept");
+        let changed = changed_cells(&t, &puzzle, 2);
+        assert!(changed[1] && !changed[0]);
+        assert!(!changed_cells(&t, &puzzle, 3).iter().any(|&c| c));
+        assert!(changed_cells(&t, &puzzle, 5)[40]);
+    }
+
+    #[test]
+    fn series_have_one_point_per_call_or_step() {
+        let t = trace();
+        assert_eq!(norm_series(&t).len(), 6);
+        assert_eq!(norm_series(&t)[3], (3.0, 1.0));
+        let halts = halt_series(&t);
+        assert_eq!(halts.len(), 2);
+        assert!(halts[0] < 0.5 && halts[1] > 0.5);
+        let solution = Grid::parse(&"2".repeat(81)).unwrap();
+        assert_eq!(accuracy_series(&t, &Grid::empty(), &solution), vec![0.0, 1.0]);
+    }
+
+    #[test]
+    fn playback_controls() {
+        let mut p = Playback::new(10.0);
+        assert!(p.at_end());
+        p.set_total(6);
+        p.play();
+        assert!(p.is_playing());
+        assert!(!p.tick(50.0), "half a call");
+        assert!(p.tick(50.0));
+        assert_eq!(p.position(), 1);
+        assert!(p.tick(1000.0));
+        assert_eq!(p.position(), 5, "stops at the last call");
+        assert!(p.is_playing(), "keeps waiting for more calls");
+        p.set_total(9);
+        assert!(p.tick(100.0));
+        assert_eq!(p.position(), 6);
+        p.step_back();
+        assert!(!p.is_playing());
+        assert_eq!(p.position(), 5);
+        p.step_forward();
+        p.step_forward();
+        assert_eq!(p.position(), 7);
+        p.seek(100);
+        assert_eq!(p.position(), 8);
+        p.play();
+        assert_eq!(p.position(), 0, "play at the end restarts");
+        p.set_speed(1e9);
+        assert_eq!(p.speed(), Playback::SPEED_RANGE.1);
+        p.set_speed(f64::NAN);
+        assert_eq!(p.speed(), Playback::SPEED_RANGE.1);
+        p.toggle();
+        assert!(!p.is_playing());
+        assert!(!p.tick(1e6));
+        p.set_total(3);
+        assert_eq!(p.position(), 0);
+        p.seek(2);
+        p.set_total(2);
+        assert_eq!(p.position(), 1);
+    }
+}

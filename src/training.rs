@@ -1,0 +1,500 @@
+//! Deep-supervision training as in the paper's code.
+//!
+//! - A carried batch: every slot keeps its puzzle and its (y, z) across optimizer steps; a slot
+//!   whose puzzle halted is refilled with a new puzzle and reset to the initial states.
+//! - One optimizer step per supervision step, with full backprop through its last cycle.
+//! - Loss: stablemax cross-entropy over all 81 cells + 0.5 × BCE of the halting logit against
+//!   "the current answer is exactly right", summed per sample and divided by the batch size.
+//! - AdamW (β = 0.9, 0.95), linear warm-up, an EMA of the weights for evaluation and saving.
+//! - Halting: at step ≥ Nsup, or when the halting logit is positive; with probability 0.1 a
+//!   puzzle draws a minimum number of steps in [2, Nsup] (exploration).
+//!
+//! The trainer needs no file system or threads, so the web page's fine-tuning uses it too.
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use burn::tensor::Transaction;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{DataSource, ExampleStream, mix};
+use crate::grid::Grid;
+use crate::inference::tokens;
+use crate::model::{Trm, TrmConfig};
+use crate::puzzles::Example;
+use crate::recursion::{NoObserver, RecursionState};
+
+/// Everything that defines a training run, seed included.
+#[derive(Config, Debug)]
+pub struct TrainingConfig {
+    /// The model.
+    pub model: TrmConfig,
+    /// Where puzzles come from.
+    pub data: DataSource,
+    /// Apply a random symmetry to every example.
+    #[config(default = true)]
+    pub augment: bool,
+    /// Slots in the carried batch (768 in the paper).
+    #[config(default = 64)]
+    pub batch_size: usize,
+    /// Optimizer steps to run in total.
+    #[config(default = 10_000)]
+    pub steps: usize,
+    /// Peak learning rate (1e-4 in the paper).
+    #[config(default = 1e-4)]
+    pub learning_rate: f64,
+    /// Linear warm-up steps (2,000 in the paper).
+    #[config(default = 2_000)]
+    pub warmup_steps: usize,
+    /// Final learning rate as a fraction of the peak, reached by cosine decay (1.0 = constant,
+    /// as in the paper).
+    #[config(default = 1.0)]
+    pub min_lr_ratio: f64,
+    /// AdamW decoupled weight decay (1.0 in the paper for Sudoku).
+    #[config(default = 1.0)]
+    pub weight_decay: f64,
+    /// AdamW β1.
+    #[config(default = 0.9)]
+    pub beta1: f64,
+    /// AdamW β2.
+    #[config(default = 0.95)]
+    pub beta2: f64,
+    /// EMA rate of the weights (0.999 in the paper).
+    #[config(default = 0.999)]
+    pub ema_decay: f64,
+    /// Chance that a new puzzle must run a random minimum number of steps.
+    #[config(default = 0.1)]
+    pub halt_exploration: f64,
+    /// Weight of the halting loss.
+    #[config(default = 0.5)]
+    pub halt_loss_weight: f64,
+    /// Seed of the data stream and of halting exploration.
+    #[config(default = 0)]
+    pub seed: u64,
+}
+
+impl TrainingConfig {
+    /// Learning rate at optimizer step `step` (0-based).
+    pub fn learning_rate_at(&self, step: usize) -> f64 {
+        let warm = if self.warmup_steps == 0 {
+            1.0
+        } else {
+            ((step + 1) as f64 / self.warmup_steps as f64).min(1.0)
+        };
+        let decay = if step < self.warmup_steps || self.steps <= self.warmup_steps {
+            1.0
+        } else {
+            let progress = (step - self.warmup_steps) as f64 / (self.steps - self.warmup_steps) as f64;
+            let cosine = 0.5 * (1.0 + (std::f64::consts::PI * progress.min(1.0)).cos());
+            self.min_lr_ratio + (1.0 - self.min_lr_ratio) * cosine
+        };
+        self.learning_rate * warm * decay
+    }
+}
+
+/// The losses of one step, as tensors.
+pub struct Losses {
+    /// Total loss, `[1]`.
+    pub total: Tensor<1>,
+    /// Stablemax cross-entropy part, `[1]`.
+    pub answer: Tensor<1>,
+    /// Halting BCE part (before weighting), `[1]`.
+    pub halt: Tensor<1>,
+    /// 1.0 where the whole answer is right, `[B]`.
+    pub exact: Tensor<1>,
+    /// Right cells per sample, `[B]`.
+    pub right_cells: Tensor<1>,
+}
+
+/// Stablemax `s(x) = x + 1` for `x ≥ 0`, `1 / (1 − x)` below; written without a branch so
+/// that neither side's gradient can be NaN.
+pub fn stablemax_s<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    let below = x.clone().clamp_max(0.0).neg().add_scalar(1.0).recip();
+    below + x.clamp_min(0.0)
+}
+
+/// The training losses.
+///
+/// # Shapes
+/// - logits: `[B, 81, VOCAB]`
+/// - halt_logit: `[B]`
+/// - labels: `[B, 81]` (solution tokens)
+pub fn losses(logits: Tensor<3>, halt_logit: Tensor<1>, labels: Tensor<2, Int>, halt_weight: f64) -> Losses {
+    let [batch, cells, _] = logits.dims();
+    let s = stablemax_s(logits.clone()); // [B, 81, V]
+    let log_probs = s.clone().log() - s.sum_dim(2).log(); // [B, 81, V]
+    let picked = log_probs.gather(2, labels.clone().reshape([batch, cells, 1])); // [B, 81, 1]
+    let per_sample = picked.reshape([batch, cells]).mean_dim(1).reshape([batch]).neg(); // [B]
+    let answer = per_sample.sum().div_scalar(batch as f64); // [1]
+
+    let predicted = logits.without_autodiff().argmax(2).reshape([batch, cells]); // [B, 81]
+    let right = predicted.equal(labels.without_autodiff()); // [B, 81]
+    let right_cells = right.clone().float().sum_dim(1).reshape([batch]); // [B]
+    let exact = right.all_dim(1).float().reshape([batch]); // [B]
+    let target = exact.clone().autodiff_like(&halt_logit);
+
+    // BCE with logits: max(q, 0) − q·t + log(1 + e^−|q|).
+    let q = halt_logit;
+    let bce = q.clone().clamp_min(0.0) - q.clone() * target + q.abs().neg().exp().add_scalar(1.0).log(); // [B]
+    let halt = bce.sum().div_scalar(batch as f64); // [1]
+    Losses {
+        total: answer.clone() + halt.clone().mul_scalar(halt_weight),
+        answer,
+        halt,
+        exact,
+        right_cells,
+    }
+}
+
+trait AutodiffLike {
+    fn autodiff_like(self, other: &Self) -> Self;
+}
+
+impl<const D: usize> AutodiffLike for Tensor<D> {
+    fn autodiff_like(self, other: &Self) -> Self {
+        if other.is_autodiff() { self.autodiff() } else { self }
+    }
+}
+
+/// Figures from one optimizer step.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepMetrics {
+    /// 1-based optimizer step.
+    pub step: usize,
+    /// Total loss.
+    pub loss: f32,
+    /// Cross-entropy part.
+    pub answer_loss: f32,
+    /// Halting part.
+    pub halt_loss: f32,
+    /// Fraction of cells right (all 81, givens included, as the paper's loss sees them).
+    pub cell_accuracy: f32,
+    /// Fraction of slots whose whole answer is right.
+    pub exact_accuracy: f32,
+    /// Fraction of slots that halted this step.
+    pub halted: f32,
+    /// Mean supervision steps of the puzzles that halted this step.
+    pub mean_halt_steps: f32,
+    /// Learning rate used.
+    pub learning_rate: f64,
+    /// Curriculum stage.
+    pub stage: usize,
+}
+
+/// The carried batch.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SlotState {
+    /// The slot's puzzle and solution, as 81-character lines.
+    pub puzzle: String,
+    /// Solution.
+    pub solution: String,
+    /// Supervision steps run on this puzzle.
+    pub steps: usize,
+    /// Whether it halted (and is refilled at the next step).
+    pub halted: bool,
+    /// No halting before this many steps (exploration).
+    pub min_steps: usize,
+}
+
+/// Counters that, with the weights, optimizer and carry, make a run resumable exactly.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Progress {
+    /// Optimizer steps done.
+    pub step: usize,
+    /// Examples drawn from the stream.
+    pub samples_drawn: u64,
+    /// The slots.
+    pub slots: Vec<SlotState>,
+}
+
+/// A training run in memory.
+pub struct Trainer {
+    /// The configuration.
+    pub config: TrainingConfig,
+    model: Trm,
+    ema: Trm,
+    optimizer: ModuleOptimizer,
+    stream: ExampleStream,
+    state: RecursionState,
+    slots: Vec<(Example, SlotState)>,
+    step: usize,
+    samples_drawn: u64,
+}
+
+impl Trainer {
+    /// A fresh run on `device` (autodiff is turned on here). `files` holds the examples of a
+    /// file data source.
+    pub fn new(config: TrainingConfig, files: Vec<Example>, device: &Device) -> Result<Self, String> {
+        config.model.validate()?;
+        if config.batch_size == 0 {
+            return Err("batch_size must be > 0".into());
+        }
+        let device = device.clone().autodiff();
+        let model = config.model.init(&device);
+        Self::from_parts(config, files, model, None, None, None)
+    }
+
+    /// Rebuilds a run from saved parts (see [`Trainer::parts`]).
+    pub fn from_parts(
+        config: TrainingConfig,
+        files: Vec<Example>,
+        model: Trm,
+        ema: Option<Trm>,
+        optimizer: Option<ModuleOptimizer>,
+        resume: Option<(Progress, RecursionState)>,
+    ) -> Result<Self, String> {
+        let stream = ExampleStream::new(config.data.clone(), files, config.augment, config.seed)?;
+        let ema = ema.unwrap_or_else(|| model.valid());
+        let optimizer = optimizer.unwrap_or_else(|| Self::optimizer_init(&config));
+        let batch = config.batch_size;
+        let (state, slots, step, samples_drawn) = match resume {
+            Some((progress, state)) => {
+                if progress.slots.len() != batch {
+                    return Err(format!(
+                        "the checkpoint has {} slots but batch_size is {batch}",
+                        progress.slots.len()
+                    ));
+                }
+                let mut slots = Vec::with_capacity(batch);
+                for slot in progress.slots {
+                    let puzzle = Grid::parse(&slot.puzzle).map_err(|e| e.to_string())?;
+                    let solution = Grid::parse(&slot.solution).map_err(|e| e.to_string())?;
+                    slots.push((Example { puzzle, solution }, slot));
+                }
+                (state, slots, progress.step, progress.samples_drawn)
+            }
+            None => {
+                let (y, z) = model.initial_state(batch);
+                let placeholder = Example { puzzle: Grid::empty(), solution: Grid::empty() };
+                let slot = SlotState {
+                    puzzle: String::new(),
+                    solution: String::new(),
+                    steps: 0,
+                    halted: true,
+                    min_steps: 0,
+                };
+                (RecursionState { y, z }, vec![(placeholder, slot); batch], 0, 0)
+            }
+        };
+        Ok(Self { config, model, ema, optimizer, stream, state, slots, step, samples_drawn })
+    }
+
+    /// A fresh AdamW as the config describes.
+    pub fn optimizer_init(config: &TrainingConfig) -> ModuleOptimizer {
+        AdamWConfig::new()
+            .with_beta_1(config.beta1 as f32)
+            .with_beta_2(config.beta2 as f32)
+            .with_epsilon(1e-8)
+            .with_weight_decay(config.weight_decay as f32)
+            .init()
+    }
+
+    /// Optimizer steps done.
+    pub fn step_count(&self) -> usize {
+        self.step
+    }
+
+    /// Whether all configured steps ran.
+    pub fn done(&self) -> bool {
+        self.step >= self.config.steps
+    }
+
+    /// The EMA weights (plain device), used for evaluation and saving.
+    pub fn ema(&self) -> &Trm {
+        &self.ema
+    }
+
+    /// The raw training weights.
+    pub fn model(&self) -> &Trm {
+        &self.model
+    }
+
+    /// Everything needed to resume: weights, EMA, optimizer, counters and carried states.
+    pub fn parts(&self) -> (&Trm, &Trm, &ModuleOptimizer, Progress, &RecursionState) {
+        let progress = Progress {
+            step: self.step,
+            samples_drawn: self.samples_drawn,
+            slots: self.slots.iter().map(|(_, s)| s.clone()).collect(),
+        };
+        (&self.model, &self.ema, &self.optimizer, progress, &self.state)
+    }
+
+    /// One optimizer step (= one supervision step for every slot). One readback.
+    pub async fn train_step(&mut self) -> Result<StepMetrics, String> {
+        let nsup = self.config.model.supervision_steps;
+        let batch = self.config.batch_size;
+        let device = self.model.token_embedding.val().device();
+        let stage = self.stream.stage_at(self.step);
+
+        // Refill halted slots and reset their states.
+        let mut reset = vec![false; batch];
+        for (i, (example, slot)) in self.slots.iter_mut().enumerate() {
+            if slot.halted {
+                *example = self.stream.example(self.samples_drawn, self.step);
+                self.samples_drawn += 1;
+                let mut rng = ChaCha8Rng::seed_from_u64(mix(self.config.seed ^ 0x4841_4C54, self.samples_drawn));
+                let min_steps = if rng.random_bool(self.config.halt_exploration.clamp(0.0, 1.0)) {
+                    rng.random_range(2..=nsup.max(2))
+                } else {
+                    0
+                };
+                *slot = SlotState {
+                    puzzle: example.puzzle.to_line(),
+                    solution: example.solution.to_line(),
+                    steps: 0,
+                    halted: false,
+                    min_steps,
+                };
+                reset[i] = true;
+            }
+        }
+        let mask = Tensor::<1, Bool>::from_data(TensorData::new(reset, [batch]), &device).reshape([batch, 1, 1]);
+        let (y0, z0) = self.model.initial_state(batch);
+        let shape = y0.dims();
+        let state = RecursionState {
+            y: self.state.y.clone().mask_where(mask.clone().expand(shape), y0).detach(),
+            z: self.state.z.clone().mask_where(mask.expand(shape), z0).detach(),
+        };
+
+        let puzzles: Vec<Grid> = self.slots.iter().map(|(e, _)| e.puzzle).collect();
+        let solutions: Vec<Grid> = self.slots.iter().map(|(e, _)| e.solution).collect();
+        let inputs = tokens(&puzzles, &device);
+        let labels = tokens(&solutions, &device);
+
+        let x = self.model.embed(inputs);
+        let output = self.model.supervision_step(&x, state, &mut NoObserver);
+        self.state = output.state;
+        let losses = losses(output.logits, output.halt_logit.clone(), labels, self.config.halt_loss_weight);
+        let gradients = GradientsParams::from_grads(losses.total.backward(), &self.model);
+        let lr = self.config.learning_rate_at(self.step);
+        self.model = self.optimizer.step(lr, self.model.clone(), gradients);
+        self.ema = ema_update(&self.ema, &self.model, self.config.ema_decay);
+        self.step += 1;
+
+        let data = Transaction::default()
+            .register(losses.total.without_autodiff())
+            .register(losses.answer.without_autodiff())
+            .register(losses.halt.without_autodiff())
+            .register(losses.exact)
+            .register(losses.right_cells)
+            .register(output.halt_logit.without_autodiff())
+            .execute_async()
+            .await
+            .map_err(|e| format!("reading training metrics failed: {e:?}"))?;
+        let values: Vec<Vec<f32>> = data
+            .into_iter()
+            .map(|d| d.convert::<f32>().try_into_vec::<f32>().map_err(|e| format!("{e:?}")))
+            .collect::<Result<_, _>>()?;
+        let [total, answer, halt, exact, right_cells, halt_logits]: [Vec<f32>; 6] =
+            values.try_into().map_err(|_| "wrong number of metric tensors".to_string())?;
+
+        let mut halted_count = 0usize;
+        let mut halted_steps = 0usize;
+        for (i, (_, slot)) in self.slots.iter_mut().enumerate() {
+            slot.steps += 1;
+            let wants_halt = halt_logits[i] > 0.0 && slot.steps >= slot.min_steps;
+            slot.halted = slot.steps >= nsup || wants_halt;
+            if slot.halted {
+                halted_count += 1;
+                halted_steps += slot.steps;
+            }
+        }
+        let metrics = StepMetrics {
+            step: self.step,
+            loss: total[0],
+            answer_loss: answer[0],
+            halt_loss: halt[0],
+            cell_accuracy: right_cells.iter().sum::<f32>() / (batch * crate::grid::CELLS) as f32,
+            exact_accuracy: exact.iter().sum::<f32>() / batch as f32,
+            halted: halted_count as f32 / batch as f32,
+            mean_halt_steps: if halted_count > 0 { halted_steps as f32 / halted_count as f32 } else { 0.0 },
+            learning_rate: lr,
+            stage,
+        };
+        if !metrics.loss.is_finite() {
+            return Err(format!("the loss became non-finite at step {}", self.step));
+        }
+        Ok(metrics)
+    }
+
+    /// Blocking [`Trainer::train_step`] for native code.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn train_step_blocking(&mut self) -> Result<StepMetrics, String> {
+        crate::recursion::block_on(self.train_step())
+    }
+}
+
+/// `ema ← decay·ema + (1 − decay)·model`, parameter by parameter (both have the same structure).
+pub fn ema_update(ema: &Trm, model: &Trm, decay: f64) -> Trm {
+    struct Collect(Vec<Tensor<1>>);
+    impl ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let value = param.val().without_autodiff();
+            let n = value.shape().num_elements();
+            self.0.push(value.reshape([n]));
+        }
+    }
+    struct Blend {
+        sources: std::vec::IntoIter<Tensor<1>>,
+        decay: f64,
+    }
+    impl ModuleMapper for Blend {
+        fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            let decay = self.decay;
+            match self.sources.next() {
+                Some(source) => param.map(|old| {
+                    let dims = old.dims();
+                    old.mul_scalar(decay) + source.reshape(dims).mul_scalar(1.0 - decay)
+                }),
+                None => param,
+            }
+        }
+    }
+    let mut collect = Collect(Vec::new());
+    model.visit(&mut collect);
+    ema.clone().map(&mut Blend { sources: collect.0.into_iter(), decay })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stablemax_matches_its_definition() {
+        let device = Device::flex();
+        let x = Tensor::<1>::from_floats([-3.0, -0.5, 0.0, 0.5, 2.0], &device);
+        let s: Vec<f32> = stablemax_s(x).into_data().try_to_vec().unwrap();
+        let expected = [0.25, 1.0 / 1.5, 1.0, 1.5, 3.0];
+        for (a, b) in s.iter().zip(expected) {
+            assert!((a - b).abs() < 1e-6, "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn learning_rate_warms_up_then_decays() {
+        let config = TrainingConfig::new(TrmConfig::tiny(), DataSource::default_curriculum())
+            .with_steps(100)
+            .with_warmup_steps(10)
+            .with_learning_rate(1.0)
+            .with_min_lr_ratio(0.1);
+        assert!((config.learning_rate_at(0) - 0.1).abs() < 1e-12);
+        assert!((config.learning_rate_at(9) - 1.0).abs() < 1e-12);
+        assert!((config.learning_rate_at(99) - 0.1).abs() < 1e-3);
+        let constant = config.clone().with_min_lr_ratio(1.0);
+        assert!((constant.learning_rate_at(60) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ema_moves_towards_the_model() {
+        let device = Device::flex();
+        let a = TrmConfig::tiny().with_seed(1).init(&device);
+        let b = TrmConfig::tiny().with_seed(2).init(&device);
+        let blended = ema_update(&a, &b, 0.75);
+        let get = |m: &Trm| -> Vec<f32> { m.output_head.weight.val().into_data().try_to_vec().unwrap() };
+        for ((x, y), z) in get(&a).iter().zip(get(&b)).zip(get(&blended)) {
+            assert!((0.75 * x + 0.25 * y - z).abs() < 1e-6);
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Saving and loading weights as burn records (`.bpk`), optionally stored as f16, with the
+//! model's config as JSON beside them. Anything that does not fit gives an error, not a panic:
+//! the web page loads user-supplied and downloaded files through here.
+
+use burn::module::{Module, ModuleMapper, Param};
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, DType};
+
+use crate::model::{Trm, TrmConfig};
+
+/// Why weights could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum WeightsError {
+    /// The file could not be read or written.
+    #[error("{path}: {message}")]
+    Io {
+        /// The path.
+        path: String,
+        /// What failed.
+        message: String,
+    },
+    /// The bytes are not a burn record (truncated, corrupt or another format).
+    #[error("the weights are not a valid burn record (corrupt or truncated file?): {0}")]
+    Corrupt(String),
+    /// The record holds other tensors or shapes than the config's model.
+    #[error("the weights do not fit the model config (hidden {hidden}, {layers} layers, {mixer:?} mixer): {detail}")]
+    Mismatch {
+        /// Config width.
+        hidden: usize,
+        /// Config depth.
+        layers: usize,
+        /// Config mixer.
+        mixer: crate::model::TokenMixer,
+        /// What did not fit.
+        detail: String,
+    },
+    /// The config JSON is unreadable or describes an impossible model.
+    #[error("invalid model config: {0}")]
+    Config(String),
+    /// The weights hold NaN or infinite values.
+    #[error("the weights contain non-finite values")]
+    NonFinite,
+}
+
+/// Casts every float parameter to `dtype`.
+struct CastParams(DType);
+
+impl ModuleMapper for CastParams {
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let dtype = self.0;
+        param.map(|t| t.cast(dtype))
+    }
+}
+
+/// Serialises the model's weights; with `half`, stored as f16 (half the bytes).
+pub fn to_bytes(model: &Trm, half: bool) -> Result<Vec<u8>, WeightsError> {
+    let model = model.clone().valid();
+    let model = if half { model.map(&mut CastParams(DType::F16)) } else { model };
+    let bytes = model
+        .into_record()
+        .into_bytes()
+        .map_err(|e| WeightsError::Corrupt(e.to_string()))?;
+    Ok(bytes.to_vec())
+}
+
+/// Builds the config's model and loads weights into it (f32 or f16 records).
+pub fn from_bytes(config: &TrmConfig, bytes: &[u8], device: &Device) -> Result<Trm, WeightsError> {
+    config.validate().map_err(WeightsError::Config)?;
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+        .map_err(|e| WeightsError::Corrupt(e.to_string()))?
+        .cast_to_module_dtype();
+    let model = config
+        .init(device)
+        .try_load_record(record)
+        .map_err(|e| WeightsError::Mismatch {
+            hidden: config.hidden,
+            layers: config.layers,
+            mixer: config.mixer,
+            detail: e.to_string(),
+        })?;
+    if !all_finite(&model) {
+        return Err(WeightsError::NonFinite);
+    }
+    Ok(model)
+}
+
+/// Parses a config from JSON and checks it.
+pub fn config_from_json(json: &str) -> Result<TrmConfig, WeightsError> {
+    let config: TrmConfig = serde_json::from_str(json).map_err(|e| WeightsError::Config(e.to_string()))?;
+    config.validate().map_err(WeightsError::Config)?;
+    Ok(config)
+}
+
+/// The config as pretty JSON.
+pub fn config_to_json(config: &TrmConfig) -> String {
+    serde_json::to_string_pretty(config).unwrap_or_default()
+}
+
+/// Writes `<stem>.bpk` and `<stem>.json`.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn save(model: &Trm, config: &TrmConfig, weights_path: &std::path::Path, half: bool) -> Result<(), WeightsError> {
+    let io = |path: &std::path::Path, e: std::io::Error| WeightsError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    };
+    if let Some(dir) = weights_path.parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        }
+    }
+    let bytes = to_bytes(model, half)?;
+    let tmp = weights_path.with_extension("bpk.tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| io(&tmp, e))?;
+    std::fs::rename(&tmp, weights_path).map_err(|e| io(weights_path, e))?;
+    let config_path = weights_path.with_extension("json");
+    std::fs::write(&config_path, config_to_json(config)).map_err(|e| io(&config_path, e))?;
+    Ok(())
+}
+
+/// Reads `<stem>.json` and `<stem>.bpk`.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn load(weights_path: &std::path::Path, device: &Device) -> Result<(TrmConfig, Trm), WeightsError> {
+    let read = |path: &std::path::Path| {
+        std::fs::read(path).map_err(|e| WeightsError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
+    };
+    let config_path = weights_path.with_extension("json");
+    let json = String::from_utf8_lossy(&read(&config_path)?).into_owned();
+    let config = config_from_json(&json)?;
+    let model = from_bytes(&config, &read(weights_path)?, device)?;
+    Ok((config, model))
+}
+
+fn all_finite(model: &Trm) -> bool {
+    struct Check(bool);
+    impl burn::module::ModuleVisitor for Check {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if self.0 {
+                let finite = param.val().is_finite().all().into_data().try_to_vec::<bool>();
+                self.0 = matches!(finite.as_deref(), Ok([true]));
+            }
+        }
+    }
+    let mut check = Check(true);
+    model.visit(&mut check);
+    check.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first_weight(model: &Trm) -> Vec<f32> {
+        model.blocks[0].mlp.down.weight.val().into_data().convert::<f32>().try_to_vec().unwrap()
+    }
+
+    #[test]
+    fn round_trips_in_f32_and_f16() {
+        let device = Device::flex();
+        let config = TrmConfig::tiny();
+        let model = config.init(&device);
+        let full = to_bytes(&model, false).unwrap();
+        let half = to_bytes(&model, true).unwrap();
+        assert!(half.len() < full.len() * 6 / 10, "{} vs {}", half.len(), full.len());
+        let a = from_bytes(&config, &full, &device).unwrap();
+        assert_eq!(first_weight(&a), first_weight(&model));
+        let b = from_bytes(&config, &half, &device).unwrap();
+        for (x, y) in first_weight(&b).iter().zip(first_weight(&model)) {
+            assert!((x - y).abs() <= 1e-3 * y.abs().max(1e-2), "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn mismatched_and_corrupt_records_are_errors() {
+        let device = Device::flex();
+        let bytes = to_bytes(&TrmConfig::tiny().init(&device), false).unwrap();
+        let wider = TrmConfig { hidden: 64, ..TrmConfig::tiny() };
+        let err = from_bytes(&wider, &bytes, &device).unwrap_err();
+        assert!(matches!(err, WeightsError::Mismatch { hidden: 64, .. }), "{err}");
+        let err = from_bytes(&TrmConfig::tiny(), &bytes[..bytes.len() / 2], &device).unwrap_err();
+        assert!(matches!(err, WeightsError::Corrupt(_)), "{err}");
+        let err = from_bytes(&TrmConfig::tiny(), b"not a record", &device).unwrap_err();
+        assert!(matches!(err, WeightsError::Corrupt(_)), "{err}");
+        assert!(matches!(config_from_json("{"), Err(WeightsError::Config(_))));
+    }
+
+    #[test]
+    fn config_json_round_trips() {
+        let config = TrmConfig::browser();
+        let back = config_from_json(&config_to_json(&config)).unwrap();
+        assert_eq!(back.hidden, 128);
+        assert_eq!(back.cycles, config.cycles);
+    }
+}
