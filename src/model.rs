@@ -247,6 +247,55 @@ impl Trm {
         self.num_params() - 3 * self.hidden
     }
 
+    /// Paths (`blocks.0.mlp.down.weight`, …) and shapes of every float parameter, in visit order.
+    pub fn param_paths(&self) -> Vec<(String, Vec<usize>)> {
+        struct Paths {
+            stack: Vec<String>,
+            out: Vec<(String, Vec<usize>)>,
+        }
+        impl burn::module::ModuleVisitor for Paths {
+            fn enter_module(&mut self, name: &str, _: &str) {
+                self.stack.push(name.to_string());
+            }
+            fn exit_module(&mut self, _: &str, _: &str) {
+                self.stack.pop();
+            }
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                self.out.push((self.stack.join("."), param.lazy_shape().as_slice().to_vec()));
+            }
+        }
+        let mut paths = Paths { stack: Vec::new(), out: Vec::new() };
+        self.visit(&mut paths);
+        paths.out
+    }
+
+    /// Replaces every float parameter by `values(path, shape)` (row-major, burn layout:
+    /// linear weights are `[in, out]`). Used by the reference-parity tests and for imports.
+    pub fn with_param_values(self, mut values: impl FnMut(&str, &[usize]) -> Vec<f32>) -> Self {
+        struct Fill<'a> {
+            stack: Vec<String>,
+            values: &'a mut dyn FnMut(&str, &[usize]) -> Vec<f32>,
+        }
+        impl burn::module::ModuleMapper for Fill<'_> {
+            fn enter_module(&mut self, name: &str, _: &str) {
+                self.stack.push(name.to_string());
+            }
+            fn exit_module(&mut self, _: &str, _: &str) {
+                self.stack.pop();
+            }
+            fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+                let path = self.stack.join(".");
+                let values = &mut self.values;
+                param.map(|t| {
+                    let dims = t.dims();
+                    let data = (values)(&path, &dims);
+                    Tensor::from_data(TensorData::new(data, dims), &t.device())
+                })
+            }
+        }
+        self.map(&mut Fill { stack: Vec::new(), values: &mut values })
+    }
+
     /// Embeds the puzzle.
     ///
     /// # Shapes
@@ -569,5 +618,22 @@ mod tests {
         assert!(TrmConfig::tiny().with_layers(0).validate().is_err());
         let err = TrmConfig::tiny().with_mixer(TokenMixer::Attention).with_heads(3).validate().unwrap_err();
         assert!(err.contains("heads"));
+    }
+}
+
+#[cfg(test)]
+mod path_tests {
+    use super::*;
+
+    #[test]
+    fn parameter_paths_are_stable() {
+        let model = TrmConfig::tiny().init(&Device::flex());
+        let paths: Vec<String> = model.param_paths().into_iter().map(|(p, _)| p).collect();
+        assert_eq!(paths[0], "token_embedding");
+        assert!(paths.contains(&"blocks.1.mixer.mlp.gate_up.weight".to_string()), "{paths:?}");
+        assert!(paths.contains(&"halt_head.bias".to_string()), "{paths:?}");
+        let filled = model.with_param_values(|_, dims| vec![0.5; dims.iter().product()]);
+        let v: Vec<f32> = filled.output_head.weight.val().into_data().convert::<f32>().try_to_vec().unwrap();
+        assert!(v.iter().all(|&x| x == 0.5));
     }
 }

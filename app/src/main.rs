@@ -1,1 +1,90 @@
-fn main(){}
+//! The web page: watch a Tiny Recursive Model solve Sudoku, on WebGPU or the CPU.
+//!
+//! Module map: [`state`] (reactive state), [`engine`] (the one owner of device and model),
+//! [`app`] (page layout and controls), [`grid_view`], [`charts`], [`finetune`] (training in
+//! the page), [`platform`] and [`idb`] (browser plumbing), [`presets`] (sample puzzles).
+
+mod app;
+mod charts;
+mod engine;
+mod finetune;
+mod grid_view;
+mod idb;
+mod platform;
+mod presets;
+mod state;
+
+use leptos::prelude::*;
+use trm_sudoku::generator::Tier;
+use trm_sudoku::grid::Grid;
+use wasm_bindgen::JsCast;
+
+use crate::state::{AppState, EmbedOptions};
+
+fn main() {
+    install_panic_overlay();
+    let embed = EmbedOptions {
+        embed: platform::query_param("embed").is_some_and(|v| v != "0") || embedded_page(),
+        minimal_controls: platform::query_param("controls").is_some_and(|v| v == "min"),
+        autoplay: platform::query_param("autoplay").is_some_and(|v| v == "1" || v == "true"),
+    };
+    if let Some(theme) = platform::query_param("theme") {
+        if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+            let _ = root.set_attribute("data-theme", &theme);
+        }
+    }
+    let fallback = presets::presets(Tier::Easy).first().and_then(|s| Grid::parse(s).ok()).unwrap_or_default();
+    let (puzzle, bad_param) = match platform::query_param("s") {
+        Some(s) => match Grid::parse(&s) {
+            Ok(grid) => (grid, None),
+            Err(e) => (fallback, Some(format!("The puzzle in the link is not valid ({e}); showing a sample instead."))),
+        },
+        None => (fallback, None),
+    };
+    let state = AppState::new(puzzle, embed);
+    if let Some(message) = bad_param {
+        state.say(true, message);
+    }
+    let finetune = finetune::FineTuneState::new();
+    let engine = engine::start(state, finetune);
+    let mount = move || {
+        provide_context(state);
+        provide_context(finetune);
+        provide_context(engine);
+        view! { <app::App/> }
+    };
+    match web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("trm-root"))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        Some(root) => leptos::mount::mount_to(root, mount).forget(),
+        None => leptos::mount::mount_to_body(mount),
+    }
+}
+
+/// `embed.html` marks its root element with `data-embed="1"`.
+fn embedded_page() -> bool {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+        .and_then(|e| e.get_attribute("data-embed"))
+        .is_some_and(|v| v == "1")
+}
+
+/// A panic in wasm stops the module: tell the user plainly instead of leaving a frozen page.
+fn install_panic_overlay() {
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        if let Some(document) = web_sys::window().and_then(|w| w.document()) {
+            if let (Ok(div), Some(body)) = (document.create_element("div"), document.body()) {
+                div.set_class_name("crash");
+                div.set_attribute("role", "alert").ok();
+                div.set_text_content(Some(
+                    "Something went wrong inside the model runtime and the page stopped. Reload to start again.",
+                ));
+                let _ = body.append_child(&div);
+            }
+        }
+    }));
+}

@@ -148,6 +148,25 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Write model weights for the web page: `<out>.bpk`, `<out>.json` and `manifest.json`
+    /// beside them, from a training run (its EMA weights) or freshly initialised from a preset.
+    Export {
+        /// A run directory (checkpoint) to take the EMA weights from.
+        #[arg(long, conflicts_with = "preset")]
+        from: Option<PathBuf>,
+        /// Or: initialise this preset (untrained; for development only).
+        #[arg(long)]
+        preset: Option<String>,
+        /// Seed for `--preset`.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Output weights path.
+        #[arg(long, default_value = "assets/model.bpk")]
+        out: PathBuf,
+        /// Store f32 instead of f16.
+        #[arg(long)]
+        full_precision: bool,
+    },
     /// Solve one puzzle and print every supervision step.
     Solve {
         /// The puzzle: 81 characters (`.`, `0` or `_` for blanks).
@@ -236,6 +255,7 @@ fn run(cli: Cli) -> Result<()> {
             let model = load_model(&weights, &device)?;
             eval(&model, &files, &tiers, limit, &budgets, threshold, batch, seed, json.as_deref())
         }
+        Command::Export { from, preset, seed, out, full_precision } => export(from.as_deref(), preset.as_deref(), seed, &out, !full_precision),
         Command::Solve { puzzle, weights, max_steps, no_early_exit, backend } => {
             let device = device(backend)?;
             let model = load_model(&weights, &device)?;
@@ -276,6 +296,40 @@ fn load_model(path: &Path, device: &Device) -> Result<Trm> {
     }
     let (_, model) = weights::load(path, device).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     Ok(model)
+}
+
+fn export(from: Option<&Path>, preset: Option<&str>, seed: u64, out: &Path, half: bool) -> Result<()> {
+    let device = Device::flex();
+    let (config, model) = match (from, preset) {
+        (Some(dir), _) => weights::load(&dir.join("ema.bpk"), &device).map_err(|e| anyhow!("{}: {e}", dir.display()))?,
+        (None, Some(name)) => {
+            let config = TrmConfig::preset(name)
+                .ok_or_else(|| anyhow!("unknown preset {name:?}; try {}", TrmConfig::PRESETS.join(", ")))?
+                .with_seed(seed);
+            let model = config.init(&device);
+            (config, model)
+        }
+        (None, None) => bail!("give --from <run dir> or --preset <name>"),
+    };
+    weights::save(&model, &config, out, half).map_err(|e| anyhow!(e))?;
+    let bytes = std::fs::read(out)?;
+    let manifest = serde_json::json!({
+        "weights": out.file_name().map(|n| n.to_string_lossy().into_owned()),
+        "config": out.with_extension("json").file_name().map(|n| n.to_string_lossy().into_owned()),
+        "version": format!("{:016x}", fnv1a(&bytes)),
+        "bytes": bytes.len(),
+        "parameters": model.num_params(),
+        "precision": if half { "f16" } else { "f32" },
+    });
+    let manifest_path = out.with_file_name("manifest.json");
+    std::fs::write(&manifest_path, serde_json::to_string_pretty(&manifest)? + "\n")?;
+    eprintln!("wrote {} ({} bytes, {} parameters) and {}", out.display(), bytes.len(), model.num_params(), manifest_path.display());
+    Ok(())
+}
+
+/// FNV-1a, 64 bit: a content version for cache keys.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 fn parse_data(spec: &str) -> Result<DataSource> {

@@ -1,0 +1,481 @@
+//! The page: grid, playback controls, charts, input and readouts.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use trm_sudoku::generator::{Generator, Tier};
+use trm_sudoku::grid::Grid;
+use trm_sudoku::playback::{Playback, accuracy_series, halt_series, label, locate, norm_series};
+
+use crate::charts::{LineChart, Series};
+use crate::engine::{Command, EngineHandle};
+use crate::grid_view::SudokuGrid;
+use crate::platform::{copy_text, now_ms, page_url, set_query_param};
+use crate::presets::presets;
+use crate::state::{AppState, EngineStatus};
+
+/// Speed slider position (0..=100) to net calls per second, on a log scale.
+fn speed_from_slider(v: f64) -> f64 {
+    let (lo, hi) = Playback::SPEED_RANGE;
+    lo * (hi / lo).powf(v / 100.0)
+}
+
+fn slider_from_speed(speed: f64) -> f64 {
+    let (lo, hi) = Playback::SPEED_RANGE;
+    100.0 * (speed / lo).ln() / (hi / lo).ln()
+}
+
+/// The whole page.
+#[component]
+pub fn App() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let engine = expect_context::<EngineHandle>();
+
+    // Playback clock: advances the cursor while playing. Cleared when the app unmounts.
+    let mut last_tick = now_ms();
+    match set_interval_with_handle(
+        move || {
+            let now = now_ms();
+            let elapsed = now - last_tick;
+            last_tick = now;
+            if state.playback.with_untracked(|p| p.is_playing()) {
+                state.playback.update(|p| {
+                    p.tick(elapsed);
+                });
+            }
+        },
+        Duration::from_millis(33),
+    ) {
+        Ok(handle) => on_cleanup(move || handle.clear()),
+        Err(_) => state.say(true, "The playback timer could not start."),
+    }
+
+    // Keep the URL shareable.
+    Effect::new(move |_| {
+        let line = state.puzzle.get().to_line();
+        set_query_param("s", Some(&line));
+    });
+
+    // Embedded autoplay: solve once the model is ready.
+    if state.embed.autoplay {
+        let engine = engine.clone();
+        let started = StoredValue::new(false);
+        Effect::new(move |_| {
+            if state.status.get() == EngineStatus::Ready && !started.get_value() {
+                started.set_value(true);
+                solve(&state, &engine);
+            }
+        });
+    }
+
+    // Shortcuts outside text fields: p or k play/pause, [ and ] step.
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        let in_field = ev
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+        if in_field || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        match ev.key().as_str() {
+            "p" | "k" => state.playback.update(|p| p.toggle()),
+            "[" => state.playback.update(|p| p.step_back()),
+            "]" => state.playback.update(|p| p.step_forward()),
+            _ => {}
+        }
+    });
+    on_cleanup(move || keys.remove());
+
+    let root_class = move || {
+        let mut class = String::from("app");
+        if state.embed.embed {
+            class.push_str(" embed");
+        }
+        class
+    };
+    let backend_attr = move || state.backend.get().map(|b| b.name()).unwrap_or("none");
+    let status_attr = move || match state.status.get() {
+        EngineStatus::Probing | EngineStatus::Downloading { .. } | EngineStatus::WarmingUp => "loading",
+        EngineStatus::Ready => {
+            if state.trace.with(|t| t.is_some()) { "done" } else { "ready" }
+        }
+        EngineStatus::Solving => "solving",
+        EngineStatus::Training => "training",
+        EngineStatus::Failed(_) => "failed",
+    };
+
+    view! {
+        <div class=root_class data-backend=backend_attr data-status=status_attr>
+            <Show when=move || !state.embed.embed>
+                <header>
+                    <h1>"Watch a Tiny Recursive Model solve Sudoku"</h1>
+                    <p class="lede">
+                        "One tiny network, called over and over: it refines a latent "
+                        <b>"z"</b>" from the puzzle and its answer "<b>"y"</b>", then updates "<b>"y"</b>
+                        ", step after step, until its halting head says stop. Everything runs in your browser."
+                    </p>
+                </header>
+            </Show>
+            <LoadStatus/>
+            <main>
+                <section class="board" aria-label="Puzzle and playback">
+                    <SudokuGrid/>
+                    <PuzzleVerdict/>
+                    <Controls/>
+                </section>
+                <section class="side" aria-label="Charts and figures">
+                    <Charts/>
+                    <Show when=move || !state.embed.embed>
+                        <Readouts/>
+                    </Show>
+                </section>
+            </main>
+            <Show when=move || !state.embed.embed>
+                <InputPanel/>
+                <crate::finetune::TrainPanel/>
+                <footer>
+                    <p>
+                        "Model: TRM (Jolicoeur-Martineau, 2025, "
+                        <a href="https://arxiv.org/abs/2510.04871">"arXiv 2510.04871"</a>
+                        "), trained with this project's own code; see "
+                        <a href="assets/MODEL.md">"the model card"</a>". Built with burn, Leptos and trunk."
+                    </p>
+                    <p class="keys">"Keys: arrows and 1–9 edit the grid, p plays or pauses, [ and ] step."</p>
+                </footer>
+            </Show>
+        </div>
+    }
+}
+
+/// Sends the current puzzle to the engine.
+fn solve(state: &AppState, engine: &EngineHandle) {
+    if state.solution.with_untracked(|s| s.is_err()) {
+        return;
+    }
+    state.notice.set(None);
+    engine.send(Command::Solve {
+        puzzle: state.puzzle.get_untracked(),
+        max_steps: state.max_steps.get_untracked(),
+        early_exit: state.early_exit.get_untracked(),
+    });
+}
+
+/// Backend badge, download progress, and messages.
+#[component]
+fn LoadStatus() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let progress = move || match state.status.get() {
+        EngineStatus::Probing => Some(view! { <p class="status">"Looking for WebGPU…"</p> }.into_any()),
+        EngineStatus::Downloading { loaded, total } => {
+            let text = match total {
+                Some(t) if t > 0 => format!("Downloading weights: {:.0} of {:.0} kB", loaded as f64 / 1e3, t as f64 / 1e3),
+                _ => format!("Downloading weights: {:.0} kB", loaded as f64 / 1e3),
+            };
+            let max = total.unwrap_or(0).max(loaded).max(1);
+            Some(
+                view! {
+                    <p class="status">
+                        <label>
+                            {text}
+                            <progress max=max value=loaded aria-label="Weight download"></progress>
+                        </label>
+                    </p>
+                }
+                .into_any(),
+            )
+        }
+        EngineStatus::WarmingUp => Some(view! { <p class="status">"Warming up (compiling shaders)…"</p> }.into_any()),
+        EngineStatus::Failed(message) => {
+            Some(view! { <p class="status error" role="alert">"The model could not load: " {message}</p> }.into_any())
+        }
+        _ => None,
+    };
+    let backend = move || {
+        state.backend.get().map(|b| {
+            view! { <span class=format!("badge {}", b.name()) title="Compute backend">{b.label()}</span> }
+        })
+    };
+    let note = move || state.backend_note.get().map(|n| view! { <p class="note">{n}</p> });
+    let notice = move || {
+        state.notice.get().map(|n| {
+            view! {
+                <p class=if n.error { "notice error" } else { "notice" } role=if n.error { "alert" } else { "status" }>
+                    {n.text}
+                    <button type="button" class="close" aria-label="Dismiss" on:click=move |_| state.notice.set(None)>"×"</button>
+                </p>
+            }
+        })
+    };
+    view! {
+        <div class="load">
+            {backend}
+            {progress}
+            {note}
+            {notice}
+        </div>
+    }
+}
+
+/// What the exact solver says about the puzzle.
+#[component]
+fn PuzzleVerdict() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let verdict = move || {
+        let givens = state.puzzle.with(|p| p.givens());
+        match state.solution.get() {
+            Ok(_) => view! { <p class="verdict ok">{format!("{givens} givens, exactly one solution.")}</p> }.into_any(),
+            Err(e) => view! { <p class="verdict error" role="alert" id="puzzle-error">{e.to_string()}</p> }.into_any(),
+        }
+    };
+    view! { {verdict} }
+}
+
+/// Solve, play/pause, step, scrub, speed, and the position label.
+#[component]
+fn Controls() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let engine = expect_context::<EngineHandle>();
+    let minimal = state.embed.minimal_controls;
+    let total = move || state.playback.with(|p| p.total());
+    let position = move || state.playback.with(|p| p.position());
+    let playing = move || state.playback.with(|p| p.is_playing());
+    let ready = move || state.status.get() == EngineStatus::Ready && state.solution.with(|s| s.is_ok());
+    let solving = move || state.status.get() == EngineStatus::Solving;
+    let where_label = move || {
+        let max = state.max_steps.get();
+        state.trace.with(|t| match t {
+            Some(t) if !t.steps.is_empty() => label(t, position(), max),
+            Some(_) => "thinking…".to_string(),
+            None => "Press Solve to watch the model think.".to_string(),
+        })
+    };
+    let solve_engine = engine.clone();
+    view! {
+        <div class="controls">
+            <div class="buttons">
+                <Show when=move || !solving() fallback=move || {
+                    let engine = engine.clone();
+                    view! { <button type="button" class="primary" on:click=move |_| engine.send(Command::Stop)>"Stop"</button> }
+                }>
+                    {
+                        let engine = solve_engine.clone();
+                        view! {
+                            <button type="button" class="primary" id="solve" disabled=move || !ready()
+                                on:click=move |_| solve(&state, &engine)>"Solve with TRM"</button>
+                        }
+                    }
+                </Show>
+                <button type="button" aria-label="Back to the start" disabled=move || total() == 0
+                    on:click=move |_| state.playback.update(|p| p.seek(0))>"⏮"</button>
+                <button type="button" id="step-back" aria-label="Step back" disabled=move || total() == 0
+                    on:click=move |_| state.playback.update(|p| p.step_back())>"◀"</button>
+                <button type="button" id="play" aria-label=move || if playing() { "Pause" } else { "Play" }
+                    disabled=move || total() == 0
+                    on:click=move |_| state.playback.update(|p| p.toggle())>
+                    {move || if playing() { "⏸" } else { "▶" }}
+                </button>
+                <button type="button" id="step-forward" aria-label="Step forward" disabled=move || total() == 0
+                    on:click=move |_| state.playback.update(|p| p.step_forward())>"▶|"</button>
+                <button type="button" id="to-end" aria-label="Jump to the last step" disabled=move || total() == 0
+                    on:click=move |_| state.playback.update(|p| { p.pause(); p.seek_end(); })>"⏭"</button>
+            </div>
+            <label class="scrub">
+                <span class="visually-hidden">"Recursion step"</span>
+                <input type="range" id="scrub" min="0"
+                    max=move || total().saturating_sub(1)
+                    prop:value=move || position().to_string()
+                    disabled=move || total() == 0
+                    aria-valuetext=where_label
+                    on:input:target=move |ev| {
+                        if let Ok(v) = ev.target().value().parse::<usize>() {
+                            state.playback.update(|p| p.seek(v));
+                        }
+                    }/>
+            </label>
+            <p class="where" id="where" aria-live="polite">{where_label}</p>
+            <Show when=move || !minimal>
+                <div class="options">
+                    <label>
+                        "Speed "
+                        <input type="range" id="speed" min="0" max="100" step="1"
+                            prop:value=move || format!("{:.0}", slider_from_speed(state.playback.with(|p| p.speed())))
+                            on:input:target=move |ev| {
+                                if let Ok(v) = ev.target().value().parse::<f64>() {
+                                    state.playback.update(|p| p.set_speed(speed_from_slider(v)));
+                                }
+                            }/>
+                        <span class="value">{move || format!("{:.0} calls/s", state.playback.with(|p| p.speed()))}</span>
+                    </label>
+                    <label>
+                        <input type="checkbox" id="show-wrong" prop:checked=move || state.show_wrong.get()
+                            on:change:target=move |ev| state.show_wrong.set(ev.target().checked())/>
+                        " Mark cells that disagree with the solution"
+                    </label>
+                    <label>
+                        <input type="checkbox" id="early-exit" prop:checked=move || state.early_exit.get()
+                            on:change:target=move |ev| state.early_exit.set(ev.target().checked())/>
+                        " Stop when the halting head says so"
+                    </label>
+                    <label>
+                        "Max steps "
+                        <select id="max-steps" on:change:target=move |ev| {
+                            if let Ok(v) = ev.target().value().parse::<usize>() { state.max_steps.set(v) }
+                        }>
+                            {[8usize, 16, 32, 64].into_iter().map(|n| view! {
+                                <option value=n selected=move || state.max_steps.get() == n>{n}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+/// ‖z‖/‖y‖ per recursion step, halting probability and accuracy per supervision step.
+#[component]
+fn Charts() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let norms = Signal::derive(move || {
+        state.trace.with(|t| {
+            let (z, y): (Vec<f32>, Vec<f32>) = t.as_ref().map(norm_series).unwrap_or_default().into_iter().unzip();
+            vec![
+                Series { name: "‖z‖", class: "z", values: z },
+                Series { name: "‖y‖", class: "y", values: y },
+            ]
+        })
+    });
+    let halts = Signal::derive(move || {
+        let values = state.trace.with(|t| t.as_ref().map(halt_series).unwrap_or_default());
+        vec![Series { name: "P(halt)", class: "halt", values }]
+    });
+    let accuracy = Signal::derive(move || {
+        let puzzle = state.traced_puzzle.get();
+        let solution = state.solution.with(|s| s.as_ref().ok().copied());
+        let values = match (puzzle, solution) {
+            (Some(p), Some(s)) if p == state.puzzle.get() => {
+                state.trace.with(|t| t.as_ref().map(|t| accuracy_series(t, &p, &s)).unwrap_or_default())
+            }
+            _ => Vec::new(),
+        };
+        vec![Series { name: "blank cells right", class: "accuracy", values }]
+    });
+    let cursor = Signal::derive(move || state.trace.with(|t| t.as_ref().map(|_| state.playback.with(|p| p.position()))));
+    let step_cursor = Signal::derive(move || {
+        state.trace.with(|t| t.as_ref().and_then(|t| locate(t, state.playback.with(|p| p.position())).map(|p| p.step)))
+    });
+    let calls_per_step = Signal::derive(move || {
+        state.trace.with(|t| t.as_ref().map(|t| t.cycles * (t.latent_updates + 1)).unwrap_or(1))
+    });
+    view! {
+        <div class="charts">
+            <LineChart id="chart-norms" title="‖z‖ and ‖y‖ at every recursion step" series=norms cursor=cursor group=calls_per_step/>
+            <LineChart id="chart-halt" title="Halting probability per supervision step" series=halts
+                y_range=(0.0, 1.0) reference=0.5 cursor=step_cursor/>
+            <LineChart id="chart-accuracy" title="Accuracy per supervision step" series=accuracy
+                y_range=(0.0, 1.0) cursor=step_cursor/>
+        </div>
+    }
+}
+
+/// Backend, timings and the classical solver's time.
+#[component]
+fn Readouts() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let r = move || state.readouts.get();
+    let fmt_ms = |v: Option<f64>| v.map(|v| format!("{v:.1} ms")).unwrap_or_else(|| "–".into());
+    view! {
+        <dl class="readouts" id="readouts">
+            <dt>"Backend"</dt>
+            <dd id="readout-backend">{move || state.backend.get().map(|b| b.label()).unwrap_or("…")}</dd>
+            <dt>"Weights"</dt>
+            <dd>{move || r().weight_bytes.map(|b| format!("{:.0} kB{}", b as f64 / 1e3, if r().weights_cached { " (cached)" } else { "" })).unwrap_or_else(|| "–".into())}</dd>
+            <dt>"Warm-up"</dt>
+            <dd>{move || fmt_ms(r().warmup_ms)}</dd>
+            <dt>"Per net call"</dt>
+            <dd id="readout-ms-per-call">{move || r().ms_per_call.map(|v| format!("{v:.2} ms")).unwrap_or_else(|| "–".into())}</dd>
+            <dt>"Total"</dt>
+            <dd id="readout-total">{move || fmt_ms(r().total_ms)}</dd>
+            <dt>"Steps used"</dt>
+            <dd id="readout-steps">{move || r().steps_used.map(|s| format!("{s}{}", if r().halted_early { " (halted)" } else { "" })).unwrap_or_else(|| "–".into())}</dd>
+            <dt>"Exact solver"</dt>
+            <dd id="readout-classical">{move || r().classical_us.map(|v| format!("{v:.0} µs")).unwrap_or_else(|| "–".into())}</dd>
+        </dl>
+    }
+}
+
+/// Paste a puzzle, load presets or generated puzzles, share a link.
+#[component]
+fn InputPanel() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let text = RwSignal::new(String::new());
+    let preset_index = StoredValue::new([0usize; 4]);
+    let load_text = move || match Grid::parse(&text.get_untracked()) {
+        Ok(grid) => {
+            state.set_puzzle(grid);
+            state.notice.set(None);
+        }
+        Err(e) => state.say(true, format!("That is not a puzzle: {e}")),
+    };
+    let tier_buttons = Tier::ALL
+        .into_iter()
+        .map(|tier| {
+            view! {
+                <button type="button" data-preset=tier.name() on:click=move |_| {
+                    let list = presets(tier);
+                    if list.is_empty() { return; }
+                    let mut idx = preset_index.get_value();
+                    let i = idx[tier as usize] % list.len();
+                    idx[tier as usize] += 1;
+                    preset_index.set_value(idx);
+                    if let Ok(grid) = Grid::parse(&list[i]) { state.set_puzzle(grid); }
+                }>{tier.name()}</button>
+            }
+        })
+        .collect_view();
+    let random_buttons = [Tier::Easy, Tier::Medium, Tier::Hard]
+        .into_iter()
+        .map(|tier| {
+            view! {
+                <button type="button" data-random=tier.name() on:click=move |_| {
+                    let seed = (js_sys::Math::random() * 9.007e15) as u64;
+                    let generated = Generator::new(seed).generate(tier);
+                    state.set_puzzle(generated.puzzle);
+                }>{tier.name()}</button>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="input" aria-label="Choose a puzzle">
+            <h2>"Choose a puzzle"</h2>
+            <div class="row">
+                <span class="what">"Samples:"</span>
+                {tier_buttons}
+            </div>
+            <div class="row">
+                <span class="what">"Generate:"</span>
+                {random_buttons}
+                <button type="button" on:click=move |_| state.set_puzzle(Grid::empty())>"clear grid"</button>
+            </div>
+            <form class="row paste" on:submit=move |ev| { ev.prevent_default(); load_text(); }>
+                <label for="paste" class="what">"Paste:"</label>
+                <input id="paste" type="text" spellcheck="false" autocomplete="off"
+                    placeholder="81 characters, . or 0 for blanks"
+                    prop:value=move || text.get()
+                    on:input:target=move |ev| text.set(ev.target().value())/>
+                <button type="submit" id="load">"Load"</button>
+            </form>
+            <div class="row">
+                <button type="button" id="copy-link" on:click=move |_| {
+                    leptos::task::spawn_local(async move {
+                        match copy_text(&page_url()).await {
+                            Ok(()) => state.say(false, "Link copied."),
+                            Err(_) => state.say(false, format!("Share this link: {}", page_url())),
+                        }
+                    });
+                }>"Copy share link"</button>
+                <code class="line">{move || state.puzzle.get().to_line()}</code>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,281 @@
+//! The engine: the one owner of the device and the model. It runs as a single local task that
+//! takes commands from the UI over a channel and writes results into the UI's signals, so GPU
+//! work is never interleaved and no borrow is ever held across an `.await`.
+//!
+//! Start-up: probe WebGPU (falling back to the CPU backend with a note), download the weights
+//! with progress into Cache Storage, load them, and run a warm-up step (shader compilation).
+//! A solve runs one supervision step at a time, reads its trace back once, and yields to the
+//! browser between steps. If the GPU device is lost mid-solve, the engine reloads the weights
+//! on the CPU and runs the solve again there.
+
+use burn::prelude::*;
+use futures::StreamExt;
+use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use trm_sudoku::grid::Grid;
+use trm_sudoku::inference::{InferenceConfig, Session};
+use trm_sudoku::model::{Trm, TrmConfig};
+use trm_sudoku::solver::solve_unique;
+use trm_sudoku::trace::RecursionTrace;
+use trm_sudoku::weights;
+
+use crate::finetune::{FineTuneRequest, FineTuneState};
+use crate::platform::{fetch_cached, fetch_text, now_ms, webgpu_adapter_available, yield_to_browser};
+use crate::state::{AppState, Backend, EngineStatus};
+
+/// What the UI asks of the engine.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Solve a puzzle, recording the trace.
+    Solve {
+        /// The puzzle.
+        puzzle: Grid,
+        /// Most supervision steps.
+        max_steps: usize,
+        /// Stop at the halting head's signal.
+        early_exit: bool,
+    },
+    /// Stop the running solve or training run.
+    Stop,
+    /// Fine-tuning (see [`crate::finetune`]).
+    FineTune(FineTuneRequest),
+}
+
+/// The UI's handle on the engine.
+#[derive(Clone)]
+pub struct EngineHandle {
+    tx: UnboundedSender<Command>,
+}
+
+impl EngineHandle {
+    /// Queues a command. After a fatal start-up error the engine is gone and commands are dropped.
+    pub fn send(&self, command: Command) {
+        let _ = self.tx.unbounded_send(command);
+    }
+}
+
+/// Starts the engine task.
+pub fn start(state: AppState, finetune: FineTuneState) -> EngineHandle {
+    let (tx, rx) = unbounded();
+    spawn_local(run(rx, state, finetune));
+    EngineHandle { tx }
+}
+
+/// Where the shipped model is.
+const MANIFEST_URL: &str = "assets/manifest.json";
+const CACHE_NAME: &str = "trm-sudoku-weights";
+
+#[derive(serde::Deserialize)]
+struct Manifest {
+    weights: String,
+    config: String,
+    version: String,
+}
+
+/// The loaded model and what is needed to rebuild it elsewhere.
+pub struct Engine {
+    /// Config of the loaded model.
+    pub config: TrmConfig,
+    /// The shipped weights' bytes (to reload on the CPU or reset fine-tuning).
+    pub shipped: Vec<u8>,
+    /// The current model.
+    pub model: Trm,
+    /// Its device.
+    pub device: Device,
+    /// Which backend.
+    pub backend: Backend,
+    /// A fine-tuning run, kept while paused.
+    pub trainer: Option<trm_sudoku::training::Trainer>,
+}
+
+async fn run(mut rx: UnboundedReceiver<Command>, state: AppState, finetune: FineTuneState) {
+    let mut engine = match load(&state).await {
+        Ok(engine) => engine,
+        Err(message) => {
+            state.status.set(EngineStatus::Failed(message.clone()));
+            state.say(true, message);
+            return;
+        }
+    };
+    crate::finetune::restore_saved(&mut engine, &state, &finetune).await;
+    state.status.set(EngineStatus::Ready);
+    let mut pending: Option<Command> = None;
+    loop {
+        let command = match pending.take() {
+            Some(c) => c,
+            None => match rx.next().await {
+                Some(c) => c,
+                None => return,
+            },
+        };
+        pending = match command {
+            Command::Solve { puzzle, max_steps, early_exit } => {
+                solve(&mut engine, &state, &mut rx, puzzle, max_steps, early_exit).await
+            }
+            Command::Stop => None,
+            Command::FineTune(request) => crate::finetune::handle(&mut engine, &state, &finetune, &mut rx, request).await,
+        };
+        if !matches!(state.status.get_untracked(), EngineStatus::Failed(_)) {
+            state.status.set(EngineStatus::Ready);
+        }
+    }
+}
+
+async fn load(state: &AppState) -> Result<Engine, String> {
+    state.status.set(EngineStatus::Probing);
+    let (device, backend) = match webgpu_adapter_available().await {
+        Ok(()) => match Device::wgpu_options().init_async().await {
+            Ok(device) => (device, Backend::WebGpu),
+            Err(e) => {
+                state.backend_note.set(Some(format!("WebGPU could not start ({e:?}); running on the CPU.")));
+                (Device::flex(), Backend::Cpu)
+            }
+        },
+        Err(why) => {
+            state.backend_note.set(Some(format!("{why}; running on the CPU, which is slower.")));
+            (Device::flex(), Backend::Cpu)
+        }
+    };
+    state.backend.set(Some(backend));
+
+    let manifest: Manifest = serde_json::from_str(&fetch_text(MANIFEST_URL).await?)
+        .map_err(|e| format!("{MANIFEST_URL} is invalid: {e}"))?;
+    let config_json = fetch_text(&format!("assets/{}", manifest.config)).await?;
+    let config = weights::config_from_json(&config_json).map_err(|e| e.to_string())?;
+    let url = format!("assets/{}", manifest.weights);
+    let key = format!("{url}?v={}", manifest.version);
+    state.status.set(EngineStatus::Downloading { loaded: 0, total: None });
+    let status = state.status;
+    let download = fetch_cached(&url, CACHE_NAME, &key, |loaded, total| {
+        status.set(EngineStatus::Downloading { loaded, total });
+    })
+    .await?;
+    state.readouts.update(|r| {
+        r.weight_bytes = Some(download.bytes.len() as u64);
+        r.weights_cached = download.cached;
+    });
+    let model = weights::from_bytes(&config, &download.bytes, &device).map_err(|e| e.to_string())?;
+    let mut engine = Engine { config, shipped: download.bytes, model, device, backend, trainer: None };
+
+    state.status.set(EngineStatus::WarmingUp);
+    let start = now_ms();
+    if let Err(e) = warm_up(&engine).await {
+        fall_back_to_cpu(&mut engine, state, &e)?;
+        warm_up(&engine).await?;
+    }
+    state.readouts.update(|r| r.warmup_ms = Some(now_ms() - start));
+    Ok(engine)
+}
+
+/// One supervision step on an easy puzzle: compiles the shaders before the user waits on them.
+async fn warm_up(engine: &Engine) -> Result<(), String> {
+    let puzzle = Grid::parse(crate::presets::WARM_UP_PUZZLE).map_err(|e| e.to_string())?;
+    let mut session = Session::new(engine.model.clone(), puzzle, InferenceConfig::new().with_max_steps(1));
+    session.step().await.map(|_| ())
+}
+
+/// Reloads the model on the CPU after a WebGPU failure.
+pub fn fall_back_to_cpu(engine: &mut Engine, state: &AppState, why: &str) -> Result<(), String> {
+    let device = Device::flex();
+    let record = weights::to_bytes(&engine.model, false).unwrap_or_else(|_| engine.shipped.clone());
+    let model = weights::from_bytes(&engine.config, &record, &device)
+        .or_else(|_| weights::from_bytes(&engine.config, &engine.shipped, &device))
+        .map_err(|e| e.to_string())?;
+    engine.model = model;
+    engine.device = device;
+    engine.backend = Backend::Cpu;
+    state.backend.set(Some(Backend::Cpu));
+    state.backend_note.set(Some(format!("The GPU stopped working ({why}); switched to the CPU.")));
+    Ok(())
+}
+
+/// Runs one solve. Returns a command that arrived meanwhile and interrupted it.
+async fn solve(
+    engine: &mut Engine,
+    state: &AppState,
+    rx: &mut UnboundedReceiver<Command>,
+    puzzle: Grid,
+    max_steps: usize,
+    early_exit: bool,
+) -> Option<Command> {
+    state.status.set(EngineStatus::Solving);
+    state.clear_trace();
+    state.traced_puzzle.set(Some(puzzle));
+    state.trace.set(Some(RecursionTrace {
+        puzzle: puzzle.to_line(),
+        latent_updates: engine.config.latent_updates,
+        cycles: engine.config.cycles,
+        steps: Vec::new(),
+        halted_at: None,
+    }));
+    state.playback.update(|p| p.play());
+    state.readouts.update(|r| {
+        r.classical_us = classical_time_us(&puzzle);
+        r.ms_per_call = None;
+        r.total_ms = None;
+        r.steps_used = None;
+    });
+
+    let config = InferenceConfig::new().with_max_steps(max_steps).with_early_exit(early_exit);
+    let mut session = Session::new(engine.model.clone(), puzzle, config);
+    let calls_per_step = engine.config.calls_per_step() as f64;
+    let start = now_ms();
+    let mut compute_ms = 0.0;
+    while !session.finished() {
+        let t0 = now_ms();
+        let step = session.step().await.cloned();
+        match step {
+            Ok(step) => {
+                compute_ms += now_ms() - t0;
+                let steps_done = session.trace().steps.len();
+                let halted_at = session.trace().halted_at;
+                state.trace.update(|t| {
+                    if let Some(t) = t {
+                        t.steps.push(step);
+                        t.halted_at = halted_at;
+                    }
+                });
+                let total: usize = state.trace.with_untracked(|t| t.as_ref().map(|t| t.call_count()).unwrap_or(0));
+                state.playback.update(|p| p.set_total(total));
+                state.readouts.update(|r| {
+                    r.ms_per_call = Some(compute_ms / (steps_done as f64 * calls_per_step));
+                    r.steps_used = Some(steps_done);
+                });
+            }
+            Err(e) if engine.backend == Backend::WebGpu => {
+                if let Err(fatal) = fall_back_to_cpu(engine, state, &e) {
+                    state.say(true, format!("The GPU failed and the CPU fallback too: {fatal}"));
+                    return None;
+                }
+                return Some(Command::Solve { puzzle, max_steps, early_exit });
+            }
+            Err(e) => {
+                state.say(true, format!("The solve failed: {e}"));
+                return None;
+            }
+        }
+        yield_to_browser().await;
+        if let Ok(Some(command)) = rx.try_next() {
+            return Some(command);
+        }
+    }
+    let halted_early = session.trace().halted_at.is_some_and(|h| h < max_steps);
+    state.readouts.update(|r| {
+        r.total_ms = Some(now_ms() - start);
+        r.halted_early = halted_early;
+    });
+    None
+}
+
+/// Time of the exact solver on `puzzle`, averaged over enough repetitions to beat the timer's
+/// coarse resolution.
+fn classical_time_us(puzzle: &Grid) -> Option<f64> {
+    let start = now_ms();
+    let mut runs = 0u32;
+    while runs < 10_000 && (runs < 3 || now_ms() - start < 20.0) {
+        solve_unique(puzzle).ok()?;
+        runs += 1;
+    }
+    Some((now_ms() - start) * 1000.0 / f64::from(runs))
+}

@@ -1,0 +1,207 @@
+//! Small browser helpers: clocks, the URL, the clipboard, and fetching with progress into
+//! Cache Storage. Every fallible call returns a `Result`; nothing here panics.
+
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Milliseconds from `performance.now()`.
+pub fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or(0.0)
+}
+
+/// Lets the browser render and handle input before the next chunk of work.
+pub async fn yield_to_browser() {
+    gloo_timers::future::TimeoutFuture::new(0).await;
+}
+
+/// A query parameter of the page URL.
+pub fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    let params = web_sys::UrlSearchParams::new_with_str(&search).ok()?;
+    params.get(name)
+}
+
+/// Sets (or removes) a query parameter without reloading or adding history entries.
+pub fn set_query_param(name: &str, value: Option<&str>) {
+    let Some(window) = web_sys::window() else { return };
+    let Ok(href) = window.location().href() else { return };
+    let Ok(url) = web_sys::Url::new(&href) else { return };
+    match value {
+        Some(v) => url.search_params().set(name, v),
+        None => url.search_params().delete(name),
+    }
+    if let Ok(history) = window.history() {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&url.href()));
+    }
+}
+
+/// The page URL.
+pub fn page_url() -> String {
+    web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default()
+}
+
+/// Copies text to the clipboard (best effort).
+pub async fn copy_text(text: &str) -> Result<(), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let promise = window.navigator().clipboard().write_text(text);
+    JsFuture::from(promise).await.map(|_| ()).map_err(js_error)
+}
+
+/// Readable message of a JavaScript error value.
+pub fn js_error(value: JsValue) -> String {
+    if let Some(s) = value.as_string() {
+        return s;
+    }
+    Reflect::get(&value, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_else(|| format!("{value:?}"))
+}
+
+/// Whether `navigator.gpu.requestAdapter()` yields an adapter. Probed here, before burn
+/// touches WebGPU, because a missing adapter must lead to the CPU path, not a trap.
+pub async fn webgpu_adapter_available() -> Result<(), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let gpu = Reflect::get(&window.navigator(), &"gpu".into()).map_err(js_error)?;
+    if gpu.is_undefined() || gpu.is_null() {
+        return Err("this browser has no WebGPU (navigator.gpu is missing)".into());
+    }
+    let request = Reflect::get(&gpu, &"requestAdapter".into())
+        .map_err(js_error)?
+        .dyn_into::<js_sys::Function>()
+        .map_err(|_| "navigator.gpu.requestAdapter is not a function".to_string())?;
+    let promise = request
+        .call0(&gpu)
+        .map_err(js_error)?
+        .dyn_into::<js_sys::Promise>()
+        .map_err(|_| "requestAdapter did not return a promise".to_string())?;
+    let adapter = JsFuture::from(promise).await.map_err(js_error)?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return Err("WebGPU is present but no adapter is available (no usable GPU)".into());
+    }
+    Ok(())
+}
+
+/// A downloaded file.
+pub struct Download {
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+    /// Whether it came from Cache Storage.
+    pub cached: bool,
+}
+
+/// Fetches `url`, reporting `(loaded, total)` as chunks arrive, and keeps the response in
+/// Cache Storage under `cache_name` (keyed by `cache_key`), so the next visit skips the network.
+pub async fn fetch_cached(
+    url: &str,
+    cache_name: &str,
+    cache_key: &str,
+    mut progress: impl FnMut(u64, Option<u64>),
+) -> Result<Download, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    // Cache Storage exists only in secure contexts (https, localhost); work without it.
+    let cache: Option<web_sys::Cache> = match window.caches() {
+        Ok(storage) => match JsFuture::from(storage.open(cache_name)).await {
+            Ok(cache) => cache.dyn_into().ok(),
+            Err(_) => None,
+        },
+        Err(_) => None,
+    };
+    if let Some(cache) = &cache {
+        if let Ok(hit) = JsFuture::from(cache.match_with_str(cache_key)).await {
+            if let Ok(response) = hit.dyn_into::<web_sys::Response>() {
+                let buffer = JsFuture::from(response.array_buffer().map_err(js_error)?).await.map_err(js_error)?;
+                let bytes = Uint8Array::new(&buffer).to_vec();
+                progress(bytes.len() as u64, Some(bytes.len() as u64));
+                return Ok(Download { bytes, cached: true });
+            }
+        }
+    }
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("could not fetch {url}: {}", js_error(e)))?
+        .dyn_into()
+        .map_err(|_| "fetch did not return a response".to_string())?;
+    if !response.ok() {
+        return Err(format!("could not fetch {url}: HTTP {}", response.status()));
+    }
+    let total = response
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<u64>().ok());
+    let mut bytes: Vec<u8> = Vec::with_capacity(total.unwrap_or(0) as usize);
+    match response.body() {
+        Some(body) => {
+            let reader: web_sys::ReadableStreamDefaultReader = body
+                .get_reader()
+                .dyn_into()
+                .map_err(|_| "the response body has no reader".to_string())?;
+            loop {
+                let chunk = JsFuture::from(reader.read()).await.map_err(js_error)?;
+                let done = Reflect::get(&chunk, &"done".into()).map_err(js_error)?.as_bool().unwrap_or(true);
+                if done {
+                    break;
+                }
+                let value = Reflect::get(&chunk, &"value".into()).map_err(js_error)?;
+                let array: Uint8Array = value.dyn_into().map_err(|_| "unexpected chunk type".to_string())?;
+                bytes.extend_from_slice(&array.to_vec());
+                progress(bytes.len() as u64, total);
+            }
+        }
+        None => {
+            let buffer = JsFuture::from(response.array_buffer().map_err(js_error)?).await.map_err(js_error)?;
+            bytes = Uint8Array::new(&buffer).to_vec();
+            progress(bytes.len() as u64, total);
+        }
+    }
+    if let Some(cache) = &cache {
+        let array = Uint8Array::from(bytes.as_slice());
+        if let Ok(copy) = web_sys::Response::new_with_opt_buffer_source(Some(&array)) {
+            let _ = JsFuture::from(cache.put_with_str(cache_key, &copy)).await;
+        }
+    }
+    Ok(Download { bytes, cached: false })
+}
+
+/// Fetches a small text file without caching.
+pub async fn fetch_text(url: &str) -> Result<String, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("could not fetch {url}: {}", js_error(e)))?
+        .dyn_into()
+        .map_err(|_| "fetch did not return a response".to_string())?;
+    if !response.ok() {
+        return Err(format!("could not fetch {url}: HTTP {}", response.status()));
+    }
+    let text = JsFuture::from(response.text().map_err(js_error)?).await.map_err(js_error)?;
+    text.as_string().ok_or_else(|| format!("{url} is not text"))
+}
+
+/// Offers bytes as a file download.
+pub fn download_bytes(name: &str, bytes: &[u8]) -> Result<(), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let document = window.document().ok_or("no document")?;
+    let array = js_sys::Array::new();
+    array.push(&Uint8Array::from(bytes));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/octet-stream");
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&array, &options).map_err(js_error)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_error)?;
+    let anchor: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(js_error)?
+        .dyn_into()
+        .map_err(|_| "could not create a link".to_string())?;
+    anchor.set_href(&url);
+    anchor.set_download(name);
+    anchor.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}

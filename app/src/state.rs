@@ -1,0 +1,176 @@
+//! The page's reactive state. Plain data only: the model and its tensors live in the engine
+//! task ([`crate::engine`]); the UI sees recorded traces and status.
+
+use leptos::prelude::*;
+use trm_sudoku::grid::Grid;
+use trm_sudoku::playback::Playback;
+use trm_sudoku::solver::{SolveError, solve_unique};
+use trm_sudoku::trace::RecursionTrace;
+
+/// Which compute backend runs the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// burn-wgpu on the browser's WebGPU.
+    WebGpu,
+    /// burn's CPU backend (flex) in wasm.
+    Cpu,
+}
+
+impl Backend {
+    /// Short name, also used as a data attribute by the tests.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::WebGpu => "webgpu",
+            Backend::Cpu => "cpu",
+        }
+    }
+
+    /// Human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::WebGpu => "WebGPU",
+            Backend::Cpu => "CPU (WebAssembly)",
+        }
+    }
+}
+
+/// Where the engine is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EngineStatus {
+    /// Looking for WebGPU.
+    Probing,
+    /// Downloading weights: bytes so far and total if known.
+    Downloading { loaded: u64, total: Option<u64> },
+    /// Running the warm-up pass (shader compilation on WebGPU).
+    WarmingUp,
+    /// Idle, ready to solve.
+    Ready,
+    /// A solve is running.
+    Solving,
+    /// Fine-tuning is running.
+    Training,
+    /// Loading failed; the message says why.
+    Failed(String),
+}
+
+/// Timing and other figures shown beside the grid.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Readouts {
+    /// Warm-up time, ms.
+    pub warmup_ms: Option<f64>,
+    /// Mean time per net call in the last solve, ms.
+    pub ms_per_call: Option<f64>,
+    /// Total time of the last solve, ms.
+    pub total_ms: Option<f64>,
+    /// Supervision steps the last solve used.
+    pub steps_used: Option<usize>,
+    /// Whether the halting head stopped it.
+    pub halted_early: bool,
+    /// The exact solver's time on the same puzzle, µs.
+    pub classical_us: Option<f64>,
+    /// Size of the downloaded weights, bytes.
+    pub weight_bytes: Option<u64>,
+    /// Whether the weights came from Cache Storage.
+    pub weights_cached: bool,
+}
+
+/// A message for the user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notice {
+    /// Error (red) or information.
+    pub error: bool,
+    /// The text.
+    pub text: String,
+}
+
+/// How the page is embedded (from the URL): `embed=1`, `controls=min|full`, `autoplay=1`,
+/// `theme=dark|light|auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EmbedOptions {
+    /// Compact layout for iframes.
+    pub embed: bool,
+    /// Only play/pause and the scrubber.
+    pub minimal_controls: bool,
+    /// Solve as soon as the model is ready.
+    pub autoplay: bool,
+}
+
+/// All reactive state, provided as context.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    /// The puzzle being edited or solved.
+    pub puzzle: RwSignal<Grid>,
+    /// The selected cell, for keyboard entry.
+    pub selected: RwSignal<Option<usize>>,
+    /// The trace of the current (or last) solve.
+    pub trace: RwSignal<Option<RecursionTrace>>,
+    /// The puzzle the trace belongs to.
+    pub traced_puzzle: RwSignal<Option<Grid>>,
+    /// Replay cursor and controls.
+    pub playback: RwSignal<Playback>,
+    /// Overlay cells that disagree with the true solution.
+    pub show_wrong: RwSignal<bool>,
+    /// Stop when the halting head says so.
+    pub early_exit: RwSignal<bool>,
+    /// Most supervision steps.
+    pub max_steps: RwSignal<usize>,
+    /// Engine status.
+    pub status: RwSignal<EngineStatus>,
+    /// Backend in use, once known.
+    pub backend: RwSignal<Option<Backend>>,
+    /// Why the CPU is used, if it is.
+    pub backend_note: RwSignal<Option<String>>,
+    /// Figures.
+    pub readouts: RwSignal<Readouts>,
+    /// Message line.
+    pub notice: RwSignal<Option<Notice>>,
+    /// Embedding options.
+    pub embed: EmbedOptions,
+    /// The exact solver's verdict on the puzzle.
+    pub solution: Memo<Result<Grid, SolveError>>,
+}
+
+impl AppState {
+    /// Fresh state for `puzzle`.
+    pub fn new(puzzle: Grid, embed: EmbedOptions) -> Self {
+        let puzzle = RwSignal::new(puzzle);
+        Self {
+            puzzle,
+            selected: RwSignal::new(None),
+            trace: RwSignal::new(None),
+            traced_puzzle: RwSignal::new(None),
+            playback: RwSignal::new(Playback::new(24.0)),
+            show_wrong: RwSignal::new(false),
+            early_exit: RwSignal::new(true),
+            max_steps: RwSignal::new(16),
+            status: RwSignal::new(EngineStatus::Probing),
+            backend: RwSignal::new(None),
+            backend_note: RwSignal::new(None),
+            readouts: RwSignal::new(Readouts::default()),
+            notice: RwSignal::new(None),
+            embed,
+            solution: Memo::new(move |_| solve_unique(&puzzle.get()).map(|(s, _)| s)),
+        }
+    }
+
+    /// Replaces the puzzle (from typing, pasting, presets) and drops the old trace.
+    pub fn set_puzzle(&self, grid: Grid) {
+        self.puzzle.set(grid);
+        self.clear_trace();
+    }
+
+    /// Forgets the trace and resets playback.
+    pub fn clear_trace(&self) {
+        self.trace.set(None);
+        self.traced_puzzle.set(None);
+        self.playback.update(|p| {
+            p.pause();
+            p.set_total(0);
+        });
+    }
+
+    /// Shows a message.
+    pub fn say(&self, error: bool, text: impl Into<String>) {
+        self.notice.set(Some(Notice { error, text: text.into() }));
+    }
+}
