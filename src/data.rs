@@ -47,9 +47,10 @@ impl DataSource {
     pub fn default_curriculum() -> Self {
         DataSource::Curriculum {
             stages: vec![
+                Stage { tier: Tier::Easy, max_blanks: 10, steps: 300 },
                 Stage { tier: Tier::Easy, max_blanks: 20, steps: 500 },
                 Stage { tier: Tier::Easy, max_blanks: 35, steps: 1_000 },
-                Stage { tier: Tier::Easy, max_blanks: CELLS, steps: 3_000 },
+                Stage { tier: Tier::Easy, max_blanks: CELLS, steps: 2_000 },
                 Stage { tier: Tier::Medium, max_blanks: CELLS, steps: 6_000 },
                 Stage { tier: Tier::Hard, max_blanks: CELLS, steps: usize::MAX },
             ],
@@ -152,17 +153,17 @@ mod tests {
         assert_eq!(a, stream.example(3, 0));
         assert_ne!(a, stream.example(4, 0));
         assert_eq!(solve_unique(&a.puzzle).unwrap().0, a.solution);
-        // The first stage limits blanks to 20.
-        assert!(CELLS - a.puzzle.givens() <= 20);
+        // The first stage limits blanks to 10.
+        assert!(CELLS - a.puzzle.givens() <= 10);
     }
 
     #[test]
     fn stages_follow_the_step_count() {
         let stream = ExampleStream::new(DataSource::default_curriculum(), vec![], false, 0).unwrap();
         assert_eq!(stream.stage_at(0), 0);
-        assert_eq!(stream.stage_at(499), 0);
-        assert_eq!(stream.stage_at(500), 1);
-        assert_eq!(stream.stage_at(usize::MAX - 1), 4);
+        assert_eq!(stream.stage_at(299), 0);
+        assert_eq!(stream.stage_at(300), 1);
+        assert_eq!(stream.stage_at(usize::MAX - 1), 5);
     }
 
     #[test]

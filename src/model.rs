@@ -89,11 +89,12 @@ impl TrmConfig {
         Self::new(512).with_mixer(TokenMixer::Attention)
     }
 
-    /// The browser model: hidden 128, narrower inner widths, n = 4, T = 2 (10 net calls per
-    /// step), so the CPU fallback in wasm stays interactive.
+    /// The browser model: hidden 128, narrower inner widths, 4 prefix positions, n = 4, T = 2
+    /// (10 net calls per step), so the CPU fallback in wasm stays interactive and it trains on CPUs.
     pub fn browser() -> Self {
         Self::new(128)
             .with_inner_multiple(64)
+            .with_prefix_len(4)
             .with_latent_updates(4)
             .with_cycles(2)
     }
@@ -288,8 +289,10 @@ impl Trm {
                 let values = &mut self.values;
                 param.map(|t| {
                     let dims = t.dims();
+                    let tracked = t.is_require_grad();
                     let data = (values)(&path, &dims);
-                    Tensor::from_data(TensorData::new(data, dims), &t.device())
+                    let fresh = Tensor::from_data(TensorData::new(data, dims), &t.device());
+                    if tracked { fresh.require_grad() } else { fresh }
                 })
             }
         }

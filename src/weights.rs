@@ -64,14 +64,18 @@ pub fn to_bytes(model: &Trm, half: bool) -> Result<Vec<u8>, WeightsError> {
     Ok(bytes.to_vec())
 }
 
-/// Builds the config's model and loads weights into it (f32 or f16 records).
+/// Builds the config's model on `device` and loads weights into it (f32 or f16 records).
+///
+/// The record is decoded and checked on the CPU first, then uploaded with the same tensor
+/// creation as initialisation, so no synchronous GPU readback happens (they panic on wasm) and
+/// the parameters train on an autodiff device.
 pub fn from_bytes(config: &TrmConfig, bytes: &[u8], device: &Device) -> Result<Trm, WeightsError> {
     config.validate().map_err(WeightsError::Config)?;
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
         .map_err(|e| WeightsError::Corrupt(e.to_string()))?
         .cast_to_module_dtype();
-    let model = config
-        .init(device)
+    let host = config
+        .init(&Device::flex())
         .try_load_record(record)
         .map_err(|e| WeightsError::Mismatch {
             hidden: config.hidden,
@@ -79,10 +83,69 @@ pub fn from_bytes(config: &TrmConfig, bytes: &[u8], device: &Device) -> Result<T
             mixer: config.mixer,
             detail: e.to_string(),
         })?;
-    if !all_finite(&model) {
+    let values = param_values(&host);
+    if values.iter().flatten().any(|v| !v.is_finite()) {
         return Err(WeightsError::NonFinite);
     }
-    Ok(model)
+    if *device == Device::flex() && !device.is_autodiff() {
+        return Ok(host);
+    }
+    Ok(with_values(config.init(device), values))
+}
+
+/// Every float parameter's values, in visit order (synchronous: CPU models only).
+fn param_values(model: &Trm) -> Vec<Vec<f32>> {
+    struct Collect(Vec<Vec<f32>>);
+    impl burn::module::ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let data = param.val().into_data().convert::<f32>();
+            self.0.push(data.try_to_vec::<f32>().unwrap_or_default());
+        }
+    }
+    let mut collect = Collect(Vec::new());
+    model.visit(&mut collect);
+    collect.0
+}
+
+fn with_values(model: Trm, values: Vec<Vec<f32>>) -> Trm {
+    let mut values = values.into_iter();
+    model.with_param_values(|_, shape| {
+        let n: usize = shape.iter().product();
+        values.next().filter(|v| v.len() == n).unwrap_or_else(|| vec![0.0; n])
+    })
+}
+
+/// The model's weights copied to the CPU with one asynchronous readback: the way to save or
+/// download weights that live on a GPU in the browser.
+pub async fn to_host(model: &Trm, config: &TrmConfig) -> Result<Trm, WeightsError> {
+    struct Collect(Vec<Tensor<1>>);
+    impl burn::module::ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let value = param.val().without_autodiff();
+            let n = value.shape().num_elements();
+            self.0.push(value.reshape([n]));
+        }
+    }
+    let mut collect = Collect(Vec::new());
+    model.visit(&mut collect);
+    let mut transaction = burn::tensor::Transaction::default();
+    for tensor in collect.0 {
+        transaction = transaction.register(tensor);
+    }
+    let data = transaction
+        .execute_async()
+        .await
+        .map_err(|e| WeightsError::Corrupt(format!("reading the weights back failed: {e:?}")))?;
+    let values = data
+        .into_iter()
+        .map(|d| d.convert::<f32>().try_to_vec::<f32>().unwrap_or_default())
+        .collect();
+    Ok(with_values(config.init(&Device::flex()), values))
+}
+
+/// [`to_bytes`] for a model on any device, without synchronous readbacks.
+pub async fn to_bytes_async(model: &Trm, config: &TrmConfig, half: bool) -> Result<Vec<u8>, WeightsError> {
+    to_bytes(&to_host(model, config).await?, half)
 }
 
 /// Parses a config from JSON and checks it.
@@ -134,21 +197,6 @@ pub fn load(weights_path: &std::path::Path, device: &Device) -> Result<(TrmConfi
     Ok((config, model))
 }
 
-fn all_finite(model: &Trm) -> bool {
-    struct Check(bool);
-    impl burn::module::ModuleVisitor for Check {
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            if self.0 {
-                let finite = param.val().is_finite().all().into_data().try_to_vec::<bool>();
-                self.0 = matches!(finite.as_deref(), Ok([true]));
-            }
-        }
-    }
-    let mut check = Check(true);
-    model.visit(&mut check);
-    check.0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +233,41 @@ mod tests {
         let err = from_bytes(&TrmConfig::tiny(), b"not a record", &device).unwrap_err();
         assert!(matches!(err, WeightsError::Corrupt(_)), "{err}");
         assert!(matches!(config_from_json("{"), Err(WeightsError::Config(_))));
+    }
+
+    #[test]
+    fn loaded_weights_train_on_an_autodiff_device() {
+        use crate::data::DataSource;
+        use crate::training::{Trainer, TrainingConfig};
+        let config = TrmConfig::tiny();
+        let bytes = to_bytes(&config.init(&Device::flex()), false).unwrap();
+        let device = Device::flex().autodiff();
+        let model = from_bytes(&config, &bytes, &device).unwrap();
+        let before = first_weight(&model);
+        let y_before: Vec<f32> = model.y_init.val().into_data().convert::<f32>().try_to_vec().unwrap();
+        let training = TrainingConfig::new(config.clone(), DataSource::tier(crate::Tier::Easy))
+            .with_batch_size(2)
+            .with_warmup_steps(1)
+            .with_learning_rate(1e-2);
+        let mut trainer = Trainer::from_parts(training, vec![], model, None, None, None).unwrap();
+        trainer.train_step_blocking().unwrap();
+        let after = first_weight(trainer.model());
+        assert_ne!(before, after, "the loaded weights must receive gradients");
+        let y_after: Vec<f32> = trainer.model().y_init.val().into_data().convert::<f32>().try_to_vec().unwrap();
+        assert_eq!(y_before, y_after, "the initial states stay fixed");
+        let host = crate::recursion::block_on(to_host(trainer.model(), &config)).unwrap();
+        assert_eq!(first_weight(&host), after);
+    }
+
+    #[test]
+    fn non_finite_weights_are_refused() {
+        let config = TrmConfig::tiny();
+        let model = config.init(&Device::flex()).with_param_values(|path, shape| {
+            let n: usize = shape.iter().product();
+            if path == "output_head.weight" { vec![f32::NAN; n] } else { vec![0.1; n] }
+        });
+        let bytes = to_bytes(&model, false).unwrap();
+        assert!(matches!(from_bytes(&config, &bytes, &Device::flex()), Err(WeightsError::NonFinite)));
     }
 
     #[test]

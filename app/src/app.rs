@@ -32,12 +32,11 @@ pub fn App() -> impl IntoView {
     let engine = expect_context::<EngineHandle>();
 
     // Playback clock: advances the cursor while playing. Cleared when the app unmounts.
-    let mut last_tick = now_ms();
+    let last_tick = std::cell::Cell::new(now_ms());
     match set_interval_with_handle(
         move || {
             let now = now_ms();
-            let elapsed = now - last_tick;
-            last_tick = now;
+            let elapsed = now - last_tick.replace(now);
             if state.playback.with_untracked(|p| p.is_playing()) {
                 state.playback.update(|p| {
                     p.tick(elapsed);
@@ -58,7 +57,6 @@ pub fn App() -> impl IntoView {
 
     // Embedded autoplay: solve once the model is ready.
     if state.embed.autoplay {
-        let engine = engine.clone();
         let started = StoredValue::new(false);
         Effect::new(move |_| {
             if state.status.get() == EngineStatus::Ready && !started.get_value() {
@@ -144,6 +142,32 @@ pub fn App() -> impl IntoView {
                 </footer>
             </Show>
         </div>
+    }
+}
+
+/// Playback button icons.
+#[derive(Clone, Copy)]
+enum Icon {
+    First,
+    Back,
+    Play,
+    Pause,
+    Forward,
+    Last,
+}
+
+/// A small inline SVG icon (no icon font: it renders everywhere, even without emoji fonts).
+fn icon(which: Icon) -> impl IntoView {
+    let path = match which {
+        Icon::First => "M5 4h2v16H5zM19 4v16L8 12z",
+        Icon::Back => "M17 4v16L6 12z",
+        Icon::Play => "M7 4v16l12-8z",
+        Icon::Pause => "M6 4h4v16H6zM14 4h4v16h-4z",
+        Icon::Forward => "M7 4v16l11-8z M18 4h2v16h-2z",
+        Icon::Last => "M5 4v16l11-8zM17 4h2v16h-2z",
+    };
+    view! {
+        <svg class="glyph" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true"><path d=path fill="currentColor"></path></svg>
     }
 }
 
@@ -249,35 +273,32 @@ fn Controls() -> impl IntoView {
             None => "Press Solve to watch the model think.".to_string(),
         })
     };
-    let solve_engine = engine.clone();
     view! {
         <div class="controls">
             <div class="buttons">
-                <Show when=move || !solving() fallback=move || {
-                    let engine = engine.clone();
-                    view! { <button type="button" class="primary" on:click=move |_| engine.send(Command::Stop)>"Stop"</button> }
+                <Show when=move || !solving() fallback=move || view! {
+                    <button type="button" class="primary" id="stop" on:click=move |_| engine.send(Command::Stop)>"Stop"</button>
                 }>
-                    {
-                        let engine = solve_engine.clone();
-                        view! {
-                            <button type="button" class="primary" id="solve" disabled=move || !ready()
-                                on:click=move |_| solve(&state, &engine)>"Solve with TRM"</button>
-                        }
-                    }
+                    <button type="button" class="primary" id="solve" disabled=move || !ready()
+                        on:click=move |_| solve(&state, &engine)>"Solve with TRM"</button>
                 </Show>
-                <button type="button" aria-label="Back to the start" disabled=move || total() == 0
-                    on:click=move |_| state.playback.update(|p| p.seek(0))>"⏮"</button>
-                <button type="button" id="step-back" aria-label="Step back" disabled=move || total() == 0
-                    on:click=move |_| state.playback.update(|p| p.step_back())>"◀"</button>
-                <button type="button" id="play" aria-label=move || if playing() { "Pause" } else { "Play" }
+                <button type="button" class="icon" id="to-start" aria-label="Back to the start" title="Back to the start"
                     disabled=move || total() == 0
+                    on:click=move |_| state.playback.update(|p| p.seek(0))>{icon(Icon::First)}</button>
+                <button type="button" class="icon" id="step-back" aria-label="Step back" title="Step back ([)"
+                    disabled=move || total() == 0
+                    on:click=move |_| state.playback.update(|p| p.step_back())>{icon(Icon::Back)}</button>
+                <button type="button" class="icon" id="play" aria-label=move || if playing() { "Pause" } else { "Play" }
+                    title="Play or pause (p)" disabled=move || total() == 0
                     on:click=move |_| state.playback.update(|p| p.toggle())>
-                    {move || if playing() { "⏸" } else { "▶" }}
+                    {move || if playing() { icon(Icon::Pause) } else { icon(Icon::Play) }}
                 </button>
-                <button type="button" id="step-forward" aria-label="Step forward" disabled=move || total() == 0
-                    on:click=move |_| state.playback.update(|p| p.step_forward())>"▶|"</button>
-                <button type="button" id="to-end" aria-label="Jump to the last step" disabled=move || total() == 0
-                    on:click=move |_| state.playback.update(|p| { p.pause(); p.seek_end(); })>"⏭"</button>
+                <button type="button" class="icon" id="step-forward" aria-label="Step forward" title="Step forward (])"
+                    disabled=move || total() == 0
+                    on:click=move |_| state.playback.update(|p| p.step_forward())>{icon(Icon::Forward)}</button>
+                <button type="button" class="icon" id="to-end" aria-label="Jump to the last step" title="Jump to the last step"
+                    disabled=move || total() == 0
+                    on:click=move |_| state.playback.update(|p| { p.pause(); p.seek_end(); })>{icon(Icon::Last)}</button>
             </div>
             <label class="scrub">
                 <span class="visually-hidden">"Recursion step"</span>

@@ -12,7 +12,7 @@ use burn::prelude::*;
 use futures::StreamExt;
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
+use wasm_bindgen_futures::spawn_local;
 use trm_sudoku::grid::Grid;
 use trm_sudoku::inference::{InferenceConfig, Session};
 use trm_sudoku::model::{Trm, TrmConfig};
@@ -25,7 +25,7 @@ use crate::platform::{fetch_cached, fetch_text, now_ms, webgpu_adapter_available
 use crate::state::{AppState, Backend, EngineStatus};
 
 /// What the UI asks of the engine.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Command {
     /// Solve a puzzle, recording the trace.
     Solve {
@@ -40,26 +40,56 @@ pub enum Command {
     Stop,
     /// Fine-tuning (see [`crate::finetune`]).
     FineTune(FineTuneRequest),
+    /// Time bare net calls (for the benchmark script): replies with ms per call.
+    Bench {
+        /// Batch size.
+        batch: usize,
+        /// Net calls to time.
+        calls: usize,
+        /// Where the result goes.
+        reply: futures::channel::oneshot::Sender<Result<f64, String>>,
+    },
 }
 
-/// The UI's handle on the engine.
-#[derive(Clone)]
+/// The UI's handle on the engine (`Copy`, so every event handler can hold one).
+#[derive(Clone, Copy)]
 pub struct EngineHandle {
-    tx: UnboundedSender<Command>,
+    tx: StoredValue<UnboundedSender<Command>>,
 }
 
 impl EngineHandle {
     /// Queues a command. After a fatal start-up error the engine is gone and commands are dropped.
     pub fn send(&self, command: Command) {
-        let _ = self.tx.unbounded_send(command);
+        self.tx.with_value(|tx| {
+            let _ = tx.unbounded_send(command);
+        });
     }
+}
+
+thread_local! {
+    static HANDLE: std::cell::Cell<Option<EngineHandle>> = const { std::cell::Cell::new(None) };
 }
 
 /// Starts the engine task.
 pub fn start(state: AppState, finetune: FineTuneState) -> EngineHandle {
     let (tx, rx) = unbounded();
     spawn_local(run(rx, state, finetune));
-    EngineHandle { tx }
+    let handle = EngineHandle { tx: StoredValue::new(tx) };
+    HANDLE.with(|h| h.set(Some(handle)));
+    handle
+}
+
+/// `benchNetCall(batch, calls)` for scripts: ms per net call on the page's backend.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = benchNetCall)]
+pub async fn bench_net_call_js(batch: u32, calls: u32) -> Result<f64, wasm_bindgen::JsValue> {
+    let handle = HANDLE.with(|h| h.get()).ok_or_else(|| wasm_bindgen::JsValue::from_str("the engine is not running"))?;
+    let (reply, answer) = futures::channel::oneshot::channel();
+    handle.send(Command::Bench { batch: batch as usize, calls: calls as usize, reply });
+    match answer.await {
+        Ok(Ok(ms)) => Ok(ms),
+        Ok(Err(e)) => Err(wasm_bindgen::JsValue::from_str(&e)),
+        Err(_) => Err(wasm_bindgen::JsValue::from_str("the engine stopped")),
+    }
 }
 
 /// Where the shipped model is.
@@ -114,6 +144,10 @@ async fn run(mut rx: UnboundedReceiver<Command>, state: AppState, finetune: Fine
                 solve(&mut engine, &state, &mut rx, puzzle, max_steps, early_exit).await
             }
             Command::Stop => None,
+            Command::Bench { batch, calls, reply } => {
+                let _ = reply.send(bench_net_call(&engine, batch, calls).await);
+                None
+            }
             Command::FineTune(request) => crate::finetune::handle(&mut engine, &state, &finetune, &mut rx, request).await,
         };
         if !matches!(state.status.get_untracked(), EngineStatus::Failed(_)) {
@@ -161,7 +195,7 @@ async fn load(state: &AppState) -> Result<Engine, String> {
     state.status.set(EngineStatus::WarmingUp);
     let start = now_ms();
     if let Err(e) = warm_up(&engine).await {
-        fall_back_to_cpu(&mut engine, state, &e)?;
+        fall_back_to_cpu(&mut engine, state, &e).await?;
         warm_up(&engine).await?;
     }
     state.readouts.update(|r| r.warmup_ms = Some(now_ms() - start));
@@ -175,13 +209,14 @@ async fn warm_up(engine: &Engine) -> Result<(), String> {
     session.step().await.map(|_| ())
 }
 
-/// Reloads the model on the CPU after a WebGPU failure.
-pub fn fall_back_to_cpu(engine: &mut Engine, state: &AppState, why: &str) -> Result<(), String> {
+/// Reloads the model on the CPU after a WebGPU failure: the current weights if the GPU can
+/// still be read, else the shipped ones.
+pub async fn fall_back_to_cpu(engine: &mut Engine, state: &AppState, why: &str) -> Result<(), String> {
     let device = Device::flex();
-    let record = weights::to_bytes(&engine.model, false).unwrap_or_else(|_| engine.shipped.clone());
-    let model = weights::from_bytes(&engine.config, &record, &device)
-        .or_else(|_| weights::from_bytes(&engine.config, &engine.shipped, &device))
-        .map_err(|e| e.to_string())?;
+    let model = match weights::to_host(&engine.model, &engine.config).await {
+        Ok(host) => host,
+        Err(_) => weights::from_bytes(&engine.config, &engine.shipped, &device).map_err(|e| e.to_string())?,
+    };
     engine.model = model;
     engine.device = device;
     engine.backend = Backend::Cpu;
@@ -244,7 +279,7 @@ async fn solve(
                 });
             }
             Err(e) if engine.backend == Backend::WebGpu => {
-                if let Err(fatal) = fall_back_to_cpu(engine, state, &e) {
+                if let Err(fatal) = fall_back_to_cpu(engine, state, &e).await {
                     state.say(true, format!("The GPU failed and the CPU fallback too: {fatal}"));
                     return None;
                 }
@@ -256,7 +291,7 @@ async fn solve(
             }
         }
         yield_to_browser().await;
-        if let Ok(Some(command)) = rx.try_next() {
+        if let Ok(command) = rx.try_recv() {
             return Some(command);
         }
     }
@@ -266,6 +301,24 @@ async fn solve(
         r.halted_early = halted_early;
     });
     None
+}
+
+/// Mean time of `calls` chained net calls at `batch`, after one warm-up call, ending with a
+/// readback so that queued GPU work is counted.
+async fn bench_net_call(engine: &Engine, batch: usize, calls: usize) -> Result<f64, String> {
+    let batch = batch.clamp(1, 256);
+    let puzzle = Grid::parse(crate::presets::WARM_UP_PUZZLE).map_err(|e| e.to_string())?;
+    let x = engine.model.embed(trm_sudoku::inference::tokens(&vec![puzzle; batch], &engine.device));
+    let (y, mut z) = engine.model.initial_state(batch);
+    let injection = y + x;
+    z = engine.model.net(z, injection.clone());
+    z.clone().slice([0..1, 0..1, 0..1]).into_data_async().await.map_err(|e| format!("{e:?}"))?;
+    let start = now_ms();
+    for _ in 0..calls.max(1) {
+        z = engine.model.net(z, injection.clone());
+    }
+    z.slice([0..1, 0..1, 0..1]).into_data_async().await.map_err(|e| format!("{e:?}"))?;
+    Ok((now_ms() - start) / calls.max(1) as f64)
 }
 
 /// Time of the exact solver on `puzzle`, averaged over enough repetitions to beat the timer's

@@ -2,7 +2,6 @@
 //! supervision, EMA), on generated puzzles, with live charts, pause/resume/stop, reset to the
 //! shipped weights, download as `.bpk`, and persistence in IndexedDB.
 
-use burn::prelude::*;
 use futures::channel::mpsc::UnboundedReceiver;
 use leptos::prelude::*;
 use trm_sudoku::data::{DataSource, Stage};
@@ -129,7 +128,7 @@ pub async fn handle(
     match request {
         FineTuneRequest::Start(settings) => {
             engine.trainer = None;
-            match new_trainer(engine, settings) {
+            match new_trainer(engine, settings).await {
                 Ok(trainer) => {
                     engine.trainer = Some(trainer);
                     finetune.metrics.set(Vec::new());
@@ -167,7 +166,7 @@ pub async fn handle(
             None
         }
         FineTuneRequest::Download => {
-            match weights::to_bytes(&engine.model, false) {
+            match weights::to_bytes_async(&engine.model, &engine.config, false).await {
                 Ok(bytes) => {
                     if let Err(e) = download_bytes("trm-sudoku-finetuned.bpk", &bytes) {
                         state.say(true, format!("Download failed: {e}"));
@@ -180,7 +179,7 @@ pub async fn handle(
     }
 }
 
-fn new_trainer(engine: &Engine, settings: RunSettings) -> Result<Trainer, String> {
+async fn new_trainer(engine: &Engine, settings: RunSettings) -> Result<Trainer, String> {
     let device = engine.device.clone().autodiff();
     let data = if settings.from_scratch {
         DataSource::Curriculum {
@@ -207,7 +206,7 @@ fn new_trainer(engine: &Engine, settings: RunSettings) -> Result<Trainer, String
     let model = if settings.from_scratch {
         config.model.init(&device)
     } else {
-        let bytes = weights::to_bytes(&engine.model, false).map_err(|e| e.to_string())?;
+        let bytes = weights::to_bytes_async(&engine.model, &engine.config, false).await.map_err(|e| e.to_string())?;
         weights::from_bytes(&engine.config, &bytes, &device).map_err(|e| e.to_string())?
     };
     Trainer::from_parts(config, Vec::new(), model, None, None, None)
@@ -244,23 +243,23 @@ async fn run(
             Err(e) => {
                 engine.trainer = None;
                 if engine.backend == Backend::WebGpu {
-                    let _ = fall_back_to_cpu(engine, state, &e);
+                    let _ = fall_back_to_cpu(engine, state, &e).await;
                 }
                 state.say(true, format!("Training stopped: {e}"));
                 break;
             }
         }
         yield_to_browser().await;
-        match rx.try_next() {
-            Ok(Some(Command::FineTune(FineTuneRequest::Pause))) => {
+        match rx.try_recv() {
+            Ok(Command::FineTune(FineTuneRequest::Pause)) => {
                 finetune.paused.set(true);
                 break;
             }
-            Ok(Some(Command::Stop)) => {
+            Ok(Command::Stop) => {
                 engine.trainer = None;
                 break;
             }
-            Ok(Some(other)) => {
+            Ok(other) => {
                 // Another request (a solve, a new run): pause this one and let it through.
                 finetune.paused.set(true);
                 interrupted = Some(other);
@@ -281,7 +280,9 @@ async fn run(
         // Stopped: keep what was learned so far.
     }
     finetune.using_finetuned.set(true);
-    if let (Ok(bytes), json) = (weights::to_bytes(&engine.model, false), weights::config_to_json(&engine.config)) {
+    if let (Ok(bytes), json) =
+        (weights::to_bytes_async(&engine.model, &engine.config, false).await, weights::config_to_json(&engine.config))
+    {
         if let Err(e) = crate::idb::put(SAVED_WEIGHTS, &bytes).await {
             state.say(true, format!("Could not save the fine-tuned weights in this browser: {e}"));
         }
@@ -298,6 +299,7 @@ pub fn TrainPanel() -> impl IntoView {
     let finetune = expect_context::<FineTuneState>();
     let tier = RwSignal::new(Tier::Medium);
     let steps = RwSignal::new(100usize);
+    let batch = RwSignal::new(16usize);
     let busy = move || !matches!(state.status.get(), EngineStatus::Ready | EngineStatus::Training);
     let running = move || finetune.running.get();
 
@@ -338,13 +340,24 @@ pub fn TrainPanel() -> impl IntoView {
                             if let Ok(v) = ev.target().value().parse::<usize>() { steps.set(v.clamp(1, 5000)) }
                         }/>
                 </label>
+                <label>"Batch "
+                    <select id="train-batch" on:change:target=move |ev| {
+                        if let Ok(v) = ev.target().value().parse::<usize>() { batch.set(v) }
+                    }>
+                        {[1usize, 4, 16, 32].into_iter().map(|b| view! {
+                            <option value=b selected=move || batch.get() == b>{b}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
                 <button type="button" id="train-start" disabled=move || busy() || running()
                     on:click=move |_| send(FineTuneRequest::Start(RunSettings {
                         tier: tier.get_untracked(), from_scratch: false, steps: steps.get_untracked(),
-                        batch_size: 16, learning_rate: 1e-4,
+                        batch_size: batch.get_untracked(), learning_rate: 1e-4,
                     }))>"Fine-tune"</button>
                 <button type="button" id="train-scratch" disabled=move || busy() || running()
-                    on:click=move |_| send(FineTuneRequest::Start(RunSettings::scratch_demo()))>"Train from scratch (easy demo)"</button>
+                    on:click=move |_| send(FineTuneRequest::Start(RunSettings {
+                        batch_size: batch.get_untracked(), ..RunSettings::scratch_demo()
+                    }))>"Train from scratch (easy demo)"</button>
             </div>
             <div class="row">
                 <Show when=running fallback=move || view! {

@@ -163,7 +163,7 @@ def embed(c, p, toks):
     b = toks.shape[0]
     d = c["hidden"]
     cells = p["token_embedding"][toks]
-    prefix = torch.zeros(b, c["prefix_len"], d, dtype=torch.float64)
+    prefix = torch.zeros(b, c["prefix_len"], d, dtype=cells.dtype)
     prefix[:, 0] = p["puzzle_embedding"][0]
     return torch.cat([prefix, cells], dim=1) * math.sqrt(d)
 

@@ -28,6 +28,8 @@ use trm_sudoku::trace::CallKind;
 use trm_sudoku::training::{StepMetrics, Trainer, TrainingConfig};
 use trm_sudoku::{checkpoint, weights};
 
+mod plot;
+
 #[derive(Parser)]
 #[command(name = "trm", version, about = "Sudoku engine and Tiny Recursive Model: generate, check, train, eval, solve")]
 struct Cli {
@@ -167,6 +169,18 @@ enum Command {
         #[arg(long)]
         full_precision: bool,
     },
+    /// Draw loss and accuracy over training steps from a run's metrics.jsonl as a PNG.
+    Plot {
+        /// metrics.jsonl of a run.
+        #[arg(long)]
+        metrics: PathBuf,
+        /// Output PNG.
+        #[arg(long, default_value = "assets/training.png")]
+        out: PathBuf,
+        /// A TrueType font for the labels.
+        #[arg(long, default_value = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")]
+        font: PathBuf,
+    },
     /// Solve one puzzle and print every supervision step.
     Solve {
         /// The puzzle: 81 characters (`.`, `0` or `_` for blanks).
@@ -256,6 +270,7 @@ fn run(cli: Cli) -> Result<()> {
             eval(&model, &files, &tiers, limit, &budgets, threshold, batch, seed, json.as_deref())
         }
         Command::Export { from, preset, seed, out, full_precision } => export(from.as_deref(), preset.as_deref(), seed, &out, !full_precision),
+        Command::Plot { metrics, out, font } => plot::plot(&metrics, &out, &font),
         Command::Solve { puzzle, weights, max_steps, no_early_exit, backend } => {
             let device = device(backend)?;
             let model = load_model(&weights, &device)?;

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine (idempotent) and runs every test:
+#   1. native: cargo test (Sudoku core, model, parity with the PyTorch goldens, training,
+#      shipped weights, parser fuzzing);
+#   2. the wasm app, built by trunk (fast-compiling profile);
+#   3. browser tests: Playwright (playwright-core + Debian Chromium) against the built page,
+#      on WebGPU (SwiftShader) and on the CPU fallback.
+# Screenshots and logs land in artifacts/ (ignored by git).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+stamp() { printf '\033[1m[test %4ss]\033[0m %s\n' "$(( $(date +%s) - start ))" "$*"; }
+
+stamp "setup"
+bash scripts/setup.sh
+source scripts/env.sh
+mkdir -p artifacts
+
+stamp "native tests"
+cargo test --locked --offline
+
+stamp "wasm build (trunk)"
+( wasm_env && trunk build --offline )
+
+stamp "browser tests"
+( cd tests/browser && node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs )
+
+stamp "all tests passed"

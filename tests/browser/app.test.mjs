@@ -1,0 +1,99 @@
+// The page on both paths: WebGPU (SwiftShader flags) and the CPU fallback (no flags).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { FIXTURES, gridLine, launch, open, screenshot, serve, waitStatus } from './lib.mjs';
+
+let server;
+before(async () => { server = await serve(); });
+after(async () => { await server.close(); });
+
+test('the grid renders the ?s= puzzle', async () => {
+  const { context, close } = await launch('cpu');
+  try {
+    const { puzzle } = FIXTURES.medium[0];
+    const page = await open(context, `${server.url}?s=${puzzle}`);
+    await page.waitForSelector('.grid .cell[data-cell="80"]');
+    assert.equal(await page.locator('.grid .cell').count(), 81);
+    assert.equal(await gridLine(page), puzzle);
+    const givens = await page.locator('.grid .cell.given').count();
+    assert.equal(givens, [...puzzle].filter((c) => c !== '.').length);
+    await screenshot(page, 'grid-from-url');
+  } finally { await close(); }
+});
+
+for (const backend of ['webgpu', 'cpu']) {
+  describe(`on ${backend}`, () => {
+    let browser; let page; const log = [];
+    before(async () => {
+      browser = await launch(backend);
+      const { puzzle } = FIXTURES.easy[0];
+      page = await open(browser.context, `${server.url}?s=${puzzle}`, log);
+      await waitStatus(page, 'ready');
+    });
+    after(async () => {
+      if (log.length) console.log(`browser log (${backend}):\n${log.join('\n')}`);
+      await browser.close();
+    });
+
+    test('uses the expected backend', async () => {
+      assert.equal(await page.getAttribute('.app', 'data-backend'), backend);
+      if (backend === 'cpu') assert.match(await page.textContent('.load'), /CPU/);
+    });
+
+    test('solves a preset: the final grid is the solution, one ‖z‖ point per recursion step', async () => {
+      await page.click('button[data-preset="easy"]');
+      const { puzzle, solution } = FIXTURES.easy[0];
+      assert.equal(await gridLine(page), puzzle);
+      await page.click('#solve');
+      await waitStatus(page, 'done');
+      await page.click('#to-end');
+      assert.equal(await gridLine(page), solution);
+      const calls = Number(await page.getAttribute('#scrub', 'max')) + 1;
+      const points = Number(await page.getAttribute('#chart-norms polyline[data-series="‖z‖"]', 'data-points'));
+      assert.ok(calls >= 10, `recorded ${calls} calls`);
+      assert.equal(points, calls);
+      assert.match(await page.textContent('#where'), /supervision step \d+\/\d+ · cycle \d+\/\d+ · answer update/);
+      assert.match(await page.textContent('#readout-ms-per-call'), /ms/);
+      await screenshot(page, `solved-${backend}`);
+    });
+
+    test('stepping and scrubbing change the grid', async () => {
+      const end = await gridLine(page);
+      await page.locator('#scrub').fill('0');
+      const start = await gridLine(page);
+      assert.notEqual(start, end);
+      assert.match(await page.textContent('#where'), /supervision step 1\/\d+ · cycle 1\/\d+ · latent update 1\//);
+      await page.click('#step-forward');
+      assert.match(await page.textContent('#where'), /latent update 2\//);
+      await page.click('#to-end');
+      await page.click('#step-back');
+      assert.match(await page.textContent('#where'), /latent update/);
+      await screenshot(page, `scrubbed-${backend}`);
+    });
+
+    test('invalid input shows an error and the page still works', async () => {
+      await page.fill('#paste', '12345x');
+      await page.click('#load');
+      await page.waitForSelector('.notice.error');
+      assert.match(await page.textContent('.notice.error'), /invalid character 'x'/);
+      await page.fill('#paste', FIXTURES.contradictory);
+      await page.click('#load');
+      assert.match(await page.textContent('#puzzle-error'), /appears twice/);
+      assert.ok(await page.isDisabled('#solve'));
+      await page.fill('#paste', FIXTURES.multiple);
+      await page.click('#load');
+      assert.match(await page.textContent('#puzzle-error'), /more than one solution/);
+      await screenshot(page, `invalid-${backend}`);
+      const { puzzle, solution } = FIXTURES.easy[1];
+      await page.fill('#paste', puzzle);
+      await page.click('#load');
+      assert.ok(!(await page.isDisabled('#solve')));
+      await page.click('#solve');
+      await waitStatus(page, 'done');
+      await page.click('#to-end');
+      assert.equal((await gridLine(page)).length, 81);
+      assert.equal(await page.locator('.crash').count(), 0);
+      void solution;
+    });
+  });
+}

@@ -1,0 +1,92 @@
+// Shared helpers for the browser tests: a static server for dist/ (optionally under a
+// sub-path), Chromium launch options for the WebGPU (SwiftShader) and CPU paths, and small
+// page utilities. Uses playwright-core with the system Chromium; never downloads a browser.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(here, '../..');
+export const DIST = process.env.TRM_DIST ? path.resolve(process.env.TRM_DIST) : path.join(ROOT, 'dist');
+export const ARTIFACTS = path.join(ROOT, 'artifacts');
+fs.mkdirSync(ARTIFACTS, { recursive: true });
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml',
+  '.bpk': 'application/octet-stream', '.md': 'text/markdown; charset=utf-8', '.png': 'image/png',
+};
+
+/** Serves `root` at http://127.0.0.1:<port><base>. `extra` maps absolute paths to [type, body]. */
+export async function serve({ root = DIST, base = '/', extra = {} } = {}) {
+  const requests = [];
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://localhost');
+    requests.push(url.pathname);
+    if (extra[url.pathname]) {
+      const [type, body] = extra[url.pathname];
+      res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+      return res.end(body);
+    }
+    if (!url.pathname.startsWith(base)) { res.writeHead(404); return res.end('not found'); }
+    let rel = decodeURIComponent(url.pathname.slice(base.length));
+    if (rel === '' || rel.endsWith('/')) rel += 'index.html';
+    const file = path.join(root, rel);
+    if (!file.startsWith(root) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+      res.writeHead(404); return res.end('not found');
+    }
+    const body = fs.readFileSync(file);
+    res.writeHead(200, { 'content-type': TYPES[path.extname(file)] || 'application/octet-stream', 'content-length': body.length });
+    res.end(body);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const { port } = server.address();
+  return { origin: `http://127.0.0.1:${port}`, url: `http://127.0.0.1:${port}${base}`, requests, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+const COMMON = ['--headless', '--no-sandbox', '--no-first-run', '--disable-quic', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+/** WebGPU on SwiftShader (no GPU needed). Without these flags there is no adapter: the CPU path. */
+export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader',
+  '--use-webgpu-adapter=swiftshader', '--use-angle=swiftshader'];
+
+/** Launches Chromium for `backend` ('webgpu' or 'cpu') with a fresh profile. */
+export async function launch(backend, extraArgs = []) {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-chromium-'));
+  const args = [...COMMON, ...(backend === 'webgpu' ? WEBGPU_FLAGS : []), ...extraArgs];
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, args,
+    viewport: { width: 1200, height: 900 },
+  });
+  const close = async () => { await context.close(); fs.rmSync(userDataDir, { recursive: true, force: true }); };
+  return { context, close };
+}
+
+/** Opens a page, forwarding console errors and page crashes into `log`. */
+export async function open(context, url, log = []) {
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') log.push(`[${m.type()}] ${m.text()}`); });
+  page.on('pageerror', (e) => log.push(`[pageerror] ${e.message}`));
+  await page.goto(url);
+  return page;
+}
+
+/** The digits shown in the grid, as an 81-character line ('.' for empty). */
+export async function gridLine(page) {
+  return page.$$eval('.grid .cell', (cells) => cells.map((c) => (c.dataset.digit === '0' ? '.' : c.dataset.digit)).join(''));
+}
+
+/** Waits for the page to say `status` (loading, ready, solving, done, training, failed). */
+export async function waitStatus(page, status, timeout = 240_000) {
+  await page.waitForSelector(`.app[data-status="${status}"]`, { timeout });
+}
+
+export async function screenshot(page, name) {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+/** Sample puzzles with solutions for the tests. */
+export const FIXTURES = JSON.parse(fs.readFileSync(path.join(here, 'fixtures.json'), 'utf8'));

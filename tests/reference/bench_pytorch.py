@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""PyTorch CPU timing of the same cases as `cargo bench --bench model`, using the reference
+forward of trm_reference.py in float32: one net call at batch 1 and 64, and one training step
+(T-1 cycles without gradients, the last with, stablemax + halting loss, backward, AdamW, EMA).
+
+    python3 tests/reference/bench_pytorch.py --json out.json [--threads N] [--seconds S]
+"""
+import argparse
+import json
+import math
+import time
+
+import torch
+
+import trm_reference as ref
+
+PRESETS = {
+    "browser": dict(hidden=128, layers=2, mixer="Mlp", expansion=4.0, inner_multiple=64, prefix_len=4,
+                    heads=8, latent_updates=4, cycles=2, supervision_steps=16, norm_eps=1e-5, rope_theta=1e4),
+    "paper_mlp": dict(hidden=512, layers=2, mixer="Mlp", expansion=4.0, inner_multiple=256, prefix_len=16,
+                      heads=8, latent_updates=6, cycles=3, supervision_steps=16, norm_eps=1e-5, rope_theta=1e4),
+    "paper_att": dict(hidden=512, layers=2, mixer="Attention", expansion=4.0, inner_multiple=256, prefix_len=16,
+                      heads=8, latent_updates=6, cycles=3, supervision_steps=16, norm_eps=1e-5, rope_theta=1e4),
+}
+
+
+def time_it(seconds, fn):
+    fn()
+    start = time.perf_counter()
+    runs = 0
+    while runs < 3 or (time.perf_counter() - start < seconds and runs < 1000):
+        fn()
+        runs += 1
+    return (time.perf_counter() - start) * 1000.0 / runs
+
+
+def params_for(c):
+    p = ref.build_params(c)
+    return {k: v.float().clone().requires_grad_(k not in ("y_init", "z_init")) for k, v in p.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--json")
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--presets", default="browser,paper_mlp")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.set_default_dtype(torch.float32)
+    print(f"PyTorch {torch.__version__} CPU, {torch.get_num_threads()} threads, {args.seconds} s per case")
+    rows = []
+    for name in args.presets.split(","):
+        c = PRESETS[name]
+        p = params_for(c)
+        seq = c["prefix_len"] + 81
+        n_params = sum(v.numel() for k, v in p.items())
+
+        def net_call(batch):
+            z = torch.randn(batch, seq, c["hidden"])
+            inj = torch.randn(batch, seq, c["hidden"])
+
+            def run():
+                with torch.no_grad():
+                    ref.net(c, p, z, inj)
+            return time_it(args.seconds, run)
+
+        b1, b64 = net_call(1), net_call(64)
+        batch = 16 if c["hidden"] <= 128 else 4
+        trainable = [v for k, v in p.items() if v.requires_grad]
+        opt = torch.optim.AdamW(trainable, lr=1e-4, betas=(0.9, 0.95), weight_decay=1.0)
+        ema = [v.detach().clone() for v in trainable]
+        toks = torch.randint(1, 11, (batch, 81))
+        labels = torch.randint(2, 11, (batch, 81))
+        state = {}
+
+        def train_step():
+            x = ref.embed(c, p, toks)
+            shape = (batch, seq, c["hidden"])
+            y = state.get("y", p["y_init"].detach().expand(shape))
+            z = state.get("z", p["z_init"].detach().expand(shape))
+            with torch.no_grad():
+                for _ in range(c["cycles"] - 1):
+                    for _ in range(c["latent_updates"]):
+                        z = ref.net(c, p, z, y + x)
+                    y = ref.net(c, p, y, z)
+            for _ in range(c["latent_updates"]):
+                z = ref.net(c, p, z, y + x)
+            y = ref.net(c, p, y, z)
+            logits = y[:, c["prefix_len"]:] @ p["output_head.weight"]
+            q = (y[:, 0] @ p["halt_head.weight"] + p["halt_head.bias"])[:, 0]
+            s = torch.where(logits < 0, 1.0 / (1.0 - logits), logits + 1.0)
+            logp = torch.log(s / s.sum(-1, keepdim=True))
+            ce = (-logp.gather(-1, labels[..., None])[..., 0].mean(1)).sum() / batch
+            exact = (logits.argmax(-1) == labels).all(1).float()
+            bce = torch.nn.functional.binary_cross_entropy_with_logits(q, exact, reduction="sum") / batch
+            loss = ce + 0.5 * bce
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                for e, v in zip(ema, trainable):
+                    e.mul_(0.999).add_(v, alpha=0.001)
+            state["y"], state["z"] = y.detach(), z.detach()
+            float(loss)
+
+        train = time_it(args.seconds, train_step)
+        print(f"| {name} | {n_params} | {b1:.2f} ms | {b64:.1f} ms | {train:.0f} ms ({batch}) |")
+        rows.append(dict(preset=name, params=n_params, net_call_b1_ms=b1, net_call_b64_ms=b64,
+                         train_step_ms=train, train_batch=batch))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
