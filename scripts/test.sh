@@ -2,9 +2,10 @@
 # Sets up a fresh machine (idempotent) and runs every test:
 #   1. native: cargo test (Sudoku core, model, parity with the PyTorch goldens, training,
 #      shipped weights, parser fuzzing);
-#   2. the wasm app, built by trunk (fast-compiling profile);
-#   3. browser tests: Playwright (playwright-core + Debian Chromium) against the built page,
-#      on WebGPU (SwiftShader) and on the CPU fallback.
+#   2. the wasm app: the hosted build (`trunk build --release`: opt-level z, fat LTO, wasm-opt),
+#      which is quick to rebuild incrementally, and its size budget;
+#   3. browser tests: Playwright (playwright-core + Debian Chromium) against that build, on
+#      WebGPU (SwiftShader) and on the CPU fallback.
 # Screenshots and logs land in artifacts/ (ignored by git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +20,9 @@ mkdir -p artifacts
 stamp "native tests"
 cargo test --locked --offline
 
-stamp "wasm build (trunk)"
-( wasm_env && trunk build --offline )
+stamp "wasm build (trunk build --release) and size budget"
+( wasm_env && trunk build --release --offline )
+bash scripts/size-budget.sh dist
 
 stamp "browser tests"
 ( cd tests/browser && node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs )

@@ -90,7 +90,33 @@ pub fn from_bytes(config: &TrmConfig, bytes: &[u8], device: &Device) -> Result<T
     if *device == Device::flex() && !device.is_autodiff() {
         return Ok(host);
     }
-    Ok(with_values(config.init(device), values))
+    // Keep the record's parameter ids: optimizer state saved beside the weights is keyed by them.
+    Ok(with_ids(with_values(config.init(device), values), param_ids(&host)))
+}
+
+fn param_ids(model: &Trm) -> Vec<burn::module::ParamId> {
+    struct Collect(Vec<burn::module::ParamId>);
+    impl burn::module::ModuleVisitor for Collect {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            self.0.push(param.id);
+        }
+    }
+    let mut collect = Collect(Vec::new());
+    model.visit(&mut collect);
+    collect.0
+}
+
+fn with_ids(model: Trm, ids: Vec<burn::module::ParamId>) -> Trm {
+    struct Assign(std::vec::IntoIter<burn::module::ParamId>);
+    impl ModuleMapper for Assign {
+        fn map_float<const D: usize>(&mut self, mut param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+            if let Some(id) = self.0.next() {
+                param.id = id;
+            }
+            param
+        }
+    }
+    model.map(&mut Assign(ids.into_iter()))
 }
 
 /// Every float parameter's values, in visit order (synchronous: CPU models only).

@@ -221,6 +221,7 @@ pub async fn fall_back_to_cpu(engine: &mut Engine, state: &AppState, why: &str) 
     engine.device = device;
     engine.backend = Backend::Cpu;
     state.backend.set(Some(Backend::Cpu));
+    let why = why.lines().next().unwrap_or("unknown error").trim();
     state.backend_note.set(Some(format!("The GPU stopped working ({why}); switched to the CPU.")));
     Ok(())
 }

@@ -1,0 +1,51 @@
+//! The shipped artefacts in assets/: the weights load into their config, the manifest the page
+//! reads describes them, and the model solves a handful of easy puzzles exactly on the CPU.
+
+use burn::prelude::*;
+use trm_sudoku::generator::{Generator, Tier};
+use trm_sudoku::grid::Grid;
+use trm_sudoku::inference::{InferenceConfig, answer_batch_blocking, solve_traced_blocking};
+use trm_sudoku::weights;
+
+const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets");
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+#[test]
+fn the_manifest_describes_the_shipped_weights() {
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{ASSETS}/manifest.json")).unwrap()).unwrap();
+    let weights_name = manifest["weights"].as_str().unwrap();
+    let bytes = std::fs::read(format!("{ASSETS}/{weights_name}")).unwrap();
+    assert_eq!(manifest["bytes"].as_u64().unwrap() as usize, bytes.len());
+    assert_eq!(manifest["version"].as_str().unwrap(), format!("{:016x}", fnv1a(&bytes)), "re-run `trm export`");
+    assert!(bytes.len() <= 4_000_000, "weights over the 4 MB budget: {}", bytes.len());
+    let config = std::fs::read_to_string(format!("{ASSETS}/{}", manifest["config"].as_str().unwrap())).unwrap();
+    let config = weights::config_from_json(&config).unwrap();
+    let model = weights::from_bytes(&config, &bytes, &Device::flex()).unwrap();
+    assert!(model.num_params() <= 2_000_000);
+    assert_eq!(manifest["parameters"].as_u64().unwrap() as usize, model.num_params());
+}
+
+#[test]
+fn the_shipped_model_solves_easy_puzzles() {
+    let device = Device::flex();
+    let (_, model) = weights::load(std::path::Path::new(&format!("{ASSETS}/model.bpk")), &device).unwrap();
+    let mut generator = Generator::new(99);
+    let examples: Vec<_> = (0..8).map(|_| generator.generate(Tier::Easy)).collect();
+    let puzzles: Vec<Grid> = examples.iter().map(|e| e.puzzle).collect();
+    let answers = answer_batch_blocking(&model, &puzzles, &[16], 0.5).unwrap();
+    let solved = answers.iter().zip(&examples).filter(|(a, e)| a.early_exit == e.solution).count();
+    assert_eq!(solved, examples.len(), "the shipped model solved {solved}/8 easy puzzles");
+
+    // The page's preset (also the browser tests' puzzle), through the traced path the page uses.
+    let presets: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{ASSETS}/puzzles.json")).unwrap()).unwrap();
+    let first = Grid::parse(presets["easy"][0].as_str().unwrap()).unwrap();
+    let trace = solve_traced_blocking(&model, &first, InferenceConfig::new()).unwrap();
+    let (solution, _) = trm_sudoku::solve_unique(&first).unwrap();
+    assert_eq!(trace.final_answer(), Some(solution));
+    assert!(trace.halted_at.is_some(), "the halting head should stop an easy puzzle");
+}
