@@ -299,6 +299,15 @@ impl Grid {
 
     /// The 9-line form with box separators, for terminals.
     pub fn to_pretty(&self) -> String {
+        Self::boxed(|cell| {
+            let v = self.cells[cell];
+            (if v == 0 { '.' } else { (b'0' + v) as char }).to_string()
+        })
+    }
+
+    /// Nine lines with box separators, each cell drawn by `draw_cell(index)` (which may add
+    /// terminal colours around its character).
+    pub fn boxed(draw_cell: impl Fn(usize) -> String) -> String {
         let mut out = String::with_capacity(250);
         for row in 0..9 {
             if row == 3 || row == 6 {
@@ -308,8 +317,7 @@ impl Grid {
                 if col == 3 || col == 6 {
                     out.push_str("| ");
                 }
-                let v = self.cells[row * 9 + col];
-                out.push(if v == 0 { '.' } else { (b'0' + v) as char });
+                out.push_str(&draw_cell(row * 9 + col));
                 out.push(if col == 8 { '\n' } else { ' ' });
             }
         }
@@ -387,13 +395,18 @@ impl fmt::Debug for Grid {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const PUZZLE: &str =
+pub(crate) mod samples {
+    //! One hard puzzle with its solution, shared by the unit tests.
+    pub const PUZZLE: &str =
         "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......";
-    const SOLUTION: &str =
+    pub const SOLUTION: &str =
         "417369825632158947958724316825437169791586432346912758289643571573291684164875293";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::samples::{PUZZLE, SOLUTION};
+    use super::*;
 
     #[test]
     fn units_and_peers_are_consistent() {

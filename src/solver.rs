@@ -333,11 +333,7 @@ impl<'a> Search<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const TOP95_1: &str =
-        "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......";
-    const TOP95_1_SOLUTION: &str =
-        "417369825632158947958724316825437169791586432346912758289643571573291684164875293";
+    use crate::grid::samples::{PUZZLE as TOP95_1, SOLUTION as TOP95_1_SOLUTION};
 
     #[test]
     fn solves_a_hard_puzzle_uniquely() {

@@ -86,6 +86,19 @@ pub async fn webgpu_adapter_available() -> Result<(), String> {
     Ok(())
 }
 
+/// GETs `url`; an HTTP error status is an error.
+async fn fetch_ok(window: &web_sys::Window, url: &str) -> Result<web_sys::Response, String> {
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("could not fetch {url}: {}", js_error(e)))?
+        .dyn_into()
+        .map_err(|_| "fetch did not return a response".to_string())?;
+    if !response.ok() {
+        return Err(format!("could not fetch {url}: HTTP {}", response.status()));
+    }
+    Ok(response)
+}
+
 /// A downloaded file.
 pub struct Download {
     /// Its bytes.
@@ -121,14 +134,7 @@ pub async fn fetch_cached(
             }
         }
     }
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|e| format!("could not fetch {url}: {}", js_error(e)))?
-        .dyn_into()
-        .map_err(|_| "fetch did not return a response".to_string())?;
-    if !response.ok() {
-        return Err(format!("could not fetch {url}: HTTP {}", response.status()));
-    }
+    let response = fetch_ok(&window, url).await?;
     let total = response
         .headers()
         .get("content-length")
@@ -172,14 +178,7 @@ pub async fn fetch_cached(
 /// Fetches a small text file without caching.
 pub async fn fetch_text(url: &str) -> Result<String, String> {
     let window = web_sys::window().ok_or("no window")?;
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str(url))
-        .await
-        .map_err(|e| format!("could not fetch {url}: {}", js_error(e)))?
-        .dyn_into()
-        .map_err(|_| "fetch did not return a response".to_string())?;
-    if !response.ok() {
-        return Err(format!("could not fetch {url}: HTTP {}", response.status()));
-    }
+    let response = fetch_ok(&window, url).await?;
     let text = JsFuture::from(response.text().map_err(js_error)?).await.map_err(js_error)?;
     text.as_string().ok_or_else(|| format!("{url} is not text"))
 }

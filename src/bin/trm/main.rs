@@ -674,34 +674,18 @@ fn solve(model: &Trm, puzzle: &str, max_steps: usize, early_exit: bool) -> Resul
 
 /// The grid with givens bold, changed cells yellow, wrong cells red.
 fn coloured(puzzle: &Grid, previous: &Grid, answer: &Grid, solution: &Grid) -> String {
-    let mut out = String::new();
-    for row in 0..9 {
-        if row == 3 || row == 6 {
-            out.push_str("------+-------+------\n");
-        }
-        for col in 0..9 {
-            if col == 3 || col == 6 {
-                out.push_str("| ");
-            }
-            let c = row * 9 + col;
-            let v = answer.get(c);
-            let ch = if v == 0 { '.' } else { (b'0' + v) as char };
-            let style = if puzzle.get(c) != 0 {
-                "\x1b[1m"
-            } else if v != solution.get(c) {
-                "\x1b[31m"
-            } else if v != previous.get(c) {
-                "\x1b[33m"
-            } else {
-                ""
-            };
-            if style.is_empty() {
-                out.push(ch);
-            } else {
-                out.push_str(&format!("{style}{ch}\x1b[0m"));
-            }
-            out.push(if col == 8 { '\n' } else { ' ' });
-        }
-    }
-    out
+    Grid::boxed(|c| {
+        let v = answer.get(c);
+        let ch = if v == 0 { '.' } else { (b'0' + v) as char };
+        let style = if puzzle.get(c) != 0 {
+            "\x1b[1m"
+        } else if v != solution.get(c) {
+            "\x1b[31m"
+        } else if v != previous.get(c) {
+            "\x1b[33m"
+        } else {
+            ""
+        };
+        if style.is_empty() { ch.to_string() } else { format!("{style}{ch}\x1b[0m") }
+    })
 }
