@@ -390,7 +390,7 @@ fn Charts() -> impl IntoView {
     });
     view! {
         <div class="charts">
-            <LineChart id="chart-norms" title="‖z‖ and ‖y‖ at every recursion step" series=norms cursor=cursor group=calls_per_step/>
+            <LineChart id="chart-norms" title="‖z‖ and ‖y‖ at every recursion step" series=norms cursor=cursor group=calls_per_step fit_to_data=true/>
             <LineChart id="chart-halt" title="Halting probability per supervision step" series=halts
                 y_range=(0.0, 1.0) reference=0.5 cursor=step_cursor/>
             <LineChart id="chart-accuracy" title="Accuracy per supervision step" series=accuracy

@@ -39,8 +39,11 @@ impl Scale {
     }
 }
 
-fn tick(v: f32) -> String {
-    if v.abs() >= 100.0 { format!("{v:.0}") } else if v.abs() >= 10.0 { format!("{v:.1}") } else { format!("{v:.2}") }
+/// An axis label for `v` with enough decimals to tell the ends of a `span`-wide axis apart.
+fn tick(v: f32, span: f32) -> String {
+    let for_size = if v.abs() >= 100.0 { 0 } else if v.abs() >= 10.0 { 1 } else { 2 };
+    let for_span = if span > 0.0 { (1.0 - span.log10()).ceil().clamp(0.0, 5.0) as usize } else { 0 };
+    format!("{v:.*}", for_size.max(for_span))
 }
 
 /// A line chart.
@@ -54,6 +57,10 @@ pub fn LineChart(
     /// Fixed y range; automatic when `None`.
     #[prop(optional)]
     y_range: Option<(f32, f32)>,
+    /// Fit the y axis to the data instead of starting at zero: for values that move little
+    /// around a large level (‖z‖ and ‖y‖ stay near √D because the block ends in an RMSNorm).
+    #[prop(optional)]
+    fit_to_data: bool,
     /// A vertical cursor at this point index.
     #[prop(optional, into)]
     cursor: Option<Signal<Option<usize>>>,
@@ -72,7 +79,14 @@ pub fn LineChart(
             let (min, max) = y_range.unwrap_or_else(|| {
                 let finite = all.iter().flat_map(|s| s.values.iter().copied()).filter(|v| v.is_finite());
                 let (lo, hi) = finite.fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
-                if lo.is_finite() { (lo.min(0.0), if hi > lo { hi * 1.05 } else { lo + 1.0 }) } else { (0.0, 1.0) }
+                if !lo.is_finite() {
+                    (0.0, 1.0)
+                } else if fit_to_data {
+                    let pad = ((hi - lo) * 0.1).max(hi.abs() * 1e-3).max(1e-6);
+                    (lo - pad, hi + pad)
+                } else {
+                    (lo.min(0.0), if hi > lo { hi * 1.05 } else { lo + 1.0 })
+                }
             });
             (n, min, max)
         })
@@ -134,8 +148,8 @@ pub fn LineChart(
         view! {
             <line class="axis" x1=PAD_LEFT x2=PAD_LEFT y1=PAD_TOP y2=HEIGHT - PAD_BOTTOM></line>
             <line class="axis" x1=PAD_LEFT x2=WIDTH - PAD_RIGHT y1=HEIGHT - PAD_BOTTOM y2=HEIGHT - PAD_BOTTOM></line>
-            <text class="tick" x=PAD_LEFT - 4.0 y=s.y(max) + 4.0 text-anchor="end">{tick(max)}</text>
-            <text class="tick" x=PAD_LEFT - 4.0 y=s.y(min) text-anchor="end">{tick(min)}</text>
+            <text class="tick" x=PAD_LEFT - 4.0 y=s.y(max) + 4.0 text-anchor="end">{tick(max, max - min)}</text>
+            <text class="tick" x=PAD_LEFT - 4.0 y=s.y(min) text-anchor="end">{tick(min, max - min)}</text>
             <text class="tick" x=WIDTH - PAD_RIGHT y=HEIGHT - 4.0 text-anchor="end">{n.to_string()}</text>
             {grid_lines}
             {reference_line}

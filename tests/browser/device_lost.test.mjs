@@ -16,7 +16,9 @@ test('losing the WebGPU device mid-solve falls back to the CPU and keeps the pag
         return device;
       };
     });
-    const { puzzle, solution } = FIXTURES.easy[0];
+    // A puzzle the shipped model works on for several supervision steps (it halts after 4),
+    // so that the device is lost while work remains; easy samples finish in one or two.
+    const puzzle = FIXTURES.extreme;
     const page = await open(context, `${server.url}?s=${puzzle}`);
     await waitStatus(page, 'ready');
     assert.equal(await page.getAttribute('.app', 'data-backend'), 'webgpu');
@@ -27,8 +29,11 @@ test('losing the WebGPU device mid-solve falls back to the CPU and keeps the pag
     assert.equal(await page.getAttribute('.app', 'data-backend'), 'cpu');
     assert.match(await page.textContent('.load'), /GPU stopped working .*switched to the CPU/s);
     assert.equal(await page.locator('.crash').count(), 0);
+    // The solve finished on the CPU: every cell holds a digit and the givens are kept.
     await page.click('#to-end');
-    assert.equal(await gridLine(page), solution);
+    const grid = await gridLine(page);
+    assert.doesNotMatch(grid, /\./);
+    for (let i = 0; i < 81; i++) if (puzzle[i] !== '.') assert.equal(grid[i], puzzle[i], `given at ${i}`);
     await screenshot(page, 'device-lost');
   } finally { await close(); await server.close(); }
 });

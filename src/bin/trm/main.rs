@@ -437,7 +437,7 @@ fn refresh_fixtures(presets: &Path, fixtures: &Path) -> Result<()> {
         }
         file.insert(tier.into(), serde_json::json!(entries));
     }
-    file.insert("note".into(), serde_json::json!("easy/medium = the first shipped samples (assets/puzzles.json, `trm presets --fixtures`), with their solutions"));
+    file.insert("note".into(), serde_json::json!("easy/medium = the first shipped samples (assets/puzzles.json, `trm presets --fixtures`), with their solutions; other entries are written by hand"));
     std::fs::write(fixtures, serde_json::to_string_pretty(&file)? + "\n")?;
     Ok(())
 }
