@@ -1,6 +1,6 @@
-//! Sample puzzles shipped in `assets/puzzles.json`, by difficulty. Easy, medium and hard come
-//! from the project's generator (seed 2026); extreme ones are classic public hard puzzles
-//! (Norvig's top95, magictour top1465, the forum's hardest list).
+//! Sample puzzles shipped in `assets/puzzles.json`, by difficulty, written by `trm presets`.
+//! Easy, medium and hard come from the project's generator (seed 2026); extreme ones are
+//! classic public hard puzzles. In each tier the ones the shipped model solves come first.
 
 use serde::Deserialize;
 use trm_sudoku::generator::Tier;
