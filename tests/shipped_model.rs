@@ -7,7 +7,12 @@ use trm_sudoku::grid::Grid;
 use trm_sudoku::inference::{InferenceConfig, answer_batch_blocking, solve_traced_blocking};
 use trm_sudoku::weights;
 
-const ASSETS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets");
+/// A file in assets/. The directory is read at run time: a test binary that cargo reuses from a
+/// build of another checkout (same target dir) must still read this checkout's assets.
+fn asset(name: &str) -> std::path::PathBuf {
+    let root = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    std::path::Path::new(&root).join("assets").join(name)
+}
 
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
@@ -16,13 +21,13 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 #[test]
 fn the_manifest_describes_the_shipped_weights() {
     let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(format!("{ASSETS}/manifest.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(asset("manifest.json")).unwrap()).unwrap();
     let weights_name = manifest["weights"].as_str().unwrap();
-    let bytes = std::fs::read(format!("{ASSETS}/{weights_name}")).unwrap();
+    let bytes = std::fs::read(asset(weights_name)).unwrap();
     assert_eq!(manifest["bytes"].as_u64().unwrap() as usize, bytes.len());
     assert_eq!(manifest["version"].as_str().unwrap(), format!("{:016x}", fnv1a(&bytes)), "re-run `trm export`");
     assert!(bytes.len() <= 4_000_000, "weights over the 4 MB budget: {}", bytes.len());
-    let config = std::fs::read_to_string(format!("{ASSETS}/{}", manifest["config"].as_str().unwrap())).unwrap();
+    let config = std::fs::read_to_string(asset(manifest["config"].as_str().unwrap())).unwrap();
     let config = weights::config_from_json(&config).unwrap();
     let model = weights::from_bytes(&config, &bytes, &Device::flex()).unwrap();
     assert!(model.num_params() <= 2_000_000);
@@ -32,7 +37,7 @@ fn the_manifest_describes_the_shipped_weights() {
 #[test]
 fn the_shipped_model_solves_easy_puzzles() {
     let device = Device::flex();
-    let (_, model) = weights::load(std::path::Path::new(&format!("{ASSETS}/model.bpk")), &device).unwrap();
+    let (_, model) = weights::load(&asset("model.bpk"), &device).unwrap();
 
     // Fresh easy puzzles with at most 30 blanks (the model was trained on up to 35-blank
     // puzzles first; see assets/MODEL.md for its accuracy on full puzzles).
@@ -47,7 +52,7 @@ fn the_shipped_model_solves_easy_puzzles() {
     // The page's easy samples (chosen by `trm presets` as ones this model solves), through the
     // traced path the page uses; the first one is the page's default and the browser tests' puzzle.
     let presets: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(format!("{ASSETS}/puzzles.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(asset("puzzles.json")).unwrap()).unwrap();
     for line in presets["easy"].as_array().unwrap() {
         let puzzle = Grid::parse(line.as_str().unwrap()).unwrap();
         let trace = solve_traced_blocking(&model, &puzzle, InferenceConfig::new()).unwrap();

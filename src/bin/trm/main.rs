@@ -70,7 +70,8 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Train a model (deep supervision, EMA, curriculum), resuming from `--out` if it holds a checkpoint.
+    /// Train a model (deep supervision, EMA, curriculum), resuming from `--out` if it holds a
+    /// checkpoint; on resume only the schedule flags (steps, lr, warmup, min-lr-ratio) take effect.
     Train {
         /// A TrainingConfig JSON file; flags below override it.
         #[arg(long)]
@@ -96,6 +97,9 @@ enum Command {
         /// Weight decay.
         #[arg(long)]
         weight_decay: Option<f64>,
+        /// Final learning rate as a fraction of the peak, reached by cosine decay (1: constant).
+        #[arg(long)]
+        min_lr_ratio: Option<f64>,
         /// Seed (weights, data, exploration).
         #[arg(long)]
         seed: Option<u64>,
@@ -244,6 +248,7 @@ fn run(cli: Cli) -> Result<()> {
             lr,
             warmup,
             weight_decay,
+            min_lr_ratio,
             seed,
             backend,
             out,
@@ -266,17 +271,8 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(data) = data {
                 training.data = parse_data(&data)?;
             }
-            if let Some(v) = steps {
-                training.steps = v;
-            }
             if let Some(v) = batch_size {
                 training.batch_size = v;
-            }
-            if let Some(v) = lr {
-                training.learning_rate = v;
-            }
-            if let Some(v) = warmup {
-                training.warmup_steps = v;
             }
             if let Some(v) = weight_decay {
                 training.weight_decay = v;
@@ -285,7 +281,9 @@ fn run(cli: Cli) -> Result<()> {
                 training.seed = v;
                 training.model.seed = v;
             }
-            let options = TrainOptions { checkpoint_every, eval_every, eval_size, minutes };
+            let schedule = ScheduleOverrides { steps, learning_rate: lr, warmup_steps: warmup, min_lr_ratio };
+            schedule.apply(&mut training);
+            let options = TrainOptions { checkpoint_every, eval_every, eval_size, minutes, schedule };
             train(training, backend, &out, options)
         }
         Command::Eval { weights, files, tiers, limit, budgets, threshold, batch, seed, backend, json } => {
@@ -547,6 +545,35 @@ struct TrainOptions {
     eval_every: usize,
     eval_size: usize,
     minutes: Option<f64>,
+    /// Schedule flags given on the command line; they also apply when resuming.
+    schedule: ScheduleOverrides,
+}
+
+/// The learning-rate schedule flags. Unlike the model, data, batch and optimizer settings, which a
+/// checkpoint fixes, these may change when a run is resumed (to extend it or to anneal it).
+#[derive(Clone, Copy, Default)]
+struct ScheduleOverrides {
+    steps: Option<usize>,
+    learning_rate: Option<f64>,
+    warmup_steps: Option<usize>,
+    min_lr_ratio: Option<f64>,
+}
+
+impl ScheduleOverrides {
+    fn apply(&self, config: &mut TrainingConfig) {
+        if let Some(v) = self.steps {
+            config.steps = v;
+        }
+        if let Some(v) = self.learning_rate {
+            config.learning_rate = v;
+        }
+        if let Some(v) = self.warmup_steps {
+            config.warmup_steps = v;
+        }
+        if let Some(v) = self.min_lr_ratio {
+            config.min_lr_ratio = v;
+        }
+    }
 }
 
 fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOptions) -> Result<()> {
@@ -562,11 +589,15 @@ fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOpt
         DataSource::Curriculum { .. } => Vec::new(),
     };
     let mut trainer = if checkpoint::exists(out) {
-        let trainer = checkpoint::load(out, files, &device).map_err(|e| anyhow!(e))?;
-        eprintln!("resuming {} at step {}", out.display(), trainer.step_count());
-        // Let the command line extend the run.
-        let mut trainer = trainer;
-        trainer.config.steps = config.steps.max(trainer.config.steps);
+        let mut trainer = checkpoint::load(out, files, &device).map_err(|e| anyhow!(e))?;
+        options.schedule.apply(&mut trainer.config);
+        eprintln!(
+            "resuming {} at step {} of {} (lr {:.2e} now; model, data, batch, weight decay and seed as saved)",
+            out.display(),
+            trainer.step_count(),
+            trainer.config.steps,
+            trainer.config.learning_rate_at(trainer.step_count()),
+        );
         trainer
     } else {
         std::fs::create_dir_all(out)?;
