@@ -551,7 +551,7 @@ struct TrainOptions {
 
 /// The learning-rate schedule flags. Unlike the model, data, batch and optimizer settings, which a
 /// checkpoint fixes, these may change when a run is resumed (to extend it or to anneal it).
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 struct ScheduleOverrides {
     steps: Option<usize>,
     learning_rate: Option<f64>,
