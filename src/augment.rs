@@ -8,7 +8,7 @@ use rand::seq::SliceRandom;
 use crate::grid::{CELLS, Grid};
 
 /// One Sudoku symmetry. Apply the same one to a puzzle and its solution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Augmentation {
     /// `digits[d]` replaces digit `d`; `digits[0]` stays 0 (blank).
     pub digits: [u8; 10],
@@ -46,15 +46,52 @@ impl Augmentation {
     /// Applies the transform to one grid.
     pub fn apply(&self, grid: &Grid) -> Grid {
         let mut cells = [0u8; CELLS];
-        for (r, &src_r) in self.rows.iter().enumerate() {
-            for (c, &src_c) in self.cols.iter().enumerate() {
-                let (sr, sc) = (src_r as usize, src_c as usize);
-                let src = if self.transpose { sc * 9 + sr } else { sr * 9 + sc };
-                cells[r * 9 + c] = self.digits[grid.get(src) as usize];
-            }
+        for (out, src) in self.source_cells().into_iter().enumerate() {
+            cells[out] = self.digits[grid.get(src) as usize];
         }
         // Digits stay within 0..=9, so this cannot fail.
         Grid::from_cells(cells).unwrap_or_default()
+    }
+
+    /// `source_cells()[cell]` is the cell of the original grid that lands on `cell`.
+    pub fn source_cells(&self) -> [usize; CELLS] {
+        let mut out = [0usize; CELLS];
+        for (r, &src_r) in self.rows.iter().enumerate() {
+            for (c, &src_c) in self.cols.iter().enumerate() {
+                let (sr, sc) = (src_r as usize, src_c as usize);
+                out[r * 9 + c] = if self.transpose { sc * 9 + sr } else { sr * 9 + sc };
+            }
+        }
+        out
+    }
+
+    /// The transform that undoes this one: `a.inverse().apply(&a.apply(g)) == g`.
+    pub fn inverse(&self) -> Augmentation {
+        let invert9 = |p: &[u8; 9]| {
+            let mut out = [0u8; 9];
+            for (i, &v) in p.iter().enumerate() {
+                out[v as usize] = i as u8;
+            }
+            out
+        };
+        let mut digits = [0u8; 10];
+        for (d, &to) in self.digits.iter().enumerate() {
+            digits[to as usize] = d as u8;
+        }
+        // Without transpose, out[r][c] = in[rows[r]][cols[c]], undone by the inverse line
+        // permutations. With it, out[r][c] = in[cols[c]][rows[r]]; undoing it is again a
+        // transpose, with the roles of the two permutations swapped.
+        let (rows, cols) = if self.transpose {
+            (invert9(&self.cols), invert9(&self.rows))
+        } else {
+            (invert9(&self.rows), invert9(&self.cols))
+        };
+        Augmentation { digits, transpose: self.transpose, rows, cols }
+    }
+
+    /// Whether this is the identity.
+    pub fn is_identity(&self) -> bool {
+        *self == Self::IDENTITY
     }
 }
 
@@ -94,6 +131,22 @@ mod tests {
         let t = Augmentation { transpose: true, ..Augmentation::IDENTITY }.apply(&grid);
         assert_eq!(t.get(1), grid.get(9));
         assert_eq!(t.get(9 * 8 + 3), grid.get(3 * 9 + 8));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn inverse_undoes_the_transform_both_ways(seed in any::<u64>(), cells in proptest::collection::vec(0u8..=9, CELLS)) {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            let aug = Augmentation::random(&mut rng);
+            let mut array = [0u8; CELLS];
+            array.copy_from_slice(&cells);
+            // Any grid, not only valid ones: answers with conflicts are mapped back too.
+            let grid = Grid::from_cells(array).unwrap();
+            prop_assert_eq!(aug.inverse().apply(&aug.apply(&grid)), grid);
+            prop_assert_eq!(aug.apply(&aug.inverse().apply(&grid)), grid);
+            prop_assert_eq!(aug.inverse().inverse(), aug);
+        }
     }
 
     proptest! {

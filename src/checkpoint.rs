@@ -50,11 +50,37 @@ pub fn save(trainer: &Trainer, dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Resumes the run saved in `dir` on `device`. `files` holds a file data source's examples.
-pub fn load(dir: &Path, files: Vec<Example>, device: &Device) -> Result<Trainer, String> {
+/// The training configuration saved in `dir`.
+pub fn read_config(dir: &Path) -> Result<TrainingConfig, String> {
+    let path = dir.join("training.json");
+    let text = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
+    serde_json::from_slice(&text).map_err(|e| format!("training.json: {e}"))
+}
+
+/// The counters saved in `dir`.
+pub fn read_progress(dir: &Path) -> Result<Progress, String> {
+    let path = dir.join("progress.json");
+    let text = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
+    serde_json::from_slice(&text).map_err(|e| format!("progress.json: {e}"))
+}
+
+/// Resumes the run saved in `dir` on `device`. `files` holds the examples of each file the
+/// data source reads.
+pub fn load(dir: &Path, files: Vec<Vec<Example>>, device: &Device) -> Result<Trainer, String> {
+    load_with_config(dir, read_config(dir)?, files, device)
+}
+
+/// Resumes the run saved in `dir` with a changed configuration: a new leg may change the
+/// schedule and the data source, but the model and the batch size must stay as saved.
+pub fn load_with_config(dir: &Path, config: TrainingConfig, files: Vec<Vec<Example>>, device: &Device) -> Result<Trainer, String> {
     let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| io_error(&dir.join(name), e));
-    let config: TrainingConfig = serde_json::from_slice(&read("training.json")?)
-        .map_err(|e| format!("training.json: {e}"))?;
+    let saved = read_config(dir)?;
+    if serde_json::to_value(&saved.model).ok() != serde_json::to_value(&config.model).ok() {
+        return Err("the model configuration differs from the checkpoint's".to_string());
+    }
+    if saved.batch_size != config.batch_size {
+        return Err(format!("the checkpoint has batch size {}, not {}", saved.batch_size, config.batch_size));
+    }
     let progress: Progress = serde_json::from_slice(&read("progress.json")?)
         .map_err(|e| format!("progress.json: {e}"))?;
     let train_device = device.clone().autodiff();

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::augment::Augmentation;
 use crate::generator::{Generator, Tier};
-use crate::grid::CELLS;
+use crate::grid::{CELLS, Grid};
 use crate::puzzles::Example;
 
 /// One stage of a curriculum.
@@ -39,6 +39,83 @@ pub enum DataSource {
         /// The paths.
         paths: Vec<String>,
     },
+    /// Every sample drawn from one of several sources, in proportion to their weights: mixed
+    /// difficulty from the first step, rather than easy first.
+    Mixture {
+        /// The parts; weights need not sum to 1.
+        parts: Vec<MixPart>,
+    },
+}
+
+/// One source of a [`DataSource::Mixture`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MixPart {
+    /// Relative share of the samples.
+    pub weight: f64,
+    /// Where its puzzles come from.
+    pub kind: PartKind,
+}
+
+/// Where the puzzles of a mixture part come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PartKind {
+    /// Generated puzzles of a tier with at most `max_blanks` blanks.
+    Tier {
+        /// The tier.
+        tier: Tier,
+        /// Most blanks (81 for no limit).
+        max_blanks: usize,
+    },
+    /// Generated minimal puzzles of any grade: no given can be removed without losing
+    /// uniqueness (see [`Generator::minimal`]).
+    Minimal,
+    /// Puzzles from a file, one side of the fixed held-out split.
+    File {
+        /// The path.
+        path: String,
+        /// Which puzzles of the file.
+        split: Split,
+    },
+}
+
+/// A fixed split of a puzzle file into a training part and a held-out part, by a hash of each
+/// puzzle, so that training and evaluation agree on it without writing new files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    /// Every puzzle.
+    All,
+    /// The puzzles outside the held-out part (about 9 in 10).
+    Train,
+    /// The held-out puzzles (about 1 in 10), never trained on.
+    Holdout,
+}
+
+impl Split {
+    /// Whether `puzzle` belongs to this side of the split.
+    pub fn keeps(self, puzzle: &Grid) -> bool {
+        let held_out = fnv1a(puzzle.to_line().as_bytes()) % 10 == 0;
+        match self {
+            Split::All => true,
+            Split::Train => !held_out,
+            Split::Holdout => held_out,
+        }
+    }
+
+    /// Splits `path@train` or `path@holdout` (no suffix: all) into the path and the split.
+    pub fn parse_spec(spec: &str) -> Result<(&str, Split), String> {
+        match spec.rsplit_once('@') {
+            Some((path, "train")) => Ok((path, Split::Train)),
+            Some((path, "holdout")) => Ok((path, Split::Holdout)),
+            Some((_, other)) => Err(format!("unknown split {other:?} in {spec:?}: use @train or @holdout")),
+            None => Ok((spec, Split::All)),
+        }
+    }
+}
+
+/// FNV-1a, 64 bit: a stable content hash (cache keys, the held-out split).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 impl DataSource {
@@ -58,6 +135,39 @@ impl DataSource {
         }
     }
 
+    /// The mixture that continues the shipped model's training: every tier at once, weighted
+    /// towards the hard end, plus minimal puzzles and the training part of a 17-clue file.
+    pub fn hard_mixture(seventeen_clue: Option<&str>) -> Self {
+        let tier = |tier, weight| MixPart { weight, kind: PartKind::Tier { tier, max_blanks: CELLS } };
+        let mut parts = vec![
+            tier(Tier::Easy, 0.05),
+            tier(Tier::Medium, 0.15),
+            tier(Tier::Hard, 0.25),
+            tier(Tier::Extreme, 0.25),
+            MixPart { weight: 0.15, kind: PartKind::Minimal },
+        ];
+        if let Some(path) = seventeen_clue {
+            parts.push(MixPart { weight: 0.15, kind: PartKind::File { path: path.to_string(), split: Split::Train } });
+        }
+        DataSource::Mixture { parts }
+    }
+
+    /// The files this source reads, with their splits, in the order [`ExampleStream::new`]
+    /// expects their examples.
+    pub fn files(&self) -> Vec<(String, Split)> {
+        match self {
+            DataSource::Curriculum { .. } => Vec::new(),
+            DataSource::Files { paths } => paths.iter().map(|p| (p.clone(), Split::All)).collect(),
+            DataSource::Mixture { parts } => parts
+                .iter()
+                .filter_map(|part| match &part.kind {
+                    PartKind::File { path, split } => Some((path.clone(), *split)),
+                    _ => None,
+                })
+                .collect(),
+        }
+    }
+
     /// A single tier, no curriculum.
     pub fn tier(tier: Tier) -> Self {
         DataSource::Curriculum {
@@ -70,21 +180,41 @@ impl DataSource {
 /// Draws examples deterministically.
 pub struct ExampleStream {
     source: DataSource,
-    files: Vec<Example>,
+    /// One list per entry of [`DataSource::files`], already split.
+    files: Vec<Vec<Example>>,
     augment: bool,
     seed: u64,
 }
 
 impl ExampleStream {
-    /// A stream over `source`. `files` holds the examples of a `Files` source (read by the
-    /// caller, so this module needs no file system and runs in the browser).
-    pub fn new(source: DataSource, files: Vec<Example>, augment: bool, seed: u64) -> Result<Self, String> {
+    /// A stream over `source`. `files` holds the examples of each file of
+    /// [`DataSource::files`], in that order (read by the caller, so this module needs no file
+    /// system and runs in the browser); the split is applied here.
+    pub fn new(source: DataSource, files: Vec<Vec<Example>>, augment: bool, seed: u64) -> Result<Self, String> {
+        let specs = source.files();
+        if specs.len() != files.len() {
+            return Err(format!("the data source reads {} files but {} were given", specs.len(), files.len()));
+        }
+        let files: Vec<Vec<Example>> = files
+            .into_iter()
+            .zip(&specs)
+            .map(|(examples, (_, split))| examples.into_iter().filter(|e| split.keeps(&e.puzzle)).collect())
+            .collect();
+        if let Some(((path, _), _)) = specs.iter().zip(&files).find(|(_, f)| f.is_empty()) {
+            return Err(format!("the training file {path} holds no puzzles (after its split)"));
+        }
         match &source {
             DataSource::Files { .. } if files.is_empty() => {
                 return Err("the training files hold no puzzles".to_string());
             }
             DataSource::Curriculum { stages, .. } if stages.is_empty() => {
                 return Err("the curriculum has no stages".to_string());
+            }
+            DataSource::Mixture { parts } if parts.is_empty() || parts.iter().any(|p| !(p.weight >= 0.0)) => {
+                return Err("a mixture needs at least one part and no negative weights".to_string());
+            }
+            DataSource::Mixture { parts } if parts.iter().map(|p| p.weight).sum::<f64>() <= 0.0 => {
+                return Err("the mixture's weights sum to zero".to_string());
             }
             _ => {}
         }
@@ -104,7 +234,7 @@ impl ExampleStream {
                 }
                 stages.len() - 1
             }
-            DataSource::Files { .. } => 0,
+            DataSource::Files { .. } | DataSource::Mixture { .. } => 0,
         }
     }
 
@@ -122,7 +252,51 @@ impl ExampleStream {
                 let generated = Generator::new(rng.random()).generate_with_blanks(stage.tier, stage.max_blanks);
                 Example { puzzle: generated.puzzle, solution: generated.solution }
             }
-            DataSource::Files { .. } => self.files[rng.random_range(0..self.files.len())],
+            DataSource::Files { .. } => {
+                let total: usize = self.files.iter().map(Vec::len).sum();
+                let mut index = rng.random_range(0..total);
+                let mut picked = self.files[0][0];
+                for file in &self.files {
+                    if index < file.len() {
+                        picked = file[index];
+                        break;
+                    }
+                    index -= file.len();
+                }
+                picked
+            }
+            DataSource::Mixture { parts } => {
+                let total: f64 = parts.iter().map(|p| p.weight).sum();
+                let mut ticket = rng.random::<f64>() * total;
+                let mut chosen = &parts[parts.len() - 1];
+                for part in parts {
+                    if ticket < part.weight {
+                        chosen = part;
+                        break;
+                    }
+                    ticket -= part.weight;
+                }
+                match &chosen.kind {
+                    PartKind::Tier { tier, max_blanks } => {
+                        let generated = Generator::new(rng.random()).generate_with_blanks(*tier, *max_blanks);
+                        Example { puzzle: generated.puzzle, solution: generated.solution }
+                    }
+                    PartKind::Minimal => {
+                        let generated = Generator::new(rng.random()).minimal();
+                        Example { puzzle: generated.puzzle, solution: generated.solution }
+                    }
+                    PartKind::File { .. } => {
+                        // File parts are numbered in order; `new` checked that none is empty.
+                        let file_index = parts[..]
+                            .iter()
+                            .take_while(|p| !std::ptr::eq(*p, chosen))
+                            .filter(|p| matches!(p.kind, PartKind::File { .. }))
+                            .count();
+                        let file = &self.files[file_index];
+                        file[rng.random_range(0..file.len())]
+                    }
+                }
+            }
         };
         if self.augment {
             let aug = Augmentation::random(&mut rng);

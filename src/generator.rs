@@ -175,6 +175,25 @@ impl Generator {
         }
     }
 
+    /// The next minimal puzzle: a random solved grid dug in random order, removing every given
+    /// whose removal keeps the solution unique. No given of the result can be removed, so these
+    /// are sparse (typically 21 to 26 givens), like the public 17-clue puzzles, and of any grade.
+    pub fn minimal(&mut self) -> GeneratedPuzzle {
+        let solution = self.solved_grid();
+        let mut order: Vec<usize> = (0..CELLS).collect();
+        order.shuffle(&mut self.rng);
+        let mut puzzle = solution;
+        for &cell in &order {
+            let value = puzzle.get(cell);
+            let _ = puzzle.set(cell, 0);
+            if count_solutions(&puzzle, 2).solutions.len() != 1 {
+                let _ = puzzle.set(cell, value);
+            }
+        }
+        let tier = grade(&puzzle);
+        GeneratedPuzzle { puzzle, solution, tier }
+    }
+
     /// A uniform random value in `0..n`, for callers that share this generator's stream.
     pub fn below(&mut self, n: usize) -> usize {
         self.rng.random_range(0..n.max(1))

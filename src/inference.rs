@@ -7,24 +7,39 @@
 use burn::prelude::*;
 use burn::tensor::Transaction;
 
+use crate::attempts::{AttemptEnd, AttemptStart, TransformMix, answer_to_user, gaussian_noise, select, step_to_user, verified};
 use crate::encoding::encode;
 use crate::grid::{CELLS, Grid};
 use crate::model::Trm;
 use crate::recursion::{NoObserver, RecursionState, TraceRecorder, digits_and_confidence};
-use crate::trace::{RecursionTrace, StepTrace, sigmoid};
+use crate::trace::{AttemptTrace, Outcome, RecursionTrace, SolveTrace, StepTrace, sigmoid};
 
-/// How long to think, and when to stop.
+/// How long to think, when to stop, and how many attempts to run side by side.
 #[derive(Config, Debug)]
 pub struct InferenceConfig {
     /// Most supervision steps (16 in training; more may help at test time).
     #[config(default = 16)]
     pub max_steps: usize,
-    /// Stop when the halting head says so.
+    /// Stop an attempt when its halting head says so.
     #[config(default = true)]
     pub early_exit: bool,
     /// Halting probability at which to stop.
     #[config(default = 0.5)]
     pub halt_threshold: f32,
+    /// K: attempts run as one batch (see [`crate::attempts`]). With more than one, the solve
+    /// stops at the first step at which an attempt's answer satisfies every rule.
+    #[config(default = 1)]
+    pub attempts: usize,
+    /// Standard deviation of the Gaussian noise added to the initial y and z of attempts
+    /// after the first (0: none).
+    #[config(default = 0.0)]
+    pub noise: f64,
+    /// Which symmetries attempts after the first use.
+    #[config(default = "TransformMix::Full")]
+    pub transforms: TransformMix,
+    /// Seed of the attempts' symmetries and noise.
+    #[config(default = 0)]
+    pub seed: u64,
 }
 
 /// The token tensor of a batch of grids.
@@ -39,63 +54,196 @@ pub fn tokens(grids: &[Grid], device: &Device) -> Tensor<2, Int> {
     Tensor::from_data(TensorData::new(ids, [grids.len(), CELLS]), device)
 }
 
-/// One puzzle being solved step by step, recording the trace. The web page drives one
-/// supervision step per animation frame; the CLI loops.
+/// The rows of a batch of attempts: their embedded puzzles and carried states. Rows whose
+/// attempt is over are dropped, so they stop costing compute.
+struct AttemptRows {
+    /// `[R, L, D]`
+    x: Tensor<3>,
+    state: RecursionState,
+}
+
+impl AttemptRows {
+    /// Embeds the (transformed) puzzles and builds the initial states, with noise where a row's
+    /// start asks for it.
+    fn new(model: &Trm, puzzles: &[Grid], starts: &[AttemptStart], noise: f64) -> Self {
+        let device = model.token_embedding.val().device();
+        let rows = puzzles.len();
+        let x = model.embed(tokens(puzzles, &device));
+        let (mut y, mut z) = model.initial_state(rows);
+        if noise > 0.0 && starts.iter().any(|s| s.noise_seed.is_some()) {
+            let [_, l, d] = y.dims();
+            let mut y_noise = Vec::with_capacity(rows * l * d);
+            let mut z_noise = Vec::with_capacity(rows * l * d);
+            for start in starts {
+                match start.noise_seed {
+                    Some(seed) => {
+                        y_noise.extend(gaussian_noise(l * d, noise, seed));
+                        z_noise.extend(gaussian_noise(l * d, noise, seed ^ 0x5A5A_5A5A));
+                    }
+                    None => {
+                        y_noise.extend(std::iter::repeat_n(0.0, l * d));
+                        z_noise.extend(std::iter::repeat_n(0.0, l * d));
+                    }
+                }
+            }
+            y = y + Tensor::from_data(TensorData::new(y_noise, [rows, l, d]), &device);
+            z = z + Tensor::from_data(TensorData::new(z_noise, [rows, l, d]), &device);
+        }
+        Self { x, state: RecursionState { y, z } }
+    }
+
+    /// Runs one supervision step on every row.
+    fn step(&mut self, model: &Trm, observer: &mut impl crate::recursion::Observer) -> crate::recursion::StepOutput {
+        let output = model.supervision_step(&self.x, self.state.clone(), observer);
+        self.state = output.state.clone();
+        output
+    }
+
+    /// Keeps the rows marked true, in order. Returns false when none is left.
+    fn keep(&mut self, keep: &[bool]) -> bool {
+        let kept: Vec<i64> = keep.iter().enumerate().filter(|(_, k)| **k).map(|(i, _)| i as i64).collect();
+        if kept.is_empty() {
+            return false;
+        }
+        if kept.len() < keep.len() {
+            let device = self.x.device();
+            let index = Tensor::<1, Int>::from_data(TensorData::new(kept.clone(), [kept.len()]), &device);
+            self.x = self.x.clone().select(0, index.clone());
+            self.state = RecursionState {
+                y: self.state.y.clone().select(0, index.clone()),
+                z: self.state.z.clone().select(0, index),
+            };
+        }
+        true
+    }
+}
+
+/// One puzzle being solved step by step with K attempts, recording every attempt's trace. The
+/// web page drives one supervision step per frame; the CLI loops.
 pub struct Session {
     model: Trm,
     puzzle: Grid,
-    x: Tensor<3>,
-    state: RecursionState,
     config: InferenceConfig,
-    trace: RecursionTrace,
+    rows: AttemptRows,
+    /// The attempt of each row still running, in row order.
+    running: Vec<usize>,
+    steps_run: usize,
+    net_calls: usize,
+    trace: SolveTrace,
 }
 
 impl Session {
     /// Starts a solve. The puzzle should be valid; the model answers anything.
     pub fn new(model: Trm, puzzle: Grid, config: InferenceConfig) -> Self {
-        let device = model.token_embedding.val().device();
-        let x = model.embed(tokens(&[puzzle], &device));
-        let (y, z) = model.initial_state(1);
-        let trace = RecursionTrace {
+        let attempts = config.attempts.max(1);
+        let starts = AttemptStart::plan(attempts, config.seed, config.transforms, config.noise > 0.0);
+        let puzzles: Vec<Grid> = starts.iter().map(|s| s.transform.apply(&puzzle)).collect();
+        let rows = AttemptRows::new(&model, &puzzles, &starts, config.noise);
+        let empty_trace = RecursionTrace {
             puzzle: puzzle.to_line(),
             latent_updates: model.latent_updates,
             cycles: model.cycles,
             steps: Vec::new(),
             halted_at: None,
         };
-        Self { model, puzzle, x, state: RecursionState { y, z }, config, trace }
+        let trace = SolveTrace {
+            puzzle: puzzle.to_line(),
+            attempts: starts.into_iter().map(|start| AttemptTrace { start, trace: empty_trace.clone() }).collect(),
+            outcome: None,
+        };
+        Self { model, puzzle, config, rows, running: (0..attempts).collect(), steps_run: 0, net_calls: 0, trace }
     }
 
-    /// Whether the solve is over (step cap reached, or halted with early exit on).
+    /// Whether the solve is over.
     pub fn finished(&self) -> bool {
-        self.trace.steps.len() >= self.config.max_steps
-            || (self.config.early_exit && self.trace.halted_at.is_some())
+        self.trace.outcome.is_some()
     }
 
-    /// Runs one supervision step and reads its trace back (one readback).
-    pub async fn step(&mut self) -> Result<&StepTrace, String> {
-        let device = self.x.device();
-        let carried = (!self.trace.steps.is_empty()).then_some(&self.state.y);
-        let mut recorder = TraceRecorder::new(&self.model, carried, 1, &device);
-        let state = self.state.clone();
-        let output = self.model.supervision_step(&self.x, state, &mut recorder);
-        self.state = output.state;
-        let step = recorder
-            .finish()
-            .read()
-            .await?
-            .pop()
-            .ok_or("the trace readback was empty")?;
-        if self.trace.halted_at.is_none() && step.halt_probability() >= self.config.halt_threshold {
-            self.trace.halted_at = Some(self.trace.steps.len() + 1);
+    /// Runs one supervision step of every running attempt and reads its trace back (one
+    /// readback). Returns the attempts that ran, with their new step in the user's orientation.
+    pub async fn step(&mut self) -> Result<Vec<(usize, StepTrace)>, String> {
+        if self.finished() {
+            return Ok(Vec::new());
         }
-        self.trace.steps.push(step);
-        self.trace.steps.last().ok_or_else(|| "no step recorded".to_string())
+        let device = self.rows.x.device();
+        let carried = (self.steps_run > 0).then_some(&self.rows.state.y);
+        let mut recorder = TraceRecorder::new(&self.model, carried, self.running.len(), &device);
+        self.rows.step(&self.model, &mut recorder);
+        let steps = recorder.finish().read().await?;
+        if steps.len() != self.running.len() {
+            return Err("the trace readback has the wrong batch size".to_string());
+        }
+        self.steps_run += 1;
+        self.net_calls += self.running.len() * self.model.calls_per_step();
+
+        let mut ran = Vec::with_capacity(steps.len());
+        let mut keep = Vec::with_capacity(steps.len());
+        let mut verified_now = Vec::new();
+        for (&attempt, step) in self.running.iter().zip(steps) {
+            let record = &mut self.trace.attempts[attempt];
+            let step = step_to_user(step, &record.start.transform);
+            let halts = step.halt_probability() >= self.config.halt_threshold;
+            if record.trace.halted_at.is_none() && halts {
+                record.trace.halted_at = Some(self.steps_run);
+            }
+            let answer = step.answer(&self.puzzle).unwrap_or(self.puzzle);
+            if verified(&answer, &self.puzzle) {
+                verified_now.push(attempt);
+            }
+            keep.push(!(self.config.early_exit && halts));
+            record.trace.steps.push(step.clone());
+            ran.push((attempt, step));
+        }
+        // With several attempts, the first rule-satisfying answer ends the solve; a single
+        // attempt runs as it always has, until its halting head or the step budget stops it.
+        let out_of_steps = self.steps_run >= self.config.max_steps;
+        let rule_stop = self.trace.attempts.len() > 1 && !verified_now.is_empty();
+        if rule_stop || out_of_steps || !self.rows.keep(&keep) {
+            self.finish(if rule_stop { Some(&verified_now) } else { None });
+        } else {
+            self.running = self.running.iter().zip(&keep).filter(|(_, k)| **k).map(|(a, _)| *a).collect();
+        }
+        Ok(ran)
     }
 
-    /// The trace so far.
-    pub fn trace(&self) -> &RecursionTrace {
+    /// Picks the answer: among `verified_now` (or, at the end, every attempt's last step) the
+    /// verified and most confident.
+    fn finish(&mut self, verified_now: Option<&[usize]>) {
+        let puzzle = self.puzzle;
+        let candidates: Vec<usize> = match verified_now {
+            Some(list) => list.to_vec(),
+            None => (0..self.trace.attempts.len()).collect(),
+        };
+        let ends: Vec<AttemptEnd> = candidates
+            .iter()
+            .map(|&a| {
+                let last = self.trace.attempts[a].trace.steps.last();
+                AttemptEnd {
+                    verified: last.and_then(|s| s.answer(&puzzle)).is_some_and(|g| verified(&g, &puzzle)),
+                    halt_probability: last.map(|s| s.halt_probability()).unwrap_or(0.0),
+                }
+            })
+            .collect();
+        if let Some(pick) = select(&ends) {
+            let selected = candidates[pick];
+            self.trace.outcome = Some(Outcome {
+                selected,
+                verified: ends[pick].verified,
+                step: self.trace.attempts[selected].trace.steps.len(),
+                net_calls: self.net_calls,
+            });
+        }
+    }
+
+    /// Every attempt so far.
+    pub fn solve_trace(&self) -> &SolveTrace {
         &self.trace
+    }
+
+    /// The selected attempt's trace (attempt 0 while running).
+    pub fn trace(&self) -> &RecursionTrace {
+        let index = self.trace.outcome.map(|o| o.selected).unwrap_or(0);
+        &self.trace.attempts[index].trace
     }
 
     /// The puzzle.
@@ -103,13 +251,45 @@ impl Session {
         &self.puzzle
     }
 
-    /// Ends the session, returning the trace.
-    pub fn into_trace(self) -> RecursionTrace {
+    /// Supervision steps run.
+    pub fn steps_run(&self) -> usize {
+        self.steps_run
+    }
+
+    /// Ends the session, returning every attempt's trace.
+    pub fn into_solve_trace(self) -> SolveTrace {
         self.trace
+    }
+
+    /// Ends the session, returning the selected attempt's trace.
+    pub fn into_trace(self) -> RecursionTrace {
+        let index = self.trace.outcome.map(|o| o.selected).unwrap_or(0);
+        self.trace.attempts.into_iter().nth(index).map(|a| a.trace).unwrap_or_else(|| RecursionTrace {
+            puzzle: self.puzzle.to_line(),
+            latent_updates: self.model.latent_updates,
+            cycles: self.model.cycles,
+            steps: Vec::new(),
+            halted_at: None,
+        })
     }
 }
 
-/// Solves one puzzle and returns the whole trace.
+/// Solves one puzzle with every attempt the config asks for and returns all their traces.
+pub async fn solve_attempts(model: &Trm, puzzle: &Grid, config: InferenceConfig) -> Result<SolveTrace, String> {
+    let mut session = Session::new(model.clone(), *puzzle, config);
+    while !session.finished() {
+        session.step().await?;
+    }
+    Ok(session.into_solve_trace())
+}
+
+/// Blocking [`solve_attempts`] for native code.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn solve_attempts_blocking(model: &Trm, puzzle: &Grid, config: InferenceConfig) -> Result<SolveTrace, String> {
+    crate::recursion::block_on(solve_attempts(model, puzzle, config))
+}
+
+/// Solves one puzzle and returns the selected attempt's trace.
 pub async fn solve_traced(model: &Trm, puzzle: &Grid, config: InferenceConfig) -> Result<RecursionTrace, String> {
     let mut session = Session::new(model.clone(), *puzzle, config);
     while !session.finished() {
@@ -200,6 +380,123 @@ pub fn answer_batch_blocking(
     halt_threshold: f32,
 ) -> Result<Vec<BatchAnswer>, String> {
     crate::recursion::block_on(answer_batch(model, puzzles, budgets, halt_threshold))
+}
+
+/// One attempt's answers, for evaluation: after every supervision step it ran (until its halting
+/// head said stop, with early exit on, or the step budget), the answer in the user's
+/// orientation with givens kept, and the halting probability.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AttemptRun {
+    /// `(answer, halting probability)` per step.
+    pub steps: Vec<(Grid, f32)>,
+}
+
+/// Runs `config.attempts` attempts of every puzzle as one batch (no rule-check stop, so every
+/// attempt runs until it halts or the budget ends and both selections can be scored).
+/// Returns, per puzzle, one [`AttemptRun`] per attempt. One readback per step.
+pub async fn run_attempts(model: &Trm, puzzles: &[Grid], config: &InferenceConfig) -> Result<Vec<Vec<AttemptRun>>, String> {
+    let k = config.attempts.max(1);
+    let starts = AttemptStart::plan(k, config.seed, config.transforms, config.noise > 0.0);
+    let mut row_puzzles = Vec::with_capacity(puzzles.len() * k);
+    let mut row_starts = Vec::with_capacity(puzzles.len() * k);
+    let mut running: Vec<(usize, usize)> = Vec::with_capacity(puzzles.len() * k);
+    for (p, puzzle) in puzzles.iter().enumerate() {
+        for (a, start) in starts.iter().enumerate() {
+            row_puzzles.push(start.transform.apply(puzzle));
+            row_starts.push(*start);
+            running.push((p, a));
+        }
+    }
+    let mut results = vec![vec![AttemptRun::default(); k]; puzzles.len()];
+    if running.is_empty() {
+        return Ok(results);
+    }
+    let mut rows = AttemptRows::new(model, &row_puzzles, &row_starts, config.noise);
+    for _ in 0..config.max_steps.max(1) {
+        let output = rows.step(model, &mut NoObserver);
+        let (digits, _) = digits_and_confidence(output.logits);
+        let data = Transaction::default()
+            .register(digits)
+            .register(output.halt_logit)
+            .execute_async()
+            .await
+            .map_err(|e| format!("readback failed: {e:?}"))?;
+        let [digits, halts]: [TensorData; 2] =
+            data.try_into().map_err(|_| "readback returned the wrong number of tensors".to_string())?;
+        let digits: Vec<i64> = digits.convert::<i64>().try_into_vec().map_err(|e| format!("{e:?}"))?;
+        let halts: Vec<f32> = halts.convert::<f32>().try_into_vec().map_err(|e| format!("{e:?}"))?;
+        let mut keep = Vec::with_capacity(running.len());
+        for (row, &(p, a)) in running.iter().enumerate() {
+            let transform = &starts[a].transform;
+            let attempt_answer = keep_givens(&transform.apply(&puzzles[p]), &digits[row * CELLS..(row + 1) * CELLS]);
+            let probability = sigmoid(halts[row]);
+            results[p][a].steps.push((answer_to_user(&attempt_answer, transform), probability));
+            keep.push(!(config.early_exit && probability >= config.halt_threshold));
+        }
+        if !rows.keep(&keep) {
+            break;
+        }
+        running = running.into_iter().zip(&keep).filter(|(_, k)| **k).map(|(r, _)| r).collect();
+    }
+    Ok(results)
+}
+
+/// Blocking [`run_attempts`] for native code.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn run_attempts_blocking(model: &Trm, puzzles: &[Grid], config: &InferenceConfig) -> Result<Vec<Vec<AttemptRun>>, String> {
+    crate::recursion::block_on(run_attempts(model, puzzles, config))
+}
+
+/// What the first `k` attempts of a puzzle achieve, from [`run_attempts`]' runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttemptsScore {
+    /// The answer chosen with the rule check: the first step at which an attempt satisfies
+    /// every rule (most confident among those), else the most confident final answer.
+    pub verified_answer: Grid,
+    /// Whether that answer satisfies every rule.
+    pub verified: bool,
+    /// 1-based step of the first verified answer.
+    pub steps_to_verified: Option<usize>,
+    /// The most confident final answer, without any rule check.
+    pub head_answer: Grid,
+    /// Net calls a solve that stops at the first verified step would run.
+    pub net_calls: usize,
+}
+
+/// Scores the first `k` attempts of one puzzle.
+pub fn score_attempts(puzzle: &Grid, runs: &[AttemptRun], k: usize, calls_per_step: usize) -> AttemptsScore {
+    let runs = &runs[..k.min(runs.len())];
+    let longest = runs.iter().map(|r| r.steps.len()).max().unwrap_or(0);
+    let mut first_verified = None;
+    for step in 0..longest {
+        let ends: Vec<AttemptEnd> = runs
+            .iter()
+            .filter_map(|r| r.steps.get(step))
+            .map(|(answer, p)| AttemptEnd { verified: verified(answer, puzzle), halt_probability: *p })
+            .collect();
+        if ends.iter().any(|e| e.verified) {
+            let candidates: Vec<&(Grid, f32)> = runs.iter().filter_map(|r| r.steps.get(step)).collect();
+            if let Some(pick) = select(&ends) {
+                first_verified = Some((step + 1, candidates[pick].0));
+            }
+            break;
+        }
+    }
+    let finals: Vec<(Grid, f32)> = runs.iter().filter_map(|r| r.steps.last().copied()).collect();
+    let head_pick = select(&finals.iter().map(|(_, p)| AttemptEnd { verified: false, halt_probability: *p }).collect::<Vec<_>>());
+    let head_answer = head_pick.map(|i| finals[i].0).unwrap_or(*puzzle);
+    let stop = first_verified.map(|(s, _)| s).unwrap_or(usize::MAX);
+    let net_calls = runs.iter().map(|r| r.steps.len().min(stop)).sum::<usize>() * calls_per_step;
+    match first_verified {
+        Some((step, answer)) => AttemptsScore {
+            verified_answer: answer,
+            verified: true,
+            steps_to_verified: Some(step),
+            head_answer,
+            net_calls,
+        },
+        None => AttemptsScore { verified_answer: head_answer, verified: false, steps_to_verified: None, head_answer, net_calls },
+    }
 }
 
 /// The model's digits with the puzzle's givens put back.

@@ -242,6 +242,11 @@ impl Trm {
         self.prefix_len
     }
 
+    /// Net calls in one supervision step: T·(n+1).
+    pub fn calls_per_step(&self) -> usize {
+        self.cycles * (self.latent_updates + 1)
+    }
+
     /// Parameters as the paper counts them: without the fixed initial states and the
     /// puzzle-identifier embedding, which are buffers in the reference code.
     pub fn paper_param_count(&self) -> usize {

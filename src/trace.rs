@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::attempts::{AttemptStart, conflict_count, verified};
 use crate::grid::{CELLS, Grid};
 
 /// Which kind of net call.
@@ -63,6 +64,11 @@ impl StepTrace {
     pub fn last(&self) -> Option<&CallTrace> {
         self.calls.last()
     }
+
+    /// The answer at the end of the step, givens kept.
+    pub fn answer(&self, puzzle: &Grid) -> Option<Grid> {
+        Some(self.last()?.answer(puzzle))
+    }
 }
 
 /// A whole solve, as recorded.
@@ -90,6 +96,90 @@ impl RecursionTrace {
     pub fn final_answer(&self) -> Option<Grid> {
         let puzzle = Grid::parse(&self.puzzle).ok()?;
         Some(self.steps.last()?.last()?.answer(&puzzle))
+    }
+}
+
+/// One of K parallel attempts: how it started and its recursion, in the user's orientation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptTrace {
+    /// Its symmetry and noise.
+    pub start: AttemptStart,
+    /// Its recursion, mapped back to the user's puzzle; `halted_at` is where its halting head
+    /// said stop (with early exit on, its last step).
+    pub trace: RecursionTrace,
+}
+
+impl AttemptTrace {
+    /// Per supervision step: the answer (user orientation), its conflicting cells, whether it
+    /// satisfies every rule, and the halting probability.
+    pub fn step_summaries(&self) -> Vec<AttemptStep> {
+        let Ok(puzzle) = Grid::parse(&self.trace.puzzle) else { return Vec::new() };
+        self.trace
+            .steps
+            .iter()
+            .filter_map(|step| {
+                let answer = step.answer(&puzzle)?;
+                Some(AttemptStep {
+                    conflicts: conflict_count(&answer),
+                    verified: verified(&answer, &puzzle),
+                    halt_probability: step.halt_probability(),
+                    answer,
+                })
+            })
+            .collect()
+    }
+}
+
+/// One attempt at one supervision step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttemptStep {
+    /// The answer with givens kept, in the user's orientation.
+    pub answer: Grid,
+    /// Cells that break a rule.
+    pub conflicts: usize,
+    /// Complete, every given kept, no rule broken.
+    pub verified: bool,
+    /// Halting probability.
+    pub halt_probability: f32,
+}
+
+/// How a solve with parallel attempts ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// The attempt whose answer is the result.
+    pub selected: usize,
+    /// Whether that answer satisfies every rule (else it is the most confident unverified one).
+    pub verified: bool,
+    /// 1-based supervision step of that answer.
+    pub step: usize,
+    /// Net calls run, over all attempts.
+    pub net_calls: usize,
+}
+
+/// A whole solve with K parallel attempts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SolveTrace {
+    /// The puzzle, 81 characters.
+    pub puzzle: String,
+    /// Every attempt; attempt 0 is the puzzle as given.
+    pub attempts: Vec<AttemptTrace>,
+    /// Set when the solve is over.
+    pub outcome: Option<Outcome>,
+}
+
+impl SolveTrace {
+    /// The selected attempt's trace (attempt 0 while running).
+    pub fn selected(&self) -> Option<&RecursionTrace> {
+        let index = self.outcome.map(|o| o.selected).unwrap_or(0);
+        self.attempts.get(index).map(|a| &a.trace)
+    }
+
+    /// The final answer: the selected attempt's answer at the outcome's step.
+    pub fn final_answer(&self) -> Option<Grid> {
+        let outcome = self.outcome?;
+        let attempt = self.attempts.get(outcome.selected)?;
+        let puzzle = Grid::parse(&self.puzzle).ok()?;
+        attempt.trace.steps.get(outcome.step.checked_sub(1)?)?.answer(&puzzle)
     }
 }
 

@@ -52,6 +52,10 @@ pub struct TrainingConfig {
     /// as in the paper).
     #[config(default = 1.0)]
     pub min_lr_ratio: f64,
+    /// Optimizer step at which the current leg's schedule (warm-up, then decay to `steps`)
+    /// starts; `None` for 0. A resumed run that starts a new leg sets it to the step it
+    /// resumes at, so warm-up and decay run again over the new leg only.
+    pub schedule_start: Option<usize>,
     /// AdamW decoupled weight decay (1.0 in the paper for Sudoku).
     #[config(default = 1.0)]
     pub weight_decay: f64,
@@ -78,15 +82,18 @@ pub struct TrainingConfig {
 impl TrainingConfig {
     /// Learning rate at optimizer step `step` (0-based).
     pub fn learning_rate_at(&self, step: usize) -> f64 {
+        let start = self.schedule_start.unwrap_or(0);
+        let step = step.saturating_sub(start);
+        let steps = self.steps.saturating_sub(start);
         let warm = if self.warmup_steps == 0 {
             1.0
         } else {
             ((step + 1) as f64 / self.warmup_steps as f64).min(1.0)
         };
-        let decay = if step < self.warmup_steps || self.steps <= self.warmup_steps {
+        let decay = if step < self.warmup_steps || steps <= self.warmup_steps {
             1.0
         } else {
-            let progress = (step - self.warmup_steps) as f64 / (self.steps - self.warmup_steps) as f64;
+            let progress = (step - self.warmup_steps) as f64 / (steps - self.warmup_steps) as f64;
             let cosine = 0.5 * (1.0 + (std::f64::consts::PI * progress.min(1.0)).cos());
             self.min_lr_ratio + (1.0 - self.min_lr_ratio) * cosine
         };
@@ -224,9 +231,9 @@ pub struct Trainer {
 }
 
 impl Trainer {
-    /// A fresh run on `device` (autodiff is turned on here). `files` holds the examples of a
-    /// file data source.
-    pub fn new(config: TrainingConfig, files: Vec<Example>, device: &Device) -> Result<Self, String> {
+    /// A fresh run on `device` (autodiff is turned on here). `files` holds the examples of each
+    /// file the data source reads ([`DataSource::files`](crate::data::DataSource::files)).
+    pub fn new(config: TrainingConfig, files: Vec<Vec<Example>>, device: &Device) -> Result<Self, String> {
         config.model.validate()?;
         if config.batch_size == 0 {
             return Err("batch_size must be > 0".into());
@@ -239,7 +246,7 @@ impl Trainer {
     /// Rebuilds a run from saved parts (see [`Trainer::parts`]).
     pub fn from_parts(
         config: TrainingConfig,
-        files: Vec<Example>,
+        files: Vec<Vec<Example>>,
         model: Trm,
         ema: Option<Trm>,
         optimizer: Option<ModuleOptimizer>,
@@ -484,6 +491,12 @@ mod tests {
         assert!((config.learning_rate_at(99) - 0.1).abs() < 1e-3);
         let constant = config.clone().with_min_lr_ratio(1.0);
         assert!((constant.learning_rate_at(60) - 1.0).abs() < 1e-12);
+        // A new leg from step 100 to 300: warm-up and decay again, over the leg only.
+        let leg = config.clone().with_steps(300).with_schedule_start(Some(100));
+        assert!((leg.learning_rate_at(100) - 0.1).abs() < 1e-12);
+        assert!((leg.learning_rate_at(109) - 1.0).abs() < 1e-12);
+        assert!((leg.learning_rate_at(299) - 0.1).abs() < 1e-3);
+        assert!((leg.learning_rate_at(205) - 0.55).abs() < 1e-2);
     }
 
     #[test]

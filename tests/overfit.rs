@@ -22,7 +22,7 @@ fn fixed_set() -> Vec<Example> {
 }
 
 fn config(steps: usize) -> TrainingConfig {
-    TrainingConfig::new(TrmConfig::tiny().with_seed(3), DataSource::Files { paths: vec![] })
+    TrainingConfig::new(TrmConfig::tiny().with_seed(3), DataSource::Files { paths: vec!["fixed".into()] })
         .with_augment(false)
         .with_batch_size(4)
         .with_steps(steps)
@@ -37,7 +37,7 @@ fn config(steps: usize) -> TrainingConfig {
 fn overfits_a_small_set_and_solves_it() {
     let set = fixed_set();
     let device = Device::flex();
-    let mut trainer = Trainer::new(config(400), set.clone(), &device).unwrap();
+    let mut trainer = Trainer::new(config(400), vec![set.clone()], &device).unwrap();
     let mut losses = Vec::new();
     while !trainer.done() {
         losses.push(trainer.train_step_blocking().unwrap().loss);
@@ -60,19 +60,19 @@ fn checkpoints_resume_exactly() {
     let device = Device::flex();
     let dir = tempfile::tempdir().unwrap();
 
-    let mut straight = Trainer::new(config(6), set.clone(), &device).unwrap();
+    let mut straight = Trainer::new(config(6), vec![set.clone()], &device).unwrap();
     let mut straight_metrics = Vec::new();
     while !straight.done() {
         straight_metrics.push(straight.train_step_blocking().unwrap());
     }
 
-    let mut first = Trainer::new(config(6), set.clone(), &device).unwrap();
+    let mut first = Trainer::new(config(6), vec![set.clone()], &device).unwrap();
     for _ in 0..3 {
         first.train_step_blocking().unwrap();
     }
     trm_sudoku::checkpoint::save(&first, dir.path()).unwrap();
     drop(first);
-    let mut resumed = trm_sudoku::checkpoint::load(dir.path(), set, &device).unwrap();
+    let mut resumed = trm_sudoku::checkpoint::load(dir.path(), vec![set], &device).unwrap();
     assert_eq!(resumed.step_count(), 3);
     let mut resumed_metrics = Vec::new();
     while !resumed.done() {

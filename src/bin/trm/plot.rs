@@ -1,6 +1,6 @@
 //! `trm plot`: loss and accuracy over training steps, drawn with plotters, for the model card.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 use plotters::prelude::*;
@@ -47,7 +47,26 @@ fn smooth(values: &[(f64, f64)], window: usize) -> Vec<(f64, f64)> {
     out
 }
 
-pub fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
+/// Draw loss and accuracy over training steps from a run's metrics.jsonl as a PNG.
+#[derive(clap::Args)]
+pub struct Args {
+    /// metrics.jsonl of a run.
+    #[arg(long)]
+    pub metrics: PathBuf,
+    /// Output PNG.
+    #[arg(long, default_value = "assets/training.png")]
+    pub out: PathBuf,
+    /// A TrueType font for the labels.
+    #[arg(long, default_value = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")]
+    pub font: PathBuf,
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> Result<()> {
+    plot(&args.metrics, &args.out, &args.font)
+}
+
+fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
     let font_bytes: &'static [u8] = Box::leak(
         std::fs::read(font).with_context(|| format!("reading the font {}", font.display()))?.into_boxed_slice(),
     );

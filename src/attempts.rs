@@ -1,0 +1,260 @@
+//! Parallel attempts: K copies of one puzzle, each from another starting point, run as one
+//! batch and checked by the Sudoku rules.
+//!
+//! Attempt 0 is always the puzzle as given. Attempt k > 0 sees the puzzle under a seeded random
+//! symmetry (digit relabelling, transpose, band/row and stack/column permutations) and, with
+//! noise on, starts from y and z with seeded Gaussian noise added. Answers are mapped back to
+//! the user's orientation, so every attempt is judged on the user's puzzle.
+//!
+//! The rule check is a verifier of the model's own answers, not a solver: an answer that keeps
+//! every given and breaks no rule is a solution, and the exact solver is never consulted.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::augment::Augmentation;
+use crate::data::mix;
+use crate::grid::{CELLS, Grid};
+use crate::trace::{CallTrace, StepTrace};
+
+/// Which symmetries the attempts after the first use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransformMix {
+    /// Digit relabelling and board symmetries together.
+    Full,
+    /// Digit relabelling only.
+    Digits,
+    /// Board symmetries only (transpose, band/row and stack/column permutations).
+    Board,
+    /// No transform: attempts differ only by noise.
+    None,
+}
+
+impl std::str::FromStr for TransformMix {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "full" => Ok(Self::Full),
+            "digits" => Ok(Self::Digits),
+            "board" => Ok(Self::Board),
+            "none" => Ok(Self::None),
+            other => Err(format!("unknown transform mix {other:?}; expected full, digits, board or none")),
+        }
+    }
+}
+
+/// How one attempt starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptStart {
+    /// The symmetry applied to the puzzle.
+    pub transform: Augmentation,
+    /// Seed of the Gaussian noise on the initial y and z, if any.
+    pub noise_seed: Option<u64>,
+}
+
+impl AttemptStart {
+    /// Attempt `index` of a plan: the identity without noise for index 0; otherwise a symmetry
+    /// and a noise seed drawn from `(seed, index)`, so the first K attempts of a larger plan are
+    /// the same K attempts.
+    pub fn new(index: usize, seed: u64, mix_kind: TransformMix, noise: bool) -> Self {
+        if index == 0 {
+            return Self { transform: Augmentation::IDENTITY, noise_seed: None };
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(mix(seed ^ 0x4154_5445_4D50_5453, index as u64));
+        let random = Augmentation::random(&mut rng);
+        let transform = match mix_kind {
+            TransformMix::Full => random,
+            TransformMix::Digits => Augmentation { digits: random.digits, ..Augmentation::IDENTITY },
+            TransformMix::Board => Augmentation { digits: Augmentation::IDENTITY.digits, ..random },
+            TransformMix::None => Augmentation::IDENTITY,
+        };
+        let noise_seed = noise.then(|| rng.random());
+        Self { transform, noise_seed }
+    }
+
+    /// The first `attempts` attempts of the plan.
+    pub fn plan(attempts: usize, seed: u64, mix_kind: TransformMix, noise: bool) -> Vec<Self> {
+        (0..attempts.max(1)).map(|i| Self::new(i, seed, mix_kind, noise)).collect()
+    }
+}
+
+/// Whether `answer` solves `puzzle`: complete, every given kept, no rule broken.
+pub fn verified(answer: &Grid, puzzle: &Grid) -> bool {
+    answer.check_solves(puzzle).is_ok()
+}
+
+/// Cells whose digit repeats in a row, column or box.
+pub fn conflict_count(answer: &Grid) -> usize {
+    answer.conflict_mask().iter().filter(|&&c| c).count()
+}
+
+/// A supervision step recorded on a transformed puzzle, in the user's orientation: digits are
+/// relabelled back and cells moved back; norms and halting logits are unchanged.
+pub fn step_to_user(step: StepTrace, transform: &Augmentation) -> StepTrace {
+    if transform.is_identity() {
+        return step;
+    }
+    // Cell `c` of the user's grid sits at `to_attempt[c]` in the attempt's grid.
+    let inverse = transform.inverse();
+    let to_attempt = inverse.source_cells();
+    let calls = step
+        .calls
+        .into_iter()
+        .map(|call| {
+            let move_back = |values: &[f32]| -> Vec<f32> {
+                (0..CELLS).map(|c| values.get(to_attempt[c]).copied().unwrap_or(0.0)).collect()
+            };
+            let digits = (0..CELLS)
+                .map(|c| {
+                    let d = call.digits.get(to_attempt[c]).copied().unwrap_or(0).min(9);
+                    inverse.digits[d as usize]
+                })
+                .collect();
+            CallTrace { digits, confidence: move_back(&call.confidence), ..call }
+        })
+        .collect();
+    StepTrace { calls, halt_logit: step.halt_logit }
+}
+
+/// The model's raw digits (attempt orientation, givens of the transformed puzzle put back),
+/// mapped to the user's orientation.
+pub fn answer_to_user(attempt_answer: &Grid, transform: &Augmentation) -> Grid {
+    if transform.is_identity() { *attempt_answer } else { transform.inverse().apply(attempt_answer) }
+}
+
+/// The end of one attempt, as selection sees it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AttemptEnd {
+    /// Whether its answer satisfies every rule.
+    pub verified: bool,
+    /// Halting probability at its last step.
+    pub halt_probability: f32,
+}
+
+/// The attempt to show: among the verified ones the most confident, else the most confident of
+/// all (ties go to the lower index). `None` for no attempts.
+pub fn select(ends: &[AttemptEnd]) -> Option<usize> {
+    let best = |verified_only: bool| {
+        ends.iter()
+            .enumerate()
+            .filter(|(_, e)| e.verified || !verified_only)
+            .fold(None::<(usize, f32)>, |best, (i, e)| match best {
+                Some((_, p)) if p >= e.halt_probability => best,
+                _ => Some((i, e.halt_probability)),
+            })
+            .map(|(i, _)| i)
+    };
+    best(true).or_else(|| best(false))
+}
+
+/// Gaussian noise of standard deviation `sigma`, `len` values, from `seed` (Box–Muller).
+pub fn gaussian_noise(len: usize, sigma: f64, seed: u64) -> Vec<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        let u1: f64 = rng.random::<f64>().max(f64::MIN_POSITIVE);
+        let u2: f64 = rng.random::<f64>();
+        let r = (-2.0 * u1.ln()).sqrt();
+        let angle = std::f64::consts::TAU * u2;
+        out.push((sigma * r * angle.cos()) as f32);
+        if out.len() < len {
+            out.push((sigma * r * angle.sin()) as f32);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grid::samples::{PUZZLE, SOLUTION};
+    use crate::trace::CallKind;
+    use proptest::prelude::*;
+
+    #[test]
+    fn attempt_zero_is_the_puzzle_as_given_and_plans_nest() {
+        let plan = AttemptStart::plan(16, 7, TransformMix::Full, true);
+        assert_eq!(plan[0], AttemptStart { transform: Augmentation::IDENTITY, noise_seed: None });
+        assert_eq!(&AttemptStart::plan(4, 7, TransformMix::Full, true)[..], &plan[..4]);
+        assert!(plan[1..].iter().all(|a| !a.transform.is_identity() && a.noise_seed.is_some()));
+        assert_ne!(plan[1], plan[2]);
+        assert_ne!(AttemptStart::plan(2, 8, TransformMix::Full, false)[1], AttemptStart::plan(2, 7, TransformMix::Full, false)[1]);
+        let digits = AttemptStart::new(3, 7, TransformMix::Digits, false).transform;
+        assert!(!digits.transpose && digits.rows == Augmentation::IDENTITY.rows && digits.digits != Augmentation::IDENTITY.digits);
+        let board = AttemptStart::new(3, 7, TransformMix::Board, false).transform;
+        assert_eq!(board.digits, Augmentation::IDENTITY.digits);
+        assert!(AttemptStart::new(3, 7, TransformMix::None, false).transform.is_identity());
+    }
+
+    #[test]
+    fn verification_is_the_rules_and_nothing_else() {
+        let puzzle = Grid::parse(PUZZLE).unwrap();
+        let solution = Grid::parse(SOLUTION).unwrap();
+        assert!(verified(&solution, &puzzle));
+        assert_eq!(conflict_count(&solution), 0);
+        // Swap two digits of a blank cell pair in one row: still complete, now with conflicts.
+        let mut broken = solution;
+        let blank = (0..CELLS).find(|&c| puzzle.get(c) == 0).unwrap();
+        let other = (1..=9u8).find(|&d| d != solution.get(blank)).unwrap();
+        broken.set(blank, other).unwrap();
+        assert!(!verified(&broken, &puzzle));
+        assert!(conflict_count(&broken) >= 2);
+        // A valid grid that ignores a given is not a solution of this puzzle.
+        let relabelled = Augmentation { digits: [0, 2, 1, 3, 4, 5, 6, 7, 8, 9], ..Augmentation::IDENTITY }.apply(&solution);
+        assert!(relabelled.is_solved());
+        assert!(!verified(&relabelled, &puzzle));
+    }
+
+    #[test]
+    fn selection_prefers_verified_then_confident() {
+        let end = |verified, p| AttemptEnd { verified, halt_probability: p };
+        assert_eq!(select(&[]), None);
+        assert_eq!(select(&[end(false, 0.9), end(true, 0.1), end(true, 0.4)]), Some(2));
+        assert_eq!(select(&[end(false, 0.2), end(false, 0.7), end(false, 0.7)]), Some(1));
+        assert_eq!(select(&[end(true, 0.5), end(true, 0.5)]), Some(0));
+    }
+
+    #[test]
+    fn noise_has_the_requested_spread_and_is_seeded() {
+        let v = gaussian_noise(20_001, 0.5, 3);
+        assert_eq!(v.len(), 20_001);
+        assert_eq!(v, gaussian_noise(20_001, 0.5, 3));
+        assert_ne!(v[..10], gaussian_noise(10, 0.5, 4)[..]);
+        let mean = v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64;
+        let std = (v.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / v.len() as f64).sqrt();
+        assert!(mean.abs() < 0.02 && (std - 0.5).abs() < 0.02, "{mean} {std}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(100))]
+        #[test]
+        fn steps_and_answers_map_back_to_the_user_orientation(seed in any::<u64>()) {
+            let start = AttemptStart::new(1, seed, TransformMix::Full, false);
+            let solution = Grid::parse(SOLUTION).unwrap();
+            let transformed = start.transform.apply(&solution);
+            prop_assert_eq!(answer_to_user(&transformed, &start.transform), solution);
+            // A call recorded on the transformed grid, with a confidence that names its cell.
+            let confidence: Vec<f32> = (0..CELLS).map(|c| c as f32).collect();
+            let call = CallTrace {
+                cycle: 0,
+                kind: CallKind::Answer,
+                digits: transformed.cells().to_vec(),
+                confidence,
+                z_norm: 1.5,
+                y_norm: 2.5,
+                halt_logit: 0.25,
+            };
+            let step = step_to_user(StepTrace { calls: vec![call], halt_logit: 0.25 }, &start.transform);
+            prop_assert_eq!(&step.calls[0].digits[..], &solution.cells()[..]);
+            // User cell c shows the confidence of the attempt cell it came from.
+            let to_user = start.transform.source_cells();
+            for (attempt_cell, &user_cell) in to_user.iter().enumerate() {
+                prop_assert_eq!(step.calls[0].confidence[user_cell], attempt_cell as f32);
+            }
+            prop_assert_eq!(step.calls[0].z_norm, 1.5);
+            prop_assert_eq!(step.halt_logit, 0.25);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! `trm solve`: one puzzle, step by step, with the changed cells coloured; with `--attempts K`,
+//! which attempt won and at which step; with `--trace`, the whole recorded solve as JSON.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow};
+use trm_sudoku::attempts::TransformMix;
+use trm_sudoku::grid::{CELLS, Grid};
+use trm_sudoku::inference::{InferenceConfig, solve_attempts_blocking};
+use trm_sudoku::model::Trm;
+use trm_sudoku::solver::solve_unique;
+use trm_sudoku::trace::{AttemptTrace, CallKind};
+
+use crate::common::{Backend, device, load_model};
+
+/// Solve one puzzle and print every supervision step.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The puzzle: 81 characters (`.`, `0` or `_` for blanks).
+    pub puzzle: String,
+    /// Weights (`.bpk` with its `.json` beside it).
+    #[arg(long, default_value = "assets/model.bpk")]
+    pub weights: PathBuf,
+    /// Most supervision steps.
+    #[arg(long, default_value_t = 16)]
+    pub max_steps: usize,
+    /// Run every step even after the halting head says stop.
+    #[arg(long)]
+    pub no_early_exit: bool,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub backend: Backend,
+    /// K attempts side by side; the first whose answer satisfies every rule wins.
+    #[arg(long, default_value_t = 1)]
+    pub attempts: usize,
+    /// σ of the Gaussian noise on the initial y and z of attempts after the first.
+    #[arg(long, default_value_t = 0.0)]
+    pub noise: f64,
+    /// Symmetries of attempts after the first: full, digits, board or none.
+    #[arg(long, default_value = "full")]
+    pub transforms: TransformMix,
+    /// Seed of the attempts' symmetries and noise.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Write the whole recorded solve (every attempt, every net call) as JSON here.
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> Result<()> {
+    let device = device(args.backend)?;
+    let model = load_model(&args.weights, &device)?;
+    let config = InferenceConfig::new()
+        .with_max_steps(args.max_steps)
+        .with_early_exit(!args.no_early_exit)
+        .with_attempts(args.attempts.max(1))
+        .with_noise(args.noise)
+        .with_transforms(args.transforms)
+        .with_seed(args.seed);
+    solve(&model, &args.puzzle, config, args.trace.as_deref())
+}
+
+fn solve(model: &Trm, puzzle: &str, config: InferenceConfig, trace_out: Option<&Path>) -> Result<()> {
+    let grid = Grid::parse(puzzle)?;
+    let solution = solve_unique(&grid).map(|(s, _)| s).map_err(|e| anyhow!(e))?;
+    let max_steps = config.max_steps;
+    let attempts = config.attempts;
+    let start = Instant::now();
+    let solved = solve_attempts_blocking(model, &grid, config).map_err(|e| anyhow!(e))?;
+    let seconds = start.elapsed().as_secs_f64();
+    let outcome = solved.outcome.ok_or_else(|| anyhow!("the solve ended without an outcome"))?;
+    let selected = &solved.attempts[outcome.selected];
+    let mut previous = grid;
+    for (i, step) in selected.trace.steps.iter().enumerate() {
+        let Some(last) = step.last() else { continue };
+        let answer = last.answer(&grid);
+        let z_norms: Vec<String> = step.calls.iter().map(|c| format!("{:.1}", c.z_norm)).collect();
+        let updates = step.calls.iter().filter(|c| c.kind == CallKind::Answer).count();
+        println!(
+            "step {}/{}: halt p={:.3}  ‖z‖ per call [{}]  ({} answer updates)",
+            i + 1,
+            max_steps,
+            step.halt_probability(),
+            z_norms.join(" "),
+            updates
+        );
+        print!("{}", coloured(&grid, &previous, &answer, &solution));
+        previous = answer;
+    }
+    if attempts > 1 {
+        println!("{}", attempts_summary(&solved.attempts));
+    }
+    let answer = solved.final_answer().unwrap_or(grid);
+    let right = (0..CELLS).filter(|&c| answer.get(c) == solution.get(c)).count();
+    let verdict = match (outcome.verified, attempts) {
+        (true, 1) => "the answer satisfies every rule".to_string(),
+        (true, _) => format!(
+            "attempt {} of {attempts} satisfied every rule at supervision step {}",
+            outcome.selected + 1,
+            outcome.step
+        ),
+        (false, 1) => "the answer breaks a rule (unverified)".to_string(),
+        (false, _) => format!(
+            "no attempt satisfied every rule; showing the most confident one, attempt {} of {attempts}",
+            outcome.selected + 1
+        ),
+    };
+    println!(
+        "{}: {verdict} ({} net calls, {:.2} s){}",
+        if answer == solution { "solved" } else { "not solved" },
+        outcome.net_calls,
+        seconds,
+        if answer == solution { String::new() } else { format!("; {right}/81 cells right") }
+    );
+    if let Some(path) = trace_out {
+        std::fs::write(path, serde_json::to_string(&solved)?).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!("wrote the trace to {}", path.display());
+    }
+    Ok(())
+}
+
+/// One line per attempt: its steps, where it halted, and its conflicts and halting probability
+/// at its last step.
+fn attempts_summary(attempts: &[AttemptTrace]) -> String {
+    let mut out = String::from("attempts (steps run, last step: conflicting cells, P(halt)):\n");
+    for (i, attempt) in attempts.iter().enumerate() {
+        let summaries = attempt.step_summaries();
+        let Some(last) = summaries.last() else { continue };
+        let mark = if last.verified { "  ✓ satisfies every rule" } else { "" };
+        out.push_str(&format!(
+            "  {:>2}: {:>2} steps, {:>2} conflicts, P(halt) {:.2}{}{}\n",
+            i + 1,
+            summaries.len(),
+            last.conflicts,
+            last.halt_probability,
+            if attempt.start.transform.is_identity() { " (as given)" } else { "" },
+            mark
+        ));
+    }
+    out.trim_end().to_string()
+}
+
+/// The grid with givens bold, changed cells yellow, wrong cells red.
+fn coloured(puzzle: &Grid, previous: &Grid, answer: &Grid, solution: &Grid) -> String {
+    Grid::boxed(|c| {
+        let v = answer.get(c);
+        let ch = if v == 0 { '.' } else { (b'0' + v) as char };
+        let style = if puzzle.get(c) != 0 {
+            "\x1b[1m"
+        } else if v != solution.get(c) {
+            "\x1b[31m"
+        } else if v != previous.get(c) {
+            "\x1b[33m"
+        } else {
+            ""
+        };
+        if style.is_empty() { ch.to_string() } else { format!("{style}{ch}\x1b[0m") }
+    })
+}

@@ -1,0 +1,310 @@
+//! `trm train`: deep-supervision training with checkpoints that resume exactly, in legs.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow, bail};
+use burn::module::Module;
+use trm_sudoku::data::{DataSource, MixPart, PartKind, Split};
+use trm_sudoku::generator::Tier;
+use trm_sudoku::grid::{CELLS, Grid};
+use trm_sudoku::inference::{answer_batch_blocking, blank_cell_accuracy};
+use trm_sudoku::model::{Trm, TrmConfig};
+use trm_sudoku::puzzles::{Example, read_examples};
+use trm_sudoku::training::{Trainer, TrainingConfig};
+use trm_sudoku::{checkpoint, weights};
+
+use crate::common::{Backend, device, generated_examples, progress_bar};
+
+/// Train a model (deep supervision, EMA, curriculum), resuming from `--out` if it holds a
+/// checkpoint; on resume only the schedule flags (steps, lr, warmup, min-lr-ratio, new-leg) and
+/// `--data` take effect.
+#[derive(clap::Args)]
+pub struct Args {
+    /// A TrainingConfig JSON file; flags below override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Model preset when no config file is given: paper_mlp, paper_att, browser, tiny.
+    #[arg(long, default_value = "browser")]
+    pub preset: String,
+    /// Data: `curriculum`, `tier:<name>`, `files:<path>[,<path>...]`, `hard-mix[:<17-clue
+    /// file>]`, or `mix:<part>=<weight>,...` with parts `easy`..`extreme`, `minimal` and
+    /// `file:<path>[@train|@holdout]`. On resume it starts a new data source.
+    #[arg(long)]
+    pub data: Option<String>,
+    /// Total optimizer steps.
+    #[arg(long)]
+    pub steps: Option<usize>,
+    /// Carried batch size.
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    /// Peak learning rate.
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Warm-up steps.
+    #[arg(long)]
+    pub warmup: Option<usize>,
+    /// Weight decay.
+    #[arg(long)]
+    pub weight_decay: Option<f64>,
+    /// Final learning rate as a fraction of the peak, reached by cosine decay (1: constant).
+    #[arg(long)]
+    pub min_lr_ratio: Option<f64>,
+    /// On resume, start a new leg: warm-up and decay run again from the current step to
+    /// `--steps`.
+    #[arg(long)]
+    pub new_leg: bool,
+    /// Seed (weights, data, exploration).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Compute backend.
+    #[arg(long, value_enum, default_value = "cpu")]
+    pub backend: Backend,
+    /// Run directory: checkpoint, metrics.jsonl.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Save a checkpoint every N steps.
+    #[arg(long, default_value_t = 200)]
+    pub checkpoint_every: usize,
+    /// Evaluate the EMA weights every N steps (0: never).
+    #[arg(long, default_value_t = 500)]
+    pub eval_every: usize,
+    /// Puzzles per tier in each evaluation.
+    #[arg(long, default_value_t = 128)]
+    pub eval_size: usize,
+    /// Stop after this many minutes (a checkpoint is written first).
+    #[arg(long)]
+    pub minutes: Option<f64>,
+}
+
+/// Runs the command.
+pub fn run(args: Args) -> Result<()> {
+    let mut training = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            serde_json::from_str::<TrainingConfig>(&text).with_context(|| format!("parsing {}", path.display()))?
+        }
+        None => {
+            let preset = &args.preset;
+            let model = TrmConfig::preset(preset)
+                .ok_or_else(|| anyhow!("unknown preset {preset:?}; try {}", TrmConfig::PRESETS.join(", ")))?;
+            TrainingConfig::new(model, DataSource::default_curriculum())
+        }
+    };
+    let data = args.data.as_deref().map(parse_data).transpose()?;
+    if let Some(data) = &data {
+        training.data = data.clone();
+    }
+    if let Some(v) = args.batch_size {
+        training.batch_size = v;
+    }
+    if let Some(v) = args.weight_decay {
+        training.weight_decay = v;
+    }
+    if let Some(v) = args.seed {
+        training.seed = v;
+        training.model.seed = v;
+    }
+    let schedule = ScheduleOverrides {
+        steps: args.steps,
+        learning_rate: args.lr,
+        warmup_steps: args.warmup,
+        min_lr_ratio: args.min_lr_ratio,
+        new_leg: args.new_leg,
+    };
+    schedule.apply(&mut training, 0);
+    let options = TrainOptions {
+        checkpoint_every: args.checkpoint_every,
+        eval_every: args.eval_every,
+        eval_size: args.eval_size,
+        minutes: args.minutes,
+        schedule,
+        data,
+    };
+    train(training, args.backend, &args.out, options)
+}
+
+struct TrainOptions {
+    checkpoint_every: usize,
+    eval_every: usize,
+    eval_size: usize,
+    minutes: Option<f64>,
+    /// Schedule flags given on the command line; they also apply when resuming.
+    schedule: ScheduleOverrides,
+    /// A data source given on the command line; it also applies when resuming.
+    data: Option<DataSource>,
+}
+
+/// The learning-rate schedule flags. Unlike the model, data, batch and optimizer settings, which a
+/// checkpoint fixes, these may change when a run is resumed (to extend it or to anneal it).
+#[derive(Clone, Copy)]
+struct ScheduleOverrides {
+    steps: Option<usize>,
+    learning_rate: Option<f64>,
+    warmup_steps: Option<usize>,
+    min_lr_ratio: Option<f64>,
+    new_leg: bool,
+}
+
+impl ScheduleOverrides {
+    /// Applies the flags to a run at optimizer step `step`.
+    fn apply(&self, config: &mut TrainingConfig, step: usize) {
+        if self.new_leg {
+            config.schedule_start = Some(step);
+        }
+        if let Some(v) = self.steps {
+            config.steps = v;
+        }
+        if let Some(v) = self.learning_rate {
+            config.learning_rate = v;
+        }
+        if let Some(v) = self.warmup_steps {
+            config.warmup_steps = v;
+        }
+        if let Some(v) = self.min_lr_ratio {
+            config.min_lr_ratio = v;
+        }
+    }
+}
+
+fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOptions) -> Result<()> {
+    let device = device(backend)?;
+    let mut trainer = if checkpoint::exists(out) {
+        let mut config = checkpoint::read_config(out).map_err(|e| anyhow!(e))?;
+        if let Some(data) = &options.data {
+            config.data = data.clone();
+        }
+        let step = checkpoint::read_progress(out).map_err(|e| anyhow!(e))?.step;
+        options.schedule.apply(&mut config, step);
+        let files = read_data_files(&config.data)?;
+        let trainer = checkpoint::load_with_config(out, config, files, &device).map_err(|e| anyhow!(e))?;
+        eprintln!(
+            "resuming {} at step {} of {} (lr {:.2e} now; model, batch, weight decay and seed as saved)",
+            out.display(),
+            trainer.step_count(),
+            trainer.config.steps,
+            trainer.config.learning_rate_at(trainer.step_count()),
+        );
+        trainer
+    } else {
+        std::fs::create_dir_all(out)?;
+        eprintln!("new run in {} ({} parameters)", out.display(), config.model.init(&device).num_params());
+        let files = read_data_files(&config.data)?;
+        Trainer::new(config, files, &device).map_err(|e| anyhow!(e))?
+    };
+    let eval_sets: Vec<(Tier, Vec<Example>)> = [Tier::Easy, Tier::Medium, Tier::Hard]
+        .into_iter()
+        .map(|tier| (tier, generated_examples(tier, options.eval_size, 0xE7A1 + tier as u64, |_| {})))
+        .collect();
+    let mut metrics_log = std::fs::OpenOptions::new().create(true).append(true).open(out.join("metrics.jsonl"))?;
+    let total = trainer.config.steps;
+    let bar = progress_bar(total as u64, "{bar:30} {pos}/{len} {msg} eta {eta}");
+    bar.set_position(trainer.step_count() as u64);
+    let start = Instant::now();
+    let started_at = trainer.step_count();
+    let batch = trainer.config.batch_size;
+    let threads = std::env::var("RAYON_NUM_THREADS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    while !trainer.done() {
+        let m = trainer.train_step_blocking().map_err(|e| anyhow!(e))?;
+        let elapsed = start.elapsed().as_secs_f64();
+        let samples_per_s = (m.step - started_at) as f64 * batch as f64 / elapsed;
+        bar.set_position(m.step as u64);
+        bar.set_message(format!(
+            "loss {:.3} cell {:.3} exact {:.3} stage {} {:.1} samples/s",
+            m.loss, m.cell_accuracy, m.exact_accuracy, m.stage, samples_per_s
+        ));
+        let mut line = serde_json::to_value(m)?;
+        line["elapsed_s"] = serde_json::json!(elapsed);
+        line["samples_per_s"] = serde_json::json!(samples_per_s);
+        // With the elapsed time, gives the CPU-hours of a run made of legs (`trm plot`).
+        line["threads"] = serde_json::json!(threads);
+        let out_of_time = options.minutes.is_some_and(|mins| elapsed > mins * 60.0);
+        if options.eval_every > 0 && (m.step % options.eval_every == 0 || trainer.done()) {
+            let mut evals = serde_json::Map::new();
+            for (tier, set) in &eval_sets {
+                let (exact, cells, steps) = evaluate(trainer.ema(), set, trainer.config.model.supervision_steps)?;
+                evals.insert(tier.name().into(), serde_json::json!({"exact": exact, "cells": cells, "steps": steps}));
+            }
+            bar.println(format!("step {}: eval {}", m.step, serde_json::Value::Object(evals.clone())));
+            line["eval"] = serde_json::Value::Object(evals);
+        }
+        writeln!(metrics_log, "{line}")?;
+        if m.step % options.checkpoint_every.max(1) == 0 || trainer.done() || out_of_time {
+            checkpoint::save(&trainer, out).map_err(|e| anyhow!(e))?;
+            weights::save(trainer.ema(), &trainer.config.model, &out.join("model.bpk").with_file_name("final.bpk"), true)
+                .map_err(|e| anyhow!(e))?;
+        }
+        if out_of_time {
+            bar.println(format!("time limit reached at step {}; checkpoint saved", m.step));
+            break;
+        }
+    }
+    bar.finish();
+    Ok(())
+}
+
+/// Exact accuracy, blank-cell accuracy and mean early-exit steps of `model` on `set`.
+fn evaluate(model: &Trm, set: &[Example], max_steps: usize) -> Result<(f64, f64, f64)> {
+    let puzzles: Vec<Grid> = set.iter().map(|e| e.puzzle).collect();
+    let answers = answer_batch_blocking(model, &puzzles, &[max_steps], 0.5).map_err(|e| anyhow!(e))?;
+    let n = set.len().max(1) as f64;
+    let exact = answers.iter().zip(set).filter(|(a, e)| a.at_budget[0] == e.solution).count() as f64 / n;
+    let cells = answers
+        .iter()
+        .zip(set)
+        .map(|(a, e)| blank_cell_accuracy(&e.puzzle, &a.at_budget[0], &e.solution))
+        .sum::<f64>()
+        / n;
+    let steps = answers.iter().map(|a| a.early_exit_steps as f64).sum::<f64>() / n;
+    Ok((exact, cells, steps))
+}
+
+/// The examples of every file a data source reads, in [`DataSource::files`] order.
+fn read_data_files(data: &DataSource) -> Result<Vec<Vec<Example>>> {
+    data.files()
+        .iter()
+        .map(|(path, _)| read_examples(path).with_context(|| format!("reading training file {path}")))
+        .collect()
+}
+
+pub fn parse_data(spec: &str) -> Result<DataSource> {
+    if spec == "curriculum" {
+        return Ok(DataSource::default_curriculum());
+    }
+    if spec == "hard-mix" {
+        return Ok(DataSource::hard_mixture(None));
+    }
+    if let Some(path) = spec.strip_prefix("hard-mix:") {
+        return Ok(DataSource::hard_mixture(Some(path)));
+    }
+    if let Some(parts) = spec.strip_prefix("mix:") {
+        let parts = parts
+            .split(',')
+            .map(|part| {
+                let (name, weight) = part.rsplit_once('=').ok_or_else(|| anyhow!("mixture part {part:?} needs =<weight>"))?;
+                let weight: f64 = weight.parse().with_context(|| format!("weight of {name:?}"))?;
+                let kind = if name == "minimal" {
+                    PartKind::Minimal
+                } else if let Some(file) = name.strip_prefix("file:") {
+                    let (path, split) = Split::parse_spec(file).map_err(|e| anyhow!(e))?;
+                    PartKind::File { path: path.to_string(), split }
+                } else {
+                    PartKind::Tier { tier: name.parse::<Tier>().map_err(|e| anyhow!(e))?, max_blanks: CELLS }
+                };
+                Ok(MixPart { weight, kind })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        return Ok(DataSource::Mixture { parts });
+    }
+    if let Some(tier) = spec.strip_prefix("tier:") {
+        return Ok(DataSource::tier(tier.parse::<Tier>().map_err(|e| anyhow!(e))?));
+    }
+    if let Some(paths) = spec.strip_prefix("files:") {
+        return Ok(DataSource::Files { paths: paths.split(',').map(str::to_string).collect() });
+    }
+    bail!("unknown data {spec:?}: use curriculum, tier:<easy|medium|hard|extreme>, files:<path,...>, hard-mix[:<path>] or mix:<part>=<weight>,...")
+}
