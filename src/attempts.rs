@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::augment::Augmentation;
 use crate::data::mix;
 use crate::grid::{CELLS, Grid};
-use crate::trace::{CallTrace, StepTrace};
+use crate::trace::{CallTrace, SKETCH_DIMS, StepTrace};
 
 /// Which symmetries the attempts after the first use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +80,67 @@ impl AttemptStart {
     }
 }
 
+/// The choices of K the page offers.
+pub const ATTEMPT_CHOICES: [usize; 6] = [1, 4, 8, 16, 32, 64];
+
+/// K rounded down to an offered choice (at least 1).
+pub fn clamp_attempts(k: usize) -> usize {
+    ATTEMPT_CHOICES.iter().copied().filter(|&c| c <= k.max(1)).max().unwrap_or(1)
+}
+
+/// Net calls of a typical medium solve with several attempts (about 4 supervision steps of 10
+/// calls until the first rule-satisfying answer; `trm eval --attempts` measures 2.5 to 3).
+const MEDIUM_SOLVE_CALLS: f64 = 40.0;
+/// How long a visitor should wait for a medium puzzle.
+const SOLVE_BUDGET_MS: f64 = 2000.0;
+
+/// The page's default K: the largest choice whose medium solve is estimated to stay within
+/// about 2 s, from one net call's time at batch 1 on the visitor's own backend, assuming that a
+/// batch of K costs K times as much (true of the CPU path; a GPU does better, so this errs low).
+pub fn default_attempts(net_call_ms_at_batch_1: f64) -> usize {
+    if !net_call_ms_at_batch_1.is_finite() || net_call_ms_at_batch_1 <= 0.0 {
+        return 1;
+    }
+    ATTEMPT_CHOICES
+        .iter()
+        .copied()
+        .filter(|&k| k as f64 * net_call_ms_at_batch_1 * MEDIUM_SOLVE_CALLS <= SOLVE_BUDGET_MS)
+        .max()
+        .unwrap_or(1)
+}
+
+/// The honest one-line result of a solve with `k` attempts, e.g. "attempt 7 of 16 satisfied
+/// every rule at supervision step 5 (1,120 net calls)".
+pub fn describe_outcome(outcome: &crate::trace::Outcome, k: usize) -> String {
+    let calls = group_thousands(outcome.net_calls);
+    match (outcome.verified, k) {
+        (true, 1) => format!("The answer satisfies every rule ({calls} net calls)."),
+        (true, _) => format!(
+            "Attempt {} of {k} satisfied every rule at supervision step {} ({calls} net calls).",
+            outcome.selected + 1,
+            outcome.step
+        ),
+        (false, 1) => format!("The answer breaks a rule: it is not a solution ({calls} net calls)."),
+        (false, _) => format!(
+            "No attempt satisfied every rule; showing the most confident one, attempt {} of {k} ({calls} net calls).",
+            outcome.selected + 1
+        ),
+    }
+}
+
+/// `1120` → `"1,120"`.
+pub fn group_thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 /// Whether `answer` solves `puzzle`: complete, every given kept, no rule broken.
 pub fn verified(answer: &Grid, puzzle: &Grid) -> bool {
     answer.check_solves(puzzle).is_ok()
@@ -103,8 +164,11 @@ pub fn step_to_user(step: StepTrace, transform: &Augmentation) -> StepTrace {
         .calls
         .into_iter()
         .map(|call| {
-            let move_back = |values: &[f32]| -> Vec<f32> {
-                (0..CELLS).map(|c| values.get(to_attempt[c]).copied().unwrap_or(0.0)).collect()
+            let per_cell = |values: &[f32]| -> Vec<f32> {
+                if values.len() < CELLS {
+                    return values.to_vec();
+                }
+                (0..CELLS).map(|c| values[to_attempt[c]]).collect()
             };
             let digits = (0..CELLS)
                 .map(|c| {
@@ -112,7 +176,26 @@ pub fn step_to_user(step: StepTrace, transform: &Augmentation) -> StepTrace {
                     inverse.digits[d as usize]
                 })
                 .collect();
-            CallTrace { digits, confidence: move_back(&call.confidence), ..call }
+            let sketch = if call.sketch.len() == CELLS * SKETCH_DIMS {
+                (0..CELLS).flat_map(|c| call.sketch[to_attempt[c] * SKETCH_DIMS..(to_attempt[c] + 1) * SKETCH_DIMS].to_vec()).collect()
+            } else {
+                call.sketch.clone()
+            };
+            // Cells move back, and so do digits: the attempt's digit d is the user's
+            // inverse.digits[d].
+            let probs = if call.probs.len() == CELLS * 9 {
+                let mut out = vec![0u8; CELLS * 9];
+                for c in 0..CELLS {
+                    for d in 1..=9usize {
+                        let user_digit = inverse.digits[d] as usize;
+                        out[c * 9 + user_digit - 1] = call.probs[to_attempt[c] * 9 + d - 1];
+                    }
+                }
+                out
+            } else {
+                call.probs.clone()
+            };
+            CallTrace { digits, confidence: per_cell(&call.confidence), dz: per_cell(&call.dz), sketch, probs, ..call }
         })
         .collect();
     StepTrace { calls, halt_logit: step.halt_logit }
@@ -217,6 +300,35 @@ mod tests {
     }
 
     #[test]
+    fn default_attempts_follow_the_measured_speed() {
+        // Measured in headless Chromium here: the CPU path (5.4 ms per call) solves a medium
+        // puzzle in 1.7 s at K = 8 and 3.3 s at K = 16; SwiftShader (914 ms) takes 31 s at K = 1.
+        assert_eq!(default_attempts(5.4), 8);
+        assert_eq!(default_attempts(914.0), 1);
+        assert_eq!(default_attempts(1.0), 32);
+        assert_eq!(default_attempts(0.2), 64);
+        assert_eq!(default_attempts(f64::NAN), 1);
+        assert_eq!(clamp_attempts(0), 1);
+        assert_eq!(clamp_attempts(20), 16);
+        assert_eq!(clamp_attempts(1000), 64);
+    }
+
+    #[test]
+    fn outcomes_read_honestly() {
+        use crate::trace::Outcome;
+        let won = Outcome { selected: 6, verified: true, step: 5, net_calls: 1120 };
+        assert_eq!(describe_outcome(&won, 16), "Attempt 7 of 16 satisfied every rule at supervision step 5 (1,120 net calls).");
+        let lost = Outcome { selected: 2, verified: false, step: 16, net_calls: 2560 };
+        assert_eq!(
+            describe_outcome(&lost, 16),
+            "No attempt satisfied every rule; showing the most confident one, attempt 3 of 16 (2,560 net calls)."
+        );
+        assert!(describe_outcome(&Outcome { selected: 0, verified: false, step: 16, net_calls: 160 }, 1).contains("not a solution"));
+        assert_eq!(group_thousands(0), "0");
+        assert_eq!(group_thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
     fn noise_has_the_requested_spread_and_is_seeded() {
         let v = gaussian_noise(20_001, 0.5, 3);
         assert_eq!(v.len(), 20_001);
@@ -235,24 +347,42 @@ mod tests {
             let solution = Grid::parse(SOLUTION).unwrap();
             let transformed = start.transform.apply(&solution);
             prop_assert_eq!(answer_to_user(&transformed, &start.transform), solution);
-            // A call recorded on the transformed grid, with a confidence that names its cell.
+            // A call recorded on the transformed grid, with a confidence, a change and a sketch
+            // that name their cell, and all probability on the cell's digit.
             let confidence: Vec<f32> = (0..CELLS).map(|c| c as f32).collect();
+            let mut probs = vec![0u8; CELLS * 9];
+            for c in 0..CELLS {
+                probs[c * 9 + transformed.get(c) as usize - 1] = 255;
+            }
             let call = CallTrace {
                 cycle: 0,
                 kind: CallKind::Answer,
                 digits: transformed.cells().to_vec(),
+                dz: confidence.iter().map(|c| c * 2.0).collect(),
                 confidence,
                 z_norm: 1.5,
                 y_norm: 2.5,
                 halt_logit: 0.25,
+                dz_mean: 3.0,
+                dy_mean: 4.0,
+                sketch: (0..CELLS).flat_map(|c| [(c % 100) as i8; SKETCH_DIMS]).collect(),
+                sketch_scale: 0.5,
+                probs,
             };
             let step = step_to_user(StepTrace { calls: vec![call], halt_logit: 0.25 }, &start.transform);
             prop_assert_eq!(&step.calls[0].digits[..], &solution.cells()[..]);
             // User cell c shows the confidence of the attempt cell it came from.
             let to_user = start.transform.source_cells();
             for (attempt_cell, &user_cell) in to_user.iter().enumerate() {
-                prop_assert_eq!(step.calls[0].confidence[user_cell], attempt_cell as f32);
+                let call = &step.calls[0];
+                prop_assert_eq!(call.confidence[user_cell], attempt_cell as f32);
+                prop_assert_eq!(call.dz[user_cell], attempt_cell as f32 * 2.0);
+                prop_assert_eq!(call.sketch_of(user_cell).unwrap()[0], (attempt_cell % 100) as f32 * 0.5);
+                // The user's solution digit carries all the probability.
+                prop_assert_eq!(call.probability(user_cell, solution.get(user_cell)), Some(1.0));
+                prop_assert_eq!(call.top3(user_cell).unwrap()[0], (solution.get(user_cell), 1.0));
             }
+            prop_assert_eq!((step.calls[0].dz_mean, step.calls[0].dy_mean), (3.0, 4.0));
             prop_assert_eq!(step.calls[0].z_norm, 1.5);
             prop_assert_eq!(step.halt_logit, 0.25);
         }

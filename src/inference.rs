@@ -165,9 +165,7 @@ impl Session {
         if self.finished() {
             return Ok(Vec::new());
         }
-        let device = self.rows.x.device();
-        let carried = (self.steps_run > 0).then_some(&self.rows.state.y);
-        let mut recorder = TraceRecorder::new(&self.model, carried, self.running.len(), &device);
+        let mut recorder = TraceRecorder::new(&self.model, &self.rows.state, self.steps_run == 0);
         self.rows.step(&self.model, &mut recorder);
         let steps = recorder.finish().read().await?;
         if steps.len() != self.running.len() {
@@ -517,4 +515,46 @@ pub fn blank_cell_accuracy(puzzle: &Grid, answer: &Grid, solution: &Grid) -> f64
     }
     let right = blanks.iter().filter(|&&c| answer.get(c) == solution.get(c)).count();
     right as f64 / blanks.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grid::samples::{PUZZLE, SOLUTION};
+
+    fn run(steps: &[(Grid, f32)]) -> AttemptRun {
+        AttemptRun { steps: steps.to_vec() }
+    }
+
+    #[test]
+    fn scoring_takes_the_first_verified_step_and_counts_calls_until_then() {
+        let puzzle = Grid::parse(PUZZLE).unwrap();
+        let solution = Grid::parse(SOLUTION).unwrap();
+        let mut wrong = solution;
+        let blank = (0..CELLS).find(|&c| puzzle.get(c) == 0).unwrap();
+        wrong.set(blank, solution.get(blank) % 9 + 1).unwrap();
+        // Attempt 0 never solves but is confident; attempt 1 solves at step 3 and halts there;
+        // attempt 2 solves at step 2 but would run on for 5 steps.
+        let runs = vec![
+            run(&[(wrong, 0.2), (wrong, 0.6), (wrong, 0.9)]),
+            run(&[(wrong, 0.1), (wrong, 0.2), (solution, 0.7)]),
+            run(&[(wrong, 0.1), (solution, 0.3), (solution, 0.4), (solution, 0.4), (solution, 0.45)]),
+        ];
+        let one = score_attempts(&puzzle, &runs, 1, 10);
+        assert!(!one.verified);
+        assert_eq!((one.verified_answer, one.head_answer, one.steps_to_verified), (wrong, wrong, None));
+        assert_eq!(one.net_calls, 30);
+        let two = score_attempts(&puzzle, &runs, 2, 10);
+        assert_eq!((two.verified, two.steps_to_verified), (true, Some(3)));
+        assert_eq!(two.verified_answer, solution);
+        // The halting head alone picks attempt 0 (P = 0.9 > 0.7): wrong.
+        assert_eq!(two.head_answer, wrong);
+        assert_eq!(two.net_calls, (3 + 3) * 10);
+        let three = score_attempts(&puzzle, &runs, 3, 10);
+        assert_eq!(three.steps_to_verified, Some(2));
+        // Stopped at step 2: every attempt ran at most 2 steps.
+        assert_eq!(three.net_calls, (2 + 2 + 2) * 10);
+        // More attempts than runs: all of them.
+        assert_eq!(score_attempts(&puzzle, &runs, 64, 10), three);
+    }
 }

@@ -3,7 +3,7 @@
 //! only renders what this says, and the tests run natively.
 
 use crate::grid::{CELLS, Grid};
-use crate::trace::{CallKind, CallTrace, RecursionTrace};
+use crate::trace::{CallKind, CallTrace, RecursionTrace, SKETCH_DIMS};
 
 /// Where a cursor position falls in the trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +72,149 @@ pub fn changed_cells(trace: &RecursionTrace, puzzle: &Grid, position: usize) -> 
 /// One point per recorded net call: (‖z‖, ‖y‖).
 pub fn norm_series(trace: &RecursionTrace) -> Vec<(f32, f32)> {
     trace.steps.iter().flat_map(|s| s.calls.iter().map(|c| (c.z_norm, c.y_norm))).collect()
+}
+
+/// One point per recorded net call: (mean ‖Δz‖, mean ‖Δy‖) over the cells, how far z (and, at
+/// answer updates, y) moved in that call. Unlike ‖z‖, which an RMSNorm pins near √D, this is
+/// large while the model still changes its mind and near zero once it has settled.
+pub fn delta_series(trace: &RecursionTrace) -> Vec<(f32, f32)> {
+    trace.steps.iter().flat_map(|s| s.calls.iter().map(|c| (c.dz_mean, c.dy_mean))).collect()
+}
+
+/// Per cell, how far z moved at the call under the cursor (zeros before anything is recorded).
+pub fn latent_map(trace: &RecursionTrace, position: usize) -> [f32; CELLS] {
+    let mut out = [0.0; CELLS];
+    if let Some(call) = call_at(trace, position) {
+        for (o, v) in out.iter_mut().zip(&call.dz) {
+            *o = *v;
+        }
+    }
+    out
+}
+
+/// The latest answer update at or before the cursor: its per-cell digit probabilities.
+pub fn answer_update_at(trace: &RecursionTrace, position: usize) -> Option<&CallTrace> {
+    let calls: Vec<&CallTrace> = trace.steps.iter().flat_map(|s| s.calls.iter()).take(position + 1).collect();
+    calls.into_iter().rev().find(|c| !c.probs.is_empty())
+}
+
+/// For every answer update, the probability of the digit the solve ends on: of one cell, or
+/// averaged over the puzzle's blank cells (`cell: None`).
+pub fn confidence_series(trace: &RecursionTrace, puzzle: &Grid, cell: Option<usize>) -> Vec<f32> {
+    let Some(last) = trace.steps.last().and_then(|s| s.last()) else { return Vec::new() };
+    let final_digits = last.answer(puzzle);
+    let cells: Vec<usize> = match cell {
+        Some(c) if c < CELLS => vec![c],
+        _ => (0..CELLS).filter(|&c| puzzle.get(c) == 0).collect(),
+    };
+    if cells.is_empty() {
+        return Vec::new();
+    }
+    trace
+        .steps
+        .iter()
+        .flat_map(|s| s.calls.iter())
+        .filter(|c| !c.probs.is_empty())
+        .map(|call| {
+            let total: f32 = cells.iter().map(|&c| call.probability(c, final_digits.get(c)).unwrap_or(0.0)).sum();
+            total / cells.len() as f32
+        })
+        .collect()
+}
+
+/// The first two principal components of the cells' (sketched) z vectors over a whole solve:
+/// fitted once, so a colour means the same at every step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatentPca {
+    mean: [f32; SKETCH_DIMS],
+    axes: [[f32; SKETCH_DIMS]; 2],
+    /// Largest |coordinate| over the solve, to scale into [-1, 1].
+    extent: [f32; 2],
+}
+
+impl LatentPca {
+    /// Fits on every cell of every recorded call; `None` without sketches.
+    pub fn fit(trace: &RecursionTrace) -> Option<Self> {
+        let calls: Vec<&CallTrace> = trace.steps.iter().flat_map(|s| s.calls.iter()).collect();
+        let vectors: Vec<[f32; SKETCH_DIMS]> =
+            calls.iter().flat_map(|c| (0..CELLS).filter_map(move |cell| c.sketch_of(cell))).collect();
+        if vectors.len() < 2 {
+            return None;
+        }
+        let n = vectors.len() as f64;
+        let mut mean = [0.0f64; SKETCH_DIMS];
+        for v in &vectors {
+            for (m, &x) in mean.iter_mut().zip(v) {
+                *m += x as f64 / n;
+            }
+        }
+        let mut cov = [[0.0f64; SKETCH_DIMS]; SKETCH_DIMS];
+        for v in &vectors {
+            for i in 0..SKETCH_DIMS {
+                let a = v[i] as f64 - mean[i];
+                for j in 0..SKETCH_DIMS {
+                    cov[i][j] += a * (v[j] as f64 - mean[j]) / n;
+                }
+            }
+        }
+        let first = power_iteration(&cov, None);
+        let second = power_iteration(&cov, Some(&first));
+        let mut pca = Self {
+            mean: mean.map(|m| m as f32),
+            axes: [first.map(|x| x as f32), second.map(|x| x as f32)],
+            extent: [1.0, 1.0],
+        };
+        let mut extent = [0.0f32; 2];
+        for v in &vectors {
+            let (a, b) = pca.raw(v);
+            extent[0] = extent[0].max(a.abs());
+            extent[1] = extent[1].max(b.abs());
+        }
+        pca.extent = extent.map(|e| if e > 0.0 { e } else { 1.0 });
+        Some(pca)
+    }
+
+    fn raw(&self, v: &[f32; SKETCH_DIMS]) -> (f32, f32) {
+        let centred: Vec<f32> = v.iter().zip(&self.mean).map(|(x, m)| x - m).collect();
+        let dot = |axis: &[f32; SKETCH_DIMS]| centred.iter().zip(axis).map(|(a, b)| a * b).sum::<f32>();
+        (dot(&self.axes[0]), dot(&self.axes[1]))
+    }
+
+    /// Each cell's two coordinates at the call under the cursor, in [-1, 1].
+    pub fn project(&self, trace: &RecursionTrace, position: usize) -> Vec<(f32, f32)> {
+        let Some(call) = call_at(trace, position) else { return Vec::new() };
+        (0..CELLS)
+            .filter_map(|cell| call.sketch_of(cell))
+            .map(|v| {
+                let (a, b) = self.raw(&v);
+                ((a / self.extent[0]).clamp(-1.0, 1.0), (b / self.extent[1]).clamp(-1.0, 1.0))
+            })
+            .collect()
+    }
+}
+
+/// The leading eigenvector of a symmetric matrix (orthogonal to `deflate`, if given).
+fn power_iteration(m: &[[f64; SKETCH_DIMS]; SKETCH_DIMS], deflate: Option<&[f64; SKETCH_DIMS]>) -> [f64; SKETCH_DIMS] {
+    let mut v = [0.0f64; SKETCH_DIMS];
+    for (i, x) in v.iter_mut().enumerate() {
+        *x = 1.0 + i as f64 * 0.1;
+    }
+    for _ in 0..200 {
+        if let Some(d) = deflate {
+            let dot: f64 = v.iter().zip(d).map(|(a, b)| a * b).sum();
+            v.iter_mut().zip(d).for_each(|(a, b)| *a -= dot * b);
+        }
+        let mut next = [0.0f64; SKETCH_DIMS];
+        for (i, row) in m.iter().enumerate() {
+            next[i] = row.iter().zip(&v).map(|(a, b)| a * b).sum();
+        }
+        let norm = next.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if norm < 1e-12 {
+            break;
+        }
+        v = next.map(|x| x / norm);
+    }
+    v
 }
 
 /// Halting probability at the end of each supervision step.
@@ -230,7 +373,21 @@ mod tests {
     use crate::trace::StepTrace;
 
     fn call(kind: CallKind, cycle: u8, digit: u8, z: f32) -> CallTrace {
-        CallTrace { cycle, kind, digits: vec![digit; CELLS], confidence: vec![0.5; CELLS], z_norm: z, y_norm: 1.0, halt_logit: 0.0 }
+        CallTrace {
+            cycle,
+            kind,
+            digits: vec![digit; CELLS],
+            confidence: vec![0.5; CELLS],
+            z_norm: z,
+            y_norm: 1.0,
+            halt_logit: 0.0,
+            dz: vec![z; CELLS],
+            dz_mean: z,
+            dy_mean: if kind == CallKind::Answer { 1.0 } else { 0.0 },
+            sketch: Vec::new(),
+            sketch_scale: 0.0,
+            probs: Vec::new(),
+        }
     }
 
     fn trace() -> RecursionTrace {

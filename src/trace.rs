@@ -31,9 +31,57 @@ pub struct CallTrace {
     pub y_norm: f32,
     /// Halting logit read from the current y.
     pub halt_logit: f32,
+    /// Per cell, how far z moved in this call: ‖z_after − z_before‖ (81 values).
+    #[serde(default)]
+    pub dz: Vec<f32>,
+    /// Mean over the cells of `dz`.
+    #[serde(default)]
+    pub dz_mean: f32,
+    /// Mean over the cells of how far y moved (0 at latent updates, which leave y alone).
+    #[serde(default)]
+    pub dy_mean: f32,
+    /// Each cell's z in a fixed random projection to [`SKETCH_DIMS`] dimensions, as
+    /// `i8 × sketch_scale` (cell-major): enough to fit the solve's two principal components.
+    #[serde(default)]
+    pub sketch: Vec<i8>,
+    /// Scale of `sketch`.
+    #[serde(default)]
+    pub sketch_scale: f32,
+    /// At answer updates, each cell's probability of the digits 1..=9 (cell-major, ×255 and
+    /// rounded); empty at latent updates.
+    #[serde(default)]
+    pub probs: Vec<u8>,
 }
 
+/// Dimensions of the random projection of z recorded per cell ([`CallTrace::sketch`]).
+pub const SKETCH_DIMS: usize = 8;
+
 impl CallTrace {
+    /// The cell's probability of digit `d` (1..=9), at an answer update.
+    pub fn probability(&self, cell: usize, digit: u8) -> Option<f32> {
+        if !(1..=9).contains(&digit) {
+            return None;
+        }
+        self.probs.get(cell * 9 + digit as usize - 1).map(|&p| f32::from(p) / 255.0)
+    }
+
+    /// The cell's three most likely digits with their probabilities, at an answer update.
+    pub fn top3(&self, cell: usize) -> Option<[(u8, f32); 3]> {
+        let row = self.probs.get(cell * 9..cell * 9 + 9)?;
+        let mut digits: Vec<(u8, f32)> = row.iter().enumerate().map(|(i, &p)| (i as u8 + 1, f32::from(p) / 255.0)).collect();
+        digits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        Some([digits[0], digits[1], digits[2]])
+    }
+
+    /// Cell `cell`'s sketch of z, dequantised.
+    pub fn sketch_of(&self, cell: usize) -> Option<[f32; SKETCH_DIMS]> {
+        let raw = self.sketch.get(cell * SKETCH_DIMS..(cell + 1) * SKETCH_DIMS)?;
+        let mut out = [0.0; SKETCH_DIMS];
+        for (o, &v) in out.iter_mut().zip(raw) {
+            *o = f32::from(v) * self.sketch_scale;
+        }
+        Some(out)
+    }
     /// The answer grid with the puzzle's givens kept.
     pub fn answer(&self, puzzle: &Grid) -> Grid {
         let mut cells = [0u8; CELLS];

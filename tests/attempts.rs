@@ -38,8 +38,7 @@ fn reference_trace(model: &Trm, puzzle: &Grid, max_steps: usize, early_exit: boo
         halted_at: None,
     };
     for step in 0..max_steps {
-        let carried = (step > 0).then_some(&state.y);
-        let mut recorder = TraceRecorder::new(model, carried, 1, &device);
+        let mut recorder = TraceRecorder::new(model, &state, step == 0);
         let output = model.supervision_step(&x, state, &mut recorder);
         state = output.state;
         let recorded = recorder.finish().read_blocking().unwrap().pop().unwrap();

@@ -1,6 +1,7 @@
 // One-line embed: <script src="https://YOUR-HOST/trm/embed.js" data-puzzle="…81 chars…" async></script>
 // Inserts an iframe with the widget after the script tag, or into data-target (a CSS selector).
-// Options (data-*): puzzle, autoplay (1|0), controls (min|full), theme (auto|light|dark), width.
+// Options (data-*): puzzle, autoplay (1|0), controls (min|full), theme (auto|light|dark), width,
+// attempts (K parallel attempts: 1, 4, 8, 16, 32 or 64; default: what the reader's backend runs fast).
 // It only creates an iframe pointing at this script's own folder: no other requests, no inline
 // code or styles in the host page, so it works under a strict Content-Security-Policy as long
 // as the host allows this origin in script-src and frame-src.
@@ -14,6 +15,7 @@
   params.set('autoplay', data.autoplay || '1');
   params.set('controls', data.controls || 'min');
   params.set('theme', data.theme || 'auto');
+  if (data.attempts) params.set('k', data.attempts);
   params.set('embed', '1');
   var frame = document.createElement('iframe');
   frame.src = new URL('embed.html?' + params.toString(), base).href;

@@ -5,7 +5,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use trm_sudoku::generator::{Generator, Tier};
 use trm_sudoku::grid::Grid;
-use trm_sudoku::playback::{Playback, accuracy_series, halt_series, label, locate, norm_series};
+use trm_sudoku::playback::{Playback, accuracy_series, confidence_series, delta_series, halt_series, label, locate, norm_series};
 
 use crate::charts::{LineChart, Series};
 use crate::engine::{Command, EngineHandle};
@@ -13,6 +13,7 @@ use crate::grid_view::SudokuGrid;
 use crate::platform::{copy_text, now_ms, page_url, set_query_param};
 use crate::presets::presets;
 use crate::state::{AppState, EngineStatus};
+use trm_sudoku::attempts::{ATTEMPT_CHOICES, clamp_attempts, default_attempts};
 
 /// Speed slider position (0..=100) to net calls per second, on a log scale.
 fn speed_from_slider(v: f64) -> f64 {
@@ -49,10 +50,31 @@ pub fn App() -> impl IntoView {
         Err(_) => state.say(true, "The playback timer could not start."),
     }
 
-    // Keep the URL shareable.
+    // Keep the URL shareable: the puzzle, and K when someone chose it.
     Effect::new(move |_| {
         let line = state.puzzle.get().to_line();
         set_query_param("s", Some(&line));
+    });
+    Effect::new(move |_| {
+        if state.attempts_chosen.get() {
+            set_query_param("k", Some(&state.attempts.get().to_string()));
+        }
+    });
+
+    // K defaults to what this machine's backend runs in about 2 s on a medium puzzle, from a
+    // net call timed after the warm-up.
+    Effect::new(move |_| {
+        if let Some(ms) = state.readouts.with(|r| r.net_call_ms) {
+            if !state.attempts_chosen.get_untracked() {
+                state.attempts.set(default_attempts(ms));
+            }
+        }
+    });
+
+    // Playback covers the followed attempt's recorded calls.
+    Effect::new(move |_| {
+        let total = state.trace.with(|t| t.as_ref().map(|t| t.call_count()).unwrap_or(0));
+        state.playback.update(|p| p.set_total(total));
     });
 
     // Embedded autoplay: solve once the model is ready.
@@ -120,6 +142,7 @@ pub fn App() -> impl IntoView {
                     <SudokuGrid/>
                     <PuzzleVerdict/>
                     <Controls/>
+                    <crate::attempts_view::AttemptStrip/>
                 </section>
                 <section class="side" aria-label="Charts and figures">
                     <Charts/>
@@ -181,6 +204,7 @@ fn solve(state: &AppState, engine: &EngineHandle) {
         puzzle: state.puzzle.get_untracked(),
         max_steps: state.max_steps.get_untracked(),
         early_exit: state.early_exit.get_untracked(),
+        attempts: state.attempts.get_untracked(),
     });
 }
 
@@ -338,6 +362,20 @@ fn Controls() -> impl IntoView {
                         " Stop when the halting head says so"
                     </label>
                     <label>
+                        "Attempts "
+                        <select id="attempts" title="K attempts side by side, from symmetric starts; the first answer that satisfies every rule wins"
+                            on:change:target=move |ev| {
+                                if let Ok(v) = ev.target().value().parse::<usize>() {
+                                    state.attempts_chosen.set(true);
+                                    state.attempts.set(clamp_attempts(v));
+                                }
+                            }>
+                            {ATTEMPT_CHOICES.into_iter().map(|n| view! {
+                                <option value=n selected=move || state.attempts.get() == n>{n}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label>
                         "Max steps "
                         <select id="max-steps" on:change:target=move |ev| {
                             if let Ok(v) = ev.target().value().parse::<usize>() { state.max_steps.set(v) }
@@ -357,13 +395,31 @@ fn Controls() -> impl IntoView {
 #[component]
 fn Charts() -> impl IntoView {
     let state = expect_context::<AppState>();
+    // How far z and y move per recursion step, with the other attempts' ‖Δz‖ as faint lines.
+    let deltas = Signal::derive(move || {
+        let mut series: Vec<Series> = state.solve.with(|s| {
+            let Some(s) = s.as_ref().filter(|s| s.attempts.len() > 1) else { return Vec::new() };
+            let shown = state.followed.get().or(s.outcome.map(|o| o.selected)).unwrap_or(0);
+            s.attempts
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != shown)
+                .map(|(_, a)| Series { name: "", class: "faint", values: delta_series(&a.trace).into_iter().map(|(dz, _)| dz).collect() })
+                .collect()
+        });
+        state.trace.with(|t| {
+            let (dz, dy): (Vec<f32>, Vec<f32>) = t.as_ref().map(delta_series).unwrap_or_default().into_iter().unzip();
+            // ‖Δy‖ is zero at latent updates: only answer updates are drawn.
+            let dy = dy.into_iter().map(|v| if v > 0.0 { v } else { f32::NAN }).collect();
+            series.push(Series { name: "‖Δz‖", class: "z", values: dz });
+            series.push(Series { name: "‖Δy‖", class: "y", values: dy });
+        });
+        series
+    });
     let norms = Signal::derive(move || {
         state.trace.with(|t| {
             let (z, y): (Vec<f32>, Vec<f32>) = t.as_ref().map(norm_series).unwrap_or_default().into_iter().unzip();
-            vec![
-                Series { name: "‖z‖", class: "z", values: z },
-                Series { name: "‖y‖", class: "y", values: y },
-            ]
+            vec![Series { name: "‖z‖", class: "z-norm", values: z }, Series { name: "‖y‖", class: "y-norm", values: y }]
         })
     });
     let halts = Signal::derive(move || {
@@ -381,20 +437,52 @@ fn Charts() -> impl IntoView {
         };
         vec![Series { name: "blank cells right", class: "accuracy", values }]
     });
+    let confidence = Signal::derive(move || {
+        let puzzle = state.traced_puzzle.get();
+        let cell = state.selected.get().filter(|&c| puzzle.is_some_and(|p| p.get(c) == 0));
+        let values = match puzzle {
+            Some(p) => state.trace.with(|t| t.as_ref().map(|t| confidence_series(t, &p, cell)).unwrap_or_default()),
+            None => Vec::new(),
+        };
+        let name = if cell.is_some() { "selected cell" } else { "mean over blank cells" };
+        vec![Series { name, class: "confidence", values }]
+    });
     let cursor = Signal::derive(move || state.trace.with(|t| t.as_ref().map(|_| state.playback.with(|p| p.position()))));
     let step_cursor = Signal::derive(move || {
         state.trace.with(|t| t.as_ref().and_then(|t| locate(t, state.playback.with(|p| p.position())).map(|p| p.step)))
     });
+    let update_cursor = Signal::derive(move || {
+        let position = state.playback.with(|p| p.position());
+        state.trace.with(|t| {
+            let t = t.as_ref()?;
+            let updates = t.steps.iter().flat_map(|s| s.calls.iter()).take(position + 1).filter(|c| !c.probs.is_empty()).count();
+            updates.checked_sub(1)
+        })
+    });
     let calls_per_step = Signal::derive(move || {
         state.trace.with(|t| t.as_ref().map(|t| t.cycles * (t.latent_updates + 1)).unwrap_or(1))
     });
+    let minimal = state.embed.minimal_controls;
     view! {
         <div class="charts">
-            <LineChart id="chart-norms" title="‖z‖ and ‖y‖ at every recursion step" series=norms cursor=cursor group=calls_per_step fit_to_data=true/>
-            <LineChart id="chart-halt" title="Halting probability per supervision step" series=halts
-                y_range=(0.0, 1.0) reference=0.5 cursor=step_cursor/>
-            <LineChart id="chart-accuracy" title="Accuracy per supervision step" series=accuracy
-                y_range=(0.0, 1.0) cursor=step_cursor/>
+            <Show when=move || !minimal>
+                <crate::latent_view::LatentMap/>
+            </Show>
+            <LineChart id="chart-delta" title="How far z and y move at every recursion step" series=deltas
+                secondary=norms log_scale=true cursor=cursor group=calls_per_step
+                caption="Big: the model is still changing its mind; near zero: it has settled (right or wrong). Log scale."
+                tooltip="‖Δz‖: the mean over cells of how far each cell's latent vector moved in one net call; ‖Δy‖ the same for the answer state, which moves only at answer updates. The thin lines (right axis) are ‖z‖ and ‖y‖ themselves: they sit near √D ≈ 11.3 because every net call ends in an RMSNorm, which fixes the length of each cell's vector, so only the direction carries information."/>
+            <Show when=move || !minimal>
+                <LineChart id="chart-confidence" title="Confidence in the final digits" series=confidence
+                    y_range=(0.0, 1.0) cursor=update_cursor
+                    caption="Probability of the digit each cell ends on, at every answer update. Click a blank cell to follow it alone."/>
+                <LineChart id="chart-halt" title="Halting probability per supervision step" series=halts
+                    y_range=(0.0, 1.0) reference=0.5 cursor=step_cursor
+                    caption="Above the dashed line the halting head says stop."/>
+                <LineChart id="chart-accuracy" title="Accuracy per supervision step" series=accuracy
+                    y_range=(0.0, 1.0) cursor=step_cursor
+                    caption="Blank cells the model has right, against the exact solver's solution."/>
+            </Show>
         </div>
     }
 }
@@ -418,7 +506,7 @@ fn Readouts() -> impl IntoView {
             <dt>"Total"</dt>
             <dd id="readout-total">{move || fmt_ms(r().total_ms)}</dd>
             <dt>"Steps used"</dt>
-            <dd id="readout-steps">{move || r().steps_used.map(|s| format!("{s}{}", if r().halted_early { " (halted)" } else { "" })).unwrap_or_else(|| "–".into())}</dd>
+            <dd id="readout-steps">{move || r().steps_used.map(|s| format!("{s}{}", r().stopped_by.map(|why| format!(" ({why})")).unwrap_or_default())).unwrap_or_else(|| "–".into())}</dd>
             <dt>"Exact solver"</dt>
             <dd id="readout-classical">{move || r().classical_us.map(|v| format!("{v:.0} µs")).unwrap_or_else(|| "–".into())}</dd>
         </dl>

@@ -17,7 +17,6 @@ use trm_sudoku::grid::Grid;
 use trm_sudoku::inference::{InferenceConfig, Session};
 use trm_sudoku::model::{Trm, TrmConfig};
 use trm_sudoku::solver::solve_unique;
-use trm_sudoku::trace::RecursionTrace;
 use trm_sudoku::weights;
 
 use crate::finetune::{FineTuneRequest, FineTuneState};
@@ -27,7 +26,7 @@ use crate::state::{AppState, Backend, EngineStatus};
 /// What the UI asks of the engine.
 #[derive(Debug)]
 pub enum Command {
-    /// Solve a puzzle, recording the trace.
+    /// Solve a puzzle with K attempts, recording every attempt's trace.
     Solve {
         /// The puzzle.
         puzzle: Grid,
@@ -35,6 +34,8 @@ pub enum Command {
         max_steps: usize,
         /// Stop at the halting head's signal.
         early_exit: bool,
+        /// K: attempts side by side.
+        attempts: usize,
     },
     /// Stop the running solve or training run.
     Stop,
@@ -140,8 +141,8 @@ async fn run(mut rx: UnboundedReceiver<Command>, state: AppState, finetune: Fine
             },
         };
         pending = match command {
-            Command::Solve { puzzle, max_steps, early_exit } => {
-                solve(&mut engine, &state, &mut rx, puzzle, max_steps, early_exit).await
+            Command::Solve { puzzle, max_steps, early_exit, attempts } => {
+                solve(&mut engine, &state, &mut rx, puzzle, max_steps, early_exit, attempts).await
             }
             Command::Stop => None,
             Command::Bench { batch, calls, reply } => {
@@ -199,6 +200,10 @@ async fn load(state: &AppState) -> Result<Engine, String> {
         warm_up(&engine).await?;
     }
     state.readouts.update(|r| r.warmup_ms = Some(now_ms() - start));
+    // Two timed calls (after one more untimed) set the page's default K.
+    if let Ok(ms) = bench_net_call(&engine, 1, 2).await {
+        state.readouts.update(|r| r.net_call_ms = Some(ms));
+    }
     Ok(engine)
 }
 
@@ -234,18 +239,11 @@ async fn solve(
     puzzle: Grid,
     max_steps: usize,
     early_exit: bool,
+    attempts: usize,
 ) -> Option<Command> {
     state.status.set(EngineStatus::Solving);
     state.clear_trace();
     state.traced_puzzle.set(Some(puzzle));
-    state.trace.set(Some(RecursionTrace {
-        puzzle: puzzle.to_line(),
-        latent_updates: engine.config.latent_updates,
-        cycles: engine.config.cycles,
-        steps: Vec::new(),
-        halted_at: None,
-    }));
-    state.playback.update(|p| p.play());
     state.readouts.update(|r| {
         r.classical_us = classical_time_us(&puzzle);
         r.ms_per_call = None;
@@ -253,28 +251,36 @@ async fn solve(
         r.steps_used = None;
     });
 
-    let config = InferenceConfig::new().with_max_steps(max_steps).with_early_exit(early_exit);
+    let config = InferenceConfig::new().with_max_steps(max_steps).with_early_exit(early_exit).with_attempts(attempts.max(1));
     let mut session = Session::new(engine.model.clone(), puzzle, config);
+    state.solve.set(Some(session.solve_trace().clone()));
+    state.playback.update(|p| p.play());
     let calls_per_step = engine.config.calls_per_step() as f64;
     let start = now_ms();
     let mut compute_ms = 0.0;
     while !session.finished() {
         let t0 = now_ms();
-        let step = session.step().await.cloned();
-        match step {
-            Ok(step) => {
+        match session.step().await {
+            Ok(ran) => {
                 compute_ms += now_ms() - t0;
-                let steps_done = session.trace().steps.len();
-                let halted_at = session.trace().halted_at;
-                state.trace.update(|t| {
-                    if let Some(t) = t {
-                        t.steps.push(step);
-                        t.halted_at = halted_at;
+                let steps_done = session.steps_run();
+                let recorded = session.solve_trace();
+                let halted: Vec<Option<usize>> = ran.iter().map(|(a, _)| recorded.attempts[*a].trace.halted_at).collect();
+                let outcome = recorded.outcome;
+                // Only the new steps cross over, not the whole recording again.
+                state.solve.update(|s| {
+                    if let Some(s) = s {
+                        for ((attempt, step), halted_at) in ran.into_iter().zip(halted) {
+                            if let Some(a) = s.attempts.get_mut(attempt) {
+                                a.trace.steps.push(step);
+                                a.trace.halted_at = halted_at;
+                            }
+                        }
+                        s.outcome = outcome;
                     }
                 });
-                let total: usize = state.trace.with_untracked(|t| t.as_ref().map(|t| t.call_count()).unwrap_or(0));
-                state.playback.update(|p| p.set_total(total));
                 state.readouts.update(|r| {
+                    // One batched net call runs every attempt at once.
                     r.ms_per_call = Some(compute_ms / (steps_done as f64 * calls_per_step));
                     r.steps_used = Some(steps_done);
                 });
@@ -284,7 +290,7 @@ async fn solve(
                     state.say(true, format!("The GPU failed and the CPU fallback too: {fatal}"));
                     return None;
                 }
-                return Some(Command::Solve { puzzle, max_steps, early_exit });
+                return Some(Command::Solve { puzzle, max_steps, early_exit, attempts });
             }
             Err(e) => {
                 state.say(true, format!("The solve failed: {e}"));
@@ -296,10 +302,14 @@ async fn solve(
             return Some(command);
         }
     }
-    let halted_early = session.trace().halted_at.is_some_and(|h| h < max_steps);
+    let stopped_by = match session.solve_trace().outcome {
+        _ if session.steps_run() >= max_steps => None,
+        Some(o) if o.verified && attempts > 1 => Some("verified"),
+        _ => Some("halted"),
+    };
     state.readouts.update(|r| {
         r.total_ms = Some(now_ms() - start);
-        r.halted_early = halted_early;
+        r.stopped_by = stopped_by;
     });
     None
 }

@@ -1,15 +1,18 @@
 //! The web page: watch a Tiny Recursive Model solve Sudoku, on WebGPU or the CPU.
 //!
 //! Module map: [`state`] (reactive state), [`engine`] (the one owner of device and model),
-//! [`app`] (page layout and controls), [`grid_view`], [`charts`], [`finetune`] (training in
+//! [`app`] (page layout and controls), [`grid_view`], [`attempts_view`] (the K parallel
+//! attempts), [`latent_view`] (the latent map), [`charts`], [`finetune`] (training in
 //! the page), [`platform`] and [`idb`] (browser plumbing), [`presets`] (sample puzzles).
 
 mod app;
+mod attempts_view;
 mod charts;
 mod engine;
 mod finetune;
 mod grid_view;
 mod idb;
+mod latent_view;
 mod platform;
 mod presets;
 mod state;
@@ -41,8 +44,15 @@ fn main() {
         },
         None => (fallback, None),
     };
-    let state = AppState::new(puzzle, embed);
-    if let Some(message) = bad_param {
+    let (attempts, bad_k) = match platform::query_param("k") {
+        Some(k) => match k.trim().parse::<usize>() {
+            Ok(k) if k >= 1 => (Some(k), None),
+            _ => (None, Some(format!("k={k} in the link is not a number of attempts (1 to 64); using the default."))),
+        },
+        None => (None, None),
+    };
+    let state = AppState::new(puzzle, embed, attempts);
+    if let Some(message) = bad_param.or(bad_k) {
         state.say(true, message);
     }
     let finetune = finetune::FineTuneState::new();

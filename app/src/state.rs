@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use trm_sudoku::grid::Grid;
 use trm_sudoku::playback::Playback;
 use trm_sudoku::solver::{SolveError, solve_unique};
-use trm_sudoku::trace::RecursionTrace;
+use trm_sudoku::trace::{RecursionTrace, SolveTrace};
 
 /// Which compute backend runs the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,10 +64,13 @@ pub struct Readouts {
     pub total_ms: Option<f64>,
     /// Supervision steps the last solve used.
     pub steps_used: Option<usize>,
-    /// Whether the halting head stopped it.
-    pub halted_early: bool,
+    /// Why the last solve stopped before its step budget: "verified" (an attempt satisfied
+    /// every rule) or "halted" (the halting head said stop); `None` when it used the budget.
+    pub stopped_by: Option<&'static str>,
     /// The exact solver's time on the same puzzle, µs.
     pub classical_us: Option<f64>,
+    /// One net call at batch 1 right after the warm-up, ms (sets the default K).
+    pub net_call_ms: Option<f64>,
     /// Size of the downloaded weights, bytes.
     pub weight_bytes: Option<u64>,
     /// Whether the weights came from Cache Storage.
@@ -102,8 +105,17 @@ pub struct AppState {
     pub puzzle: RwSignal<Grid>,
     /// The selected cell, for keyboard entry.
     pub selected: RwSignal<Option<usize>>,
-    /// The trace of the current (or last) solve.
-    pub trace: RwSignal<Option<RecursionTrace>>,
+    /// Every attempt of the current (or last) solve.
+    pub solve: RwSignal<Option<SolveTrace>>,
+    /// The attempt the big grid, playback and charts follow; `None` follows the winner (attempt
+    /// 0 while the solve runs).
+    pub followed: RwSignal<Option<usize>>,
+    /// The followed attempt's trace (derived from `solve` and `followed`).
+    pub trace: Memo<Option<RecursionTrace>>,
+    /// K: attempts per solve.
+    pub attempts: RwSignal<usize>,
+    /// Whether K came from the URL or the user (then the backend's default does not apply).
+    pub attempts_chosen: RwSignal<bool>,
     /// The puzzle the trace belongs to.
     pub traced_puzzle: RwSignal<Option<Grid>>,
     /// Replay cursor and controls.
@@ -131,13 +143,25 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Fresh state for `puzzle`.
-    pub fn new(puzzle: Grid, embed: EmbedOptions) -> Self {
+    /// Fresh state for `puzzle`; `attempts` is K from the URL, if any.
+    pub fn new(puzzle: Grid, embed: EmbedOptions, attempts: Option<usize>) -> Self {
         let puzzle = RwSignal::new(puzzle);
+        let solve: RwSignal<Option<SolveTrace>> = RwSignal::new(None);
+        let followed = RwSignal::new(None);
         Self {
             puzzle,
             selected: RwSignal::new(None),
-            trace: RwSignal::new(None),
+            solve,
+            followed,
+            trace: Memo::new(move |_| {
+                solve.with(|s| {
+                    let s = s.as_ref()?;
+                    let index = followed.get().or(s.outcome.map(|o| o.selected)).unwrap_or(0);
+                    s.attempts.get(index).map(|a| a.trace.clone())
+                })
+            }),
+            attempts: RwSignal::new(attempts.map(trm_sudoku::attempts::clamp_attempts).unwrap_or(1)),
+            attempts_chosen: RwSignal::new(attempts.is_some()),
             traced_puzzle: RwSignal::new(None),
             playback: RwSignal::new(Playback::new(24.0)),
             show_wrong: RwSignal::new(false),
@@ -161,7 +185,8 @@ impl AppState {
 
     /// Forgets the trace and resets playback.
     pub fn clear_trace(&self) {
-        self.trace.set(None);
+        self.solve.set(None);
+        self.followed.set(None);
         self.traced_puzzle.set(None);
         self.playback.update(|p| {
             p.pause();

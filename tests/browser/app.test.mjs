@@ -27,7 +27,7 @@ for (const backend of ['webgpu', 'cpu']) {
     before(async () => {
       browser = await launch(backend);
       const { puzzle } = FIXTURES.easy[0];
-      page = await open(browser.context, `${server.url}?s=${puzzle}`, log);
+      page = await open(browser.context, `${server.url}?s=${puzzle}&k=1`, log);
       await waitStatus(page, 'ready');
     });
     after(async () => {
@@ -40,7 +40,7 @@ for (const backend of ['webgpu', 'cpu']) {
       if (backend === 'cpu') assert.match(await page.textContent('.load'), /CPU/);
     });
 
-    test('solves a preset: the final grid is the solution, one ‖z‖ point per recursion step', async () => {
+    test('solves a preset: the final grid is the solution, one ‖Δz‖ point per recursion step', async () => {
       await page.click('button[data-preset="easy"]');
       const { puzzle, solution } = FIXTURES.easy[0];
       assert.equal(await gridLine(page), puzzle);
@@ -49,12 +49,33 @@ for (const backend of ['webgpu', 'cpu']) {
       await page.click('#to-end');
       assert.equal(await gridLine(page), solution);
       const calls = Number(await page.getAttribute('#scrub', 'max')) + 1;
-      const points = Number(await page.getAttribute('#chart-norms polyline[data-series="‖z‖"]', 'data-points'));
+      const points = Number(await page.getAttribute('#chart-delta polyline[data-series="‖Δz‖"]', 'data-points'));
       assert.ok(calls >= 10, `recorded ${calls} calls`);
+      // data-points counts finite values only: one per net call.
       assert.equal(points, calls);
+      const norms = Number(await page.getAttribute('#chart-delta polyline[data-series="‖z‖"]', 'data-points'));
+      assert.equal(norms, calls);
       assert.match(await page.textContent('#where'), /supervision step \d+\/\d+ · cycle \d+\/\d+ · answer update/);
       assert.match(await page.textContent('#readout-ms-per-call'), /ms/);
       await screenshot(page, `solved-${backend}`);
+    });
+
+    test('the latent map shows 81 finite values that follow the cursor', async () => {
+      const values = async () => page.$$eval('#latent-map .latent-cell', (cells) => cells.map((c) => Number(c.dataset.value)));
+      await page.locator('#scrub').fill('1');
+      const early = await values();
+      assert.equal(early.length, 81);
+      assert.ok(early.every(Number.isFinite), `non-finite ‖Δz‖: ${early}`);
+      await page.click('#to-end');
+      const late = await values();
+      assert.ok(late.every(Number.isFinite));
+      assert.notDeepEqual(early, late, 'scrubbing to another call must change the map');
+      await page.click('#latent-direction');
+      assert.equal(await page.getAttribute('#latent-map', 'data-view'), 'direction');
+      const colours = await page.$$eval('#latent-map .latent-cell', (cells) => cells.map((c) => c.style.background));
+      assert.equal(new Set(colours).size > 1, true, 'the direction view colours cells differently');
+      await page.click('#latent-change');
+      await screenshot(page, `latent-${backend}`);
     });
 
     test('stepping and scrubbing change the grid', async () => {

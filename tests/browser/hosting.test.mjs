@@ -44,6 +44,9 @@ test('the widget embeds with the one-line snippet under a strict CSP and solves 
     const digits = await frame.locator('.grid .cell').evaluateAll((cells) => cells.map((c) => c.dataset.digit).join(''));
     assert.equal(digits.replaceAll('0', '.'), solution);
     assert.equal(await page.locator('iframe').count(), 1);
+    // data-attempts="4" reaches the widget: four attempts side by side.
+    assert.match(await page.getAttribute('iframe', 'src'), /[?&]k=4(&|$)/);
+    assert.equal(await frame.locator('#attempts-strip .mini').count(), 4);
     const outside = requests.filter((u) => !u.startsWith(widget.origin) && u !== `${blog.origin}/post.html`);
     assert.deepEqual(outside, [], 'the widget made requests outside its origin');
     const violations = log.filter((l) => /Content Security Policy|Refused to/i.test(l));

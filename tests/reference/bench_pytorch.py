@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch CPU timing of the same cases as `cargo bench --bench model`, using the reference
 forward of trm_reference.py in float32: one net call at batch 1 and 64, and one training step
-(T-1 cycles without gradients, the last with, stablemax + halting loss, backward, AdamW, EMA).
+(T-1 cycles without gradients, the last with, stablemax + halting loss, backward, AdamW, EMA) on
+fixed token batches at the training batch size (32 for the browser preset).
 
     python3 tests/reference/bench_pytorch.py --json out.json [--threads N] [--seconds S]
 """
@@ -67,7 +68,7 @@ def main():
             return time_it(args.seconds, run)
 
         b1, b64 = net_call(1), net_call(64)
-        batch = 16 if c["hidden"] <= 128 else 4
+        batch = 32 if c["hidden"] <= 128 else 4
         trainable = [v for k, v in p.items() if v.requires_grad]
         opt = torch.optim.AdamW(trainable, lr=1e-4, betas=(0.9, 0.95), weight_decay=1.0)
         ema = [v.detach().clone() for v in trainable]

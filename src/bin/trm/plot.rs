@@ -1,4 +1,6 @@
-//! `trm plot`: loss and accuracy over training steps, drawn with plotters, for the model card.
+//! `trm plot`: the training campaign for the model card, drawn with plotters: loss and batch
+//! accuracy over optimizer steps, and the EMA model's exact accuracy per tier against
+//! puzzle-steps seen and against CPU-hours (summed over the run's legs).
 
 use std::path::{Path, PathBuf};
 
@@ -11,6 +13,10 @@ struct Point {
     cells: f64,
     exact: f64,
     eval: Vec<(String, f64)>,
+    /// Wall seconds since the start of the leg this line belongs to.
+    elapsed: f64,
+    /// Threads of that leg (legs before the field existed ran on two).
+    threads: f64,
 }
 
 fn read(metrics: &Path) -> Result<Vec<Point>> {
@@ -27,9 +33,43 @@ fn read(metrics: &Path) -> Result<Vec<Point>> {
             .and_then(|e| e.as_object())
             .map(|o| o.iter().filter_map(|(k, x)| Some((k.clone(), x.get("exact")?.as_f64()?))).collect())
             .unwrap_or_default();
-        points.push(Point { step: num("step"), loss: num("loss"), cells: num("cell_accuracy"), exact: num("exact_accuracy"), eval });
+        let threads = v.get("threads").and_then(|x| x.as_f64()).unwrap_or(2.0);
+        points.push(Point {
+            step: num("step"),
+            loss: num("loss"),
+            cells: num("cell_accuracy"),
+            exact: num("exact_accuracy"),
+            eval,
+            elapsed: num("elapsed_s"),
+            threads,
+        });
     }
     Ok(points)
+}
+
+/// CPU-hours at every point: each leg's wall time (its `elapsed_s` restarts at 0) times its
+/// threads, summed over the legs so far.
+fn cpu_hours(points: &[Point]) -> Vec<f64> {
+    let mut total = 0.0;
+    let mut previous = 0.0;
+    points
+        .iter()
+        .map(|p| {
+            let elapsed = if p.elapsed.is_finite() { p.elapsed } else { previous };
+            // A new leg starts where the clock goes back.
+            let delta = if elapsed >= previous { elapsed - previous } else { elapsed };
+            previous = elapsed;
+            total += delta * p.threads / 3600.0;
+            total
+        })
+        .collect()
+}
+
+/// The run's carried batch size, from `training.json` beside the metrics.
+fn read_batch_size(metrics: &Path) -> Option<usize> {
+    let text = std::fs::read_to_string(metrics.with_file_name("training.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v.get("batch_size")?.as_u64().map(|b| b as usize)
 }
 
 /// Moving average over `window` points.
@@ -83,9 +123,15 @@ fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
     let exact = smooth(&points.iter().map(|p| (p.step, p.exact)).collect::<Vec<_>>(), window);
     let max_loss = loss.iter().map(|p| p.1).filter(|v| v.is_finite()).fold(0.1, f64::max);
 
-    let root = BitMapBackend::new(out, (1200, 520)).into_drawing_area();
+    let batch = read_batch_size(metrics).unwrap_or(32) as f64;
+    let hours = cpu_hours(&points);
+    let max_hours = hours.last().copied().unwrap_or(1.0).max(1e-3);
+
+    let root = BitMapBackend::new(out, (1200, 900)).into_drawing_area();
     root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
-    let (left, right) = root.split_horizontally(600);
+    let (top, bottom) = root.split_vertically(450);
+    let (left, right) = top.split_horizontally(600);
+    let (bottom_left, bottom_right) = bottom.split_horizontally(600);
     let err = |e: DrawingAreaErrorKind<_>| anyhow!("drawing failed: {e:?}");
 
     let mut chart = ChartBuilder::on(&left)
@@ -100,7 +146,7 @@ fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
     chart.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(err)?;
 
     let mut chart = ChartBuilder::on(&right)
-        .caption("Accuracy", ("sans-serif", 20))
+        .caption("Training batch accuracy", ("sans-serif", 20))
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(48)
@@ -109,21 +155,41 @@ fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
     chart.configure_mesh().x_desc("optimizer step").y_desc("fraction").draw().map_err(err)?;
     chart.draw_series(LineSeries::new(cells, &BLUE)).map_err(err)?.label("train cells").legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE));
     chart.draw_series(LineSeries::new(exact, &GREEN)).map_err(err)?.label("train exact").legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], GREEN));
+    chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(err)?;
+
     let colours = [MAGENTA, RGBColor(230, 120, 0), BLACK, CYAN];
     let mut tiers: Vec<String> = points.iter().flat_map(|p| p.eval.iter().map(|(k, _)| k.clone())).collect();
     tiers.sort();
     tiers.dedup();
-    for (i, tier) in tiers.iter().enumerate() {
-        let colour = colours[i % colours.len()];
-        let series: Vec<(f64, f64)> =
-            points.iter().filter_map(|p| p.eval.iter().find(|(k, _)| k == tier).map(|(_, v)| (p.step, *v))).collect();
-        chart
-            .draw_series(LineSeries::new(series, colour.stroke_width(2)))
-            .map_err(err)?
-            .label(format!("eval exact: {tier}"))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
+    // Exact accuracy of the EMA weights per tier, against two measures of compute.
+    let axes: [(&DrawingArea<BitMapBackend, plotters::coord::Shift>, &str, f64, Box<dyn Fn(usize) -> f64>); 2] = [
+        (&bottom_left, "puzzle-steps seen (millions)", max_step * batch / 1e6, Box::new(|i: usize| points[i].step * batch / 1e6)),
+        (&bottom_right, "CPU-hours", max_hours, Box::new(|i: usize| hours[i])),
+    ];
+    for (area, x_desc, x_max, x_of) in axes {
+        let mut chart = ChartBuilder::on(area)
+            .caption(format!("EMA model, exact per tier (16 steps) vs {}", x_desc.split(' ').next().unwrap_or("")), ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(48)
+            .build_cartesian_2d(0.0..x_max * 1.02, 0.0..1.0)
+            .map_err(err)?;
+        chart.configure_mesh().x_desc(x_desc).y_desc("exact").draw().map_err(err)?;
+        for (t, tier) in tiers.iter().enumerate() {
+            let colour = colours[t % colours.len()];
+            let series: Vec<(f64, f64)> = points
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| p.eval.iter().find(|(k, _)| k == tier).map(|(_, v)| (x_of(i), *v)))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(series, colour.stroke_width(2)))
+                .map_err(err)?
+                .label(format!("eval exact: {tier}"))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
+        }
+        chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(err)?;
     }
-    chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(err)?;
     root.present().map_err(|e| anyhow!("{e:?}"))?;
     eprintln!("wrote {}", out.display());
     Ok(())

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
-use trm_sudoku::attempts::TransformMix;
+use trm_sudoku::attempts::{TransformMix, describe_outcome};
 use trm_sudoku::grid::{CELLS, Grid};
 use trm_sudoku::inference::{InferenceConfig, solve_attempts_blocking};
 use trm_sudoku::model::Trm;
@@ -94,23 +94,10 @@ fn solve(model: &Trm, puzzle: &str, config: InferenceConfig, trace_out: Option<&
     }
     let answer = solved.final_answer().unwrap_or(grid);
     let right = (0..CELLS).filter(|&c| answer.get(c) == solution.get(c)).count();
-    let verdict = match (outcome.verified, attempts) {
-        (true, 1) => "the answer satisfies every rule".to_string(),
-        (true, _) => format!(
-            "attempt {} of {attempts} satisfied every rule at supervision step {}",
-            outcome.selected + 1,
-            outcome.step
-        ),
-        (false, 1) => "the answer breaks a rule (unverified)".to_string(),
-        (false, _) => format!(
-            "no attempt satisfied every rule; showing the most confident one, attempt {} of {attempts}",
-            outcome.selected + 1
-        ),
-    };
     println!(
-        "{}: {verdict} ({} net calls, {:.2} s){}",
+        "{}: {} ({:.2} s){}",
         if answer == solution { "solved" } else { "not solved" },
-        outcome.net_calls,
+        describe_outcome(&outcome, attempts).trim_end_matches('.'),
         seconds,
         if answer == solution { String::new() } else { format!("; {right}/81 cells right") }
     );
