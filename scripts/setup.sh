@@ -19,7 +19,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- Debian packages ------------------------------------------------------------------------
 need_pkgs=()
-for pkg in lld chromium chromium-driver libvulkan1 mesa-vulkan-drivers; do
+for pkg in lld patch curl fonts-dejavu-core chromium chromium-driver libvulkan1 mesa-vulkan-drivers; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_pkgs+=("$pkg")
 done
 

@@ -5,6 +5,7 @@
 //! token encoding) and the model in burn, with its recursion trace, training and inference.
 //! It is backend-agnostic: the device decides (burn's CPU backend `flex`, wgpu/WebGPU, CUDA).
 
+pub mod animation;
 pub mod attempts;
 pub mod augment;
 #[cfg(not(target_arch = "wasm32"))]

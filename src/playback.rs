@@ -81,10 +81,18 @@ pub fn delta_series(trace: &RecursionTrace) -> Vec<(f32, f32)> {
     trace.steps.iter().flat_map(|s| s.calls.iter().map(|c| (c.dz_mean, c.dy_mean))).collect()
 }
 
-/// Per cell, how far z moved at the call under the cursor (zeros before anything is recorded).
+/// Per cell, how far z moved at the latest latent update at or before the cursor (an answer
+/// update leaves z alone, so it shows the update before it); zeros before anything is recorded.
 pub fn latent_map(trace: &RecursionTrace, position: usize) -> [f32; CELLS] {
     let mut out = [0.0; CELLS];
-    if let Some(call) = call_at(trace, position) {
+    let latest = trace
+        .steps
+        .iter()
+        .flat_map(|s| s.calls.iter())
+        .take(position + 1)
+        .filter(|c| c.kind != CallKind::Answer)
+        .last();
+    if let Some(call) = latest {
         for (o, v) in out.iter_mut().zip(&call.dz) {
             *o = *v;
         }

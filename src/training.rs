@@ -328,6 +328,20 @@ impl Trainer {
         (&self.model, &self.ema, &self.optimizer, progress, &self.state)
     }
 
+    /// The state a step starts from: the carried y and z, with the rows of refilled slots
+    /// (`reset`) back at the initial states.
+    fn starting_state(&self, reset: &[bool]) -> RecursionState {
+        let device = self.model.token_embedding.val().device();
+        let batch = reset.len();
+        let mask = Tensor::<1, Bool>::from_data(TensorData::new(reset.to_vec(), [batch]), &device).reshape([batch, 1, 1]);
+        let (y0, z0) = self.model.initial_state(batch);
+        let shape = y0.dims();
+        RecursionState {
+            y: self.state.y.clone().mask_where(mask.clone().expand(shape), y0).detach(),
+            z: self.state.z.clone().mask_where(mask.expand(shape), z0).detach(),
+        }
+    }
+
     /// One optimizer step (= one supervision step for every slot). One readback.
     pub async fn train_step(&mut self) -> Result<StepMetrics, String> {
         let nsup = self.config.model.supervision_steps;
@@ -357,13 +371,7 @@ impl Trainer {
                 reset[i] = true;
             }
         }
-        let mask = Tensor::<1, Bool>::from_data(TensorData::new(reset, [batch]), &device).reshape([batch, 1, 1]);
-        let (y0, z0) = self.model.initial_state(batch);
-        let shape = y0.dims();
-        let state = RecursionState {
-            y: self.state.y.clone().mask_where(mask.clone().expand(shape), y0).detach(),
-            z: self.state.z.clone().mask_where(mask.expand(shape), z0).detach(),
-        };
+        let state = self.starting_state(&reset);
 
         let puzzles: Vec<Grid> = self.slots.iter().map(|(e, _)| e.puzzle).collect();
         let solutions: Vec<Grid> = self.slots.iter().map(|(e, _)| e.solution).collect();
@@ -497,6 +505,127 @@ mod tests {
         assert!((leg.learning_rate_at(109) - 1.0).abs() < 1e-12);
         assert!((leg.learning_rate_at(299) - 0.1).abs() < 1e-3);
         assert!((leg.learning_rate_at(205) - 0.55).abs() < 1e-2);
+    }
+
+    /// A tiny trainer on a file source of a few generated puzzles, with the halting head's bias
+    /// set to `halt_bias` (its weights are zero at init, so q = bias until training moves it)
+    /// and a learning rate too small to move it within a test.
+    fn halting_trainer(halt_bias: f32, exploration: f64) -> Trainer {
+        let mut generator = crate::Generator::new(11);
+        let set: Vec<Example> = (0..6)
+            .map(|_| {
+                let p = generator.generate(crate::Tier::Easy);
+                Example { puzzle: p.puzzle, solution: p.solution }
+            })
+            .collect();
+        let config = TrainingConfig::new(TrmConfig::tiny(), DataSource::Files { paths: vec!["fixed".into()] })
+            .with_batch_size(4)
+            .with_warmup_steps(0)
+            .with_learning_rate(1e-9)
+            .with_halt_exploration(exploration)
+            .with_seed(3);
+        let mut trainer = Trainer::new(config, vec![set], &Device::flex()).unwrap();
+        trainer.model = trainer.model.clone().with_param_values(|path, dims| {
+            let n: usize = dims.iter().product();
+            match path {
+                "halt_head.bias" => vec![halt_bias, 0.0],
+                "halt_head.weight" => vec![0.0; n],
+                _ => vec![0.01; n],
+            }
+        });
+        trainer
+    }
+
+    #[test]
+    fn slots_halt_when_q_is_positive_and_are_refilled_from_the_initial_state() {
+        // q > 0: every slot halts after its first step, and the next step refills all of them.
+        let mut trainer = halting_trainer(10.0, 0.0);
+        let m = trainer.train_step_blocking().unwrap();
+        assert_eq!(m.halted, 1.0);
+        assert!(trainer.slots.iter().all(|(_, s)| s.halted && s.steps == 1));
+        assert_eq!(trainer.samples_drawn, 4);
+        trainer.train_step_blocking().unwrap();
+        assert_eq!(trainer.samples_drawn, 8, "every halted slot takes a new puzzle");
+        assert!(trainer.slots.iter().all(|(_, s)| s.steps == 1));
+
+        // q < 0: no slot halts before the step budget (Nsup = 4 for the tiny preset), all at it.
+        let mut trainer = halting_trainer(-10.0, 0.0);
+        for step in 1..=4 {
+            let m = trainer.train_step_blocking().unwrap();
+            let expected = if step < 4 { 0.0 } else { 1.0 };
+            assert_eq!(m.halted, expected, "step {step}");
+            assert_eq!(trainer.samples_drawn, 4, "no refill before a slot halts");
+        }
+        assert_eq!(trainer.train_step_blocking().unwrap().mean_halt_steps, 0.0);
+        assert_eq!(trainer.samples_drawn, 8);
+    }
+
+    #[test]
+    fn refilled_rows_start_from_the_initial_states_and_others_keep_their_carry() {
+        let trainer = halting_trainer(-10.0, 0.0);
+        let device = Device::flex().autodiff();
+        let shape = [4, TrmConfig::tiny().seq_len(), 32];
+        let mut trainer = trainer;
+        trainer.state = RecursionState { y: Tensor::zeros(shape, &device), z: Tensor::ones(shape, &device) };
+        let state = trainer.starting_state(&[true, false, true, false]);
+        let y: Vec<f32> = state.y.into_data().convert::<f32>().try_into_vec().unwrap();
+        let z: Vec<f32> = state.z.into_data().convert::<f32>().try_into_vec().unwrap();
+        let y0: Vec<f32> = trainer.model.y_init.val().into_data().convert::<f32>().try_into_vec().unwrap();
+        let z0: Vec<f32> = trainer.model.z_init.val().into_data().convert::<f32>().try_into_vec().unwrap();
+        let row = shape[1] * shape[2];
+        for r in 0..4 {
+            let (ys, zs) = (&y[r * row..(r + 1) * row], &z[r * row..(r + 1) * row]);
+            if r % 2 == 0 {
+                assert!(ys.chunks(32).all(|v| v == y0.as_slice()) && zs.chunks(32).all(|v| v == z0.as_slice()), "row {r}");
+            } else {
+                assert!(ys.iter().all(|&v| v == 0.0) && zs.iter().all(|&v| v == 1.0), "row {r}");
+            }
+        }
+    }
+
+    #[test]
+    fn exploration_holds_a_slot_until_its_minimum_steps() {
+        // Every new puzzle draws a minimum in [2, Nsup]; with q > 0 it halts exactly there.
+        let mut trainer = halting_trainer(10.0, 1.0);
+        trainer.train_step_blocking().unwrap();
+        let minimums: Vec<usize> = trainer.slots.iter().map(|(_, s)| s.min_steps).collect();
+        assert!(minimums.iter().all(|&m| (2..=4).contains(&m)), "{minimums:?}");
+        for step in 2..=4 {
+            trainer.train_step_blocking().unwrap();
+            for (i, (_, slot)) in trainer.slots.iter().enumerate() {
+                if minimums[i] >= step {
+                    assert_eq!(slot.halted, minimums[i] == step, "slot {i} (minimum {}) at step {step}", minimums[i]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn loss_terms_match_hand_computed_values() {
+        // Sample 0: every label logit 1, the rest 0 (stablemax 2 vs 1): p = 2/12, right, q = 0.3.
+        // Sample 1: every label logit -1, the rest 0 (stablemax 1/2 vs 1): p = 0.5/10.5, wrong,
+        // q = -0.2.
+        let device = Device::flex();
+        let vocab = crate::encoding::VOCAB;
+        let labels_line: Vec<i64> = (0..crate::grid::CELLS).map(|c| 2 + (c % 9) as i64).collect();
+        let mut logits = vec![0.0f32; 2 * crate::grid::CELLS * vocab];
+        for (sample, value) in [(0usize, 1.0f32), (1, -1.0)] {
+            for (c, &label) in labels_line.iter().enumerate() {
+                logits[(sample * crate::grid::CELLS + c) * vocab + label as usize] = value;
+            }
+        }
+        let logits = Tensor::<3>::from_data(TensorData::new(logits, [2, crate::grid::CELLS, vocab]), &device);
+        let labels = Tensor::<2, Int>::from_data(TensorData::new([labels_line.clone(), labels_line].concat(), [2, crate::grid::CELLS]), &device);
+        let halt = Tensor::<1>::from_floats([0.3, -0.2], &device);
+        let l = losses(logits, halt, labels, 0.5);
+        let get = |t: Tensor<1>| -> Vec<f32> { t.into_data().convert::<f32>().try_into_vec().unwrap() };
+        let answer = ((6.0f64).ln() + (21.0f64).ln()) / 2.0;
+        let halt_loss = ((1.0 + (-0.3f64).exp()).ln() + (1.0 + (-0.2f64).exp()).ln()) / 2.0;
+        assert!((get(l.answer)[0] as f64 - answer).abs() < 1e-5);
+        assert!((get(l.halt)[0] as f64 - halt_loss).abs() < 1e-5);
+        assert!((get(l.total)[0] as f64 - (answer + 0.5 * halt_loss)).abs() < 1e-5);
+        assert_eq!(get(l.exact), vec![1.0, 0.0]);
+        assert_eq!(get(l.right_cells), vec![81.0, 0.0]);
     }
 
     #[test]

@@ -58,3 +58,171 @@ fn resuming_applies_schedule_flags_and_keeps_the_rest() {
     // Cosine from 1e-3 to 1e-4 over 4 steps: step 3 (0-based 2) is at the midpoint, 5.5e-4.
     assert!((steps[2].1 - 5.5e-4).abs() < 1e-9, "learning rate at step 3: {}", steps[2].1);
 }
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn asset(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("assets").join(name)
+}
+
+#[test]
+fn generate_then_check_round_trips_unique_puzzles() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("medium.txt");
+    let out = trm(&["generate", "--tier", "medium", "--count", "5", "--seed", "7", "--out", file.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("5 medium puzzles"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.lines().count(), 5);
+    assert!(text.lines().all(|l| l.len() == 163 && l.as_bytes()[81] == b','));
+    // The same seed gives the same puzzles.
+    let again = trm(&["generate", "--tier", "medium", "--count", "5", "--seed", "7"]);
+    assert_eq!(stdout(&again), text);
+    let checked = stdout(&trm(&["check", file.to_str().unwrap()]));
+    assert!(checked.contains("5 puzzles, 5 with a unique solution, 5/5 given solutions confirmed"), "{checked}");
+}
+
+#[test]
+fn eval_reports_budgets_and_attempts_as_tables_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("eval.json");
+    let weights = asset("model.bpk");
+    let table = stdout(&trm(&[
+        "eval", "--weights", weights.to_str().unwrap(), "--tiers", "easy", "--limit", "4", "--budgets", "2,4",
+        "--json", json.to_str().unwrap(),
+    ]));
+    assert!(table.contains("| generated easy | 4 |"), "{table}");
+    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(rows[0]["budgets"], serde_json::json!([2, 4]));
+    assert_eq!(rows[0]["exact_at_budget"].as_array().unwrap().len(), 2);
+
+    let table = stdout(&trm(&[
+        "eval", "--weights", weights.to_str().unwrap(), "--tiers", "easy", "--limit", "3", "--budgets", "4",
+        "--attempts", "1,2", "--json", json.to_str().unwrap(),
+    ]));
+    assert!(table.contains("| generated easy | 3 | 2 |"), "{table}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(rows.len(), 2);
+    for (row, k) in rows.iter().zip([1, 2]) {
+        assert_eq!(row["attempts"], k);
+        for field in ["exact_verified", "exact_head_only", "net_calls_per_puzzle", "blank_cell_accuracy"] {
+            let v = row[field].as_f64().unwrap_or_else(|| panic!("{field} missing"));
+            assert!(v >= 0.0, "{field}");
+        }
+    }
+    // Two attempts can only do as well or better with the rule check, and cost more calls.
+    assert!(rows[1]["exact_verified"].as_f64() >= rows[0]["exact_verified"].as_f64());
+    assert!(rows[1]["net_calls_per_puzzle"].as_f64() > rows[0]["net_calls_per_puzzle"].as_f64());
+}
+
+#[test]
+fn solve_names_the_winning_attempt_and_writes_the_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace.json");
+    // The puzzle of tests/attempts.rs: attempt 13 of 16 wins at step 2.
+    let puzzle = "..3.2.7...5.....1.6.7..49...8......4.......2.9.1.72....6.1.9.........35......3..8";
+    let weights = asset("model.bpk");
+    let out = stdout(&trm(&["solve", puzzle, "--weights", weights.to_str().unwrap(), "--attempts", "16", "--trace", trace.to_str().unwrap()]));
+    assert!(out.contains("solved: Attempt 13 of 16 satisfied every rule at supervision step 2 (320 net calls)"), "{out}");
+    assert!(out.contains("✓ satisfies every rule"));
+    let recorded: trm_sudoku::trace::SolveTrace = serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    assert_eq!(recorded.attempts.len(), 16);
+    assert_eq!(recorded.outcome.unwrap().selected, 12);
+    // A puzzle with two solutions is refused with a clear message.
+    let bad = Command::new(env!("CARGO_BIN_EXE_trm")).args(["solve", &".".repeat(81)]).output().unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("more than one solution"));
+}
+
+#[test]
+fn export_plot_and_presets_work_on_a_small_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    trm(&["train", "--preset", "tiny", "--steps", "3", "--batch-size", "2", "--eval-every", "3", "--eval-size", "2",
+        "--data", "mix:easy=1,minimal=1", "--out", run.to_str().unwrap()]);
+    let config = saved_config(&run);
+    assert_eq!(config["data"]["Mixture"]["parts"].as_array().unwrap().len(), 2);
+
+    // Export: weights, config and a manifest whose version is the weights' hash; they load.
+    let out = dir.path().join("web").join("model.bpk");
+    std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+    trm(&["export", "--from", run.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.with_file_name("manifest.json")).unwrap()).unwrap();
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(manifest["bytes"].as_u64().unwrap() as usize, bytes.len());
+    assert_eq!(manifest["version"].as_str().unwrap(), format!("{:016x}", trm_sudoku::data::fnv1a(&bytes)));
+    let solved = stdout(&trm(&["solve", "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......",
+        "--weights", out.to_str().unwrap(), "--max-steps", "2"]));
+    assert!(solved.contains("step 1/2"), "{solved}");
+
+    // Plot: a PNG of the run's metrics.
+    let png = dir.path().join("training.png");
+    trm(&["plot", "--metrics", run.join("metrics.jsonl").to_str().unwrap(), "--out", png.to_str().unwrap()]);
+    assert_eq!(&std::fs::read(&png).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+
+    // Presets: samples per tier, those the model solves first, and fixtures with solutions.
+    let presets = dir.path().join("puzzles.json");
+    std::fs::copy(asset("puzzles.json"), &presets).unwrap();
+    let fixtures = dir.path().join("fixtures.json");
+    std::fs::write(&fixtures, "{\"extreme\": \"kept\"}").unwrap();
+    trm(&["presets", "--weights", asset("model.bpk").to_str().unwrap(), "--out", presets.to_str().unwrap(),
+        "--candidates", "3", "--keep", "2", "--fixtures", fixtures.to_str().unwrap()]);
+    let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&presets).unwrap()).unwrap();
+    for tier in ["easy", "medium", "hard"] {
+        assert_eq!(written[tier].as_array().unwrap().len(), 2, "{tier}");
+    }
+    let fixtures: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&fixtures).unwrap()).unwrap();
+    assert_eq!(fixtures["extreme"], "kept");
+    let first = &fixtures["easy"][0];
+    let puzzle = trm_sudoku::Grid::parse(first["puzzle"].as_str().unwrap()).unwrap();
+    let solution = trm_sudoku::Grid::parse(first["solution"].as_str().unwrap()).unwrap();
+    assert!(solution.check_solves(&puzzle).is_ok());
+}
+
+#[test]
+fn a_new_leg_restarts_the_schedule_on_new_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    let run_str = run.to_str().unwrap();
+    let common = ["--eval-every", "0", "--checkpoint-every", "2", "--out", run_str];
+    trm(&[&["train", "--preset", "tiny", "--steps", "2", "--batch-size", "2", "--lr", "1e-3", "--warmup", "2"][..], &common].concat());
+    // Leg 2: steps 3-6 on a mixture, warming up again from step 2.
+    trm(&[&["train", "--steps", "6", "--new-leg", "--data", "mix:hard=1,minimal=1"][..], &common].concat());
+    let config = saved_config(&run);
+    assert_eq!(config["schedule_start"], 2);
+    assert!(config["data"]["Mixture"].is_object());
+    let steps = logged_steps(&run);
+    // Warm-up of 2 steps in each leg: half the rate at the first step of each.
+    assert!((steps[0].1 - 5e-4).abs() < 1e-12 && (steps[2].1 - 5e-4).abs() < 1e-12, "{steps:?}");
+    assert!((steps[3].1 - 1e-3).abs() < 1e-12, "{steps:?}");
+}
+
+#[test]
+fn solve_exports_an_animation_that_decodes_and_ends_on_the_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let gif_path = dir.path().join("solve.gif");
+    let trace_path = dir.path().join("solve.json");
+    let puzzle = "..3.2.7...5.....1.6.7..49...8......4.......2.9.1.72....6.1.9.........35......3..8";
+    let weights = asset("model.bpk");
+    trm(&["solve", puzzle, "--weights", weights.to_str().unwrap(), "--attempts", "16",
+        "--gif", gif_path.to_str().unwrap(), "--trace", trace_path.to_str().unwrap()]);
+    let recorded: trm_sudoku::trace::SolveTrace = serde_json::from_str(&std::fs::read_to_string(&trace_path).unwrap()).unwrap();
+    let winner = &recorded.attempts[recorded.outcome.unwrap().selected].trace;
+    let updates = winner.steps.iter().flat_map(|s| s.calls.iter()).filter(|c| c.kind == trm_sudoku::trace::CallKind::Answer).count();
+
+    let bytes = std::fs::read(&gif_path).unwrap();
+    let mut options = gif::DecodeOptions::new();
+    options.set_color_output(gif::ColorOutput::Indexed);
+    let mut decoder = options.read_info(bytes.as_slice()).unwrap();
+    let mut grids = Vec::new();
+    while let Some(frame) = decoder.read_next_frame().unwrap() {
+        grids.push(trm_sudoku::animation::read_grid(&frame.buffer, frame.width));
+    }
+    assert_eq!(grids.len(), 1 + updates, "the puzzle, then one frame per answer update");
+    let puzzle = trm_sudoku::Grid::parse(puzzle).unwrap();
+    assert_eq!(grids[0], puzzle);
+    assert_eq!(Some(grids[grids.len() - 1]), recorded.final_answer());
+    assert!(grids[grids.len() - 1].check_solves(&puzzle).is_ok());
+}

@@ -87,12 +87,14 @@ fn latent_views_are_reproducible_finite_and_round_trip() {
     assert!(early.iter().chain(&late).all(|(a, b)| a.abs() <= 1.0 && b.abs() <= 1.0 && a.is_finite() && b.is_finite()));
     assert_ne!(early, late, "the colours move with the recursion");
 
-    // ‖Δz‖ per call: finite, not constant; the latent map follows the cursor.
+    // ‖Δz‖ per call: finite, not constant; the latent map follows the cursor, and at an answer
+    // update (which leaves z alone) shows the latent update before it.
     let deltas: Vec<f32> = delta_series(trace).into_iter().map(|(dz, _)| dz).collect();
     assert_eq!(deltas.len(), 30);
     assert!(deltas.iter().all(|v| v.is_finite() && *v >= 0.0));
     assert!(deltas.iter().any(|&v| (v - deltas[0]).abs() > 1e-3));
     assert_ne!(latent_map(trace, 1), latent_map(trace, 12));
+    assert_eq!(latent_map(trace, 4), latent_map(trace, 3), "call 4 is an answer update");
 
     // Confidence of the final digit: one value per answer update (2 per step), in [0, 1].
     let confidence = confidence_series(trace, &puzzle, None);

@@ -1,22 +1,51 @@
-//! Training works end to end: a few hundred deep-supervision steps of the tiny preset on a
-//! small fixed set drive the loss down and then solve that set exactly; a checkpoint resumes
+//! Training works end to end: deep-supervision steps of the tiny preset on a small fixed set
+//! of real puzzles (30 blanks each) drive the loss below 5% of its start and then solve that set
+//! exactly, givens included (the raw prediction of every cell is scored); a checkpoint resumes
 //! the run exactly.
 
 use burn::prelude::*;
 use trm_sudoku::data::DataSource;
 use trm_sudoku::generator::{Generator, Tier};
 use trm_sudoku::grid::Grid;
-use trm_sudoku::inference::answer_batch_blocking;
-use trm_sudoku::model::TrmConfig;
+use trm_sudoku::inference::tokens;
+use trm_sudoku::model::{Trm, TrmConfig};
+use trm_sudoku::recursion::{NoObserver, RecursionState, digits_and_confidence};
 use trm_sudoku::puzzles::Example;
 use trm_sudoku::training::{Trainer, TrainingConfig};
 
-fn fixed_set() -> Vec<Example> {
+fn fixed_set(blanks: usize) -> Vec<Example> {
     let mut generator = Generator::new(11);
     (0..4)
         .map(|_| {
-            let p = generator.generate_with_blanks(Tier::Easy, 6);
+            let p = generator.generate_with_blanks(Tier::Easy, blanks);
+            assert_eq!(81 - p.puzzle.givens(), blanks);
             Example { puzzle: p.puzzle, solution: p.solution }
+        })
+        .collect()
+}
+
+/// The model's own digit for every cell after `steps` supervision steps: givens are not put back.
+fn raw_answers(model: &Trm, puzzles: &[Grid], steps: usize) -> Vec<Grid> {
+    let device = model.token_embedding.val().device();
+    let x = model.embed(tokens(puzzles, &device));
+    let (y, z) = model.initial_state(puzzles.len());
+    let mut state = RecursionState { y, z };
+    let mut logits = None;
+    for _ in 0..steps {
+        let out = model.supervision_step(&x, state, &mut NoObserver);
+        state = out.state;
+        logits = Some(out.logits);
+    }
+    let (digits, _) = digits_and_confidence(logits.unwrap());
+    let digits: Vec<i64> = digits.into_data().convert::<i64>().try_into_vec().unwrap();
+    digits
+        .chunks(81)
+        .map(|d| {
+            let mut cells = [0u8; 81];
+            for (c, &v) in cells.iter_mut().zip(d) {
+                *c = v as u8;
+            }
+            Grid::from_cells(cells).unwrap()
         })
         .collect()
 }
@@ -35,9 +64,9 @@ fn config(steps: usize) -> TrainingConfig {
 
 #[test]
 fn overfits_a_small_set_and_solves_it() {
-    let set = fixed_set();
+    let set = fixed_set(30);
     let device = Device::flex();
-    let mut trainer = Trainer::new(config(400), vec![set.clone()], &device).unwrap();
+    let mut trainer = Trainer::new(config(OVERFIT_STEPS), vec![set.clone()], &device).unwrap();
     let mut losses = Vec::new();
     while !trainer.done() {
         losses.push(trainer.train_step_blocking().unwrap().loss);
@@ -45,18 +74,21 @@ fn overfits_a_small_set_and_solves_it() {
     let first: f32 = losses[..20].iter().sum::<f32>() / 20.0;
     let last: f32 = losses[losses.len() - 20..].iter().sum::<f32>() / 20.0;
     println!("mean loss over the first 20 steps {first:.4}, last 20 steps {last:.4}");
-    assert!(last < first * 0.2, "loss went from {first} to {last}");
+    assert!(last < first * 0.05, "loss went from {first} to {last}");
 
     let puzzles: Vec<Grid> = set.iter().map(|e| e.puzzle).collect();
-    let answers = answer_batch_blocking(trainer.ema(), &puzzles, &[4], 0.5).unwrap();
-    let solved = answers.iter().zip(&set).filter(|(a, e)| a.at_budget[0] == e.solution).count();
-    println!("solved {solved}/{} of the training set", set.len());
+    let answers = raw_answers(trainer.ema(), &puzzles, 4);
+    let solved = answers.iter().zip(&set).filter(|(a, e)| **a == e.solution).count();
+    println!("solved {solved}/{} of the training set, every cell predicted", set.len());
     assert_eq!(solved, set.len());
 }
 
+/// Enough steps for the tiny preset to learn 4 puzzles with 30 blanks each.
+const OVERFIT_STEPS: usize = 600;
+
 #[test]
 fn checkpoints_resume_exactly() {
-    let set = fixed_set();
+    let set = fixed_set(6);
     let device = Device::flex();
     let dir = tempfile::tempdir().unwrap();
 

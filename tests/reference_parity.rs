@@ -3,6 +3,8 @@
 //! losses, for the MLP and the attention token mixer. The goldens are committed; CI needs no
 //! PyTorch. The reference computes in float64, burn in float32.
 
+mod common;
+
 use burn::prelude::*;
 use serde::Deserialize;
 use trm_sudoku::grid::Grid;
@@ -45,30 +47,6 @@ struct Case {
     losses: Losses,
 }
 
-fn fnv1a(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
-}
-
-/// The same xorshift64* stream as the Python script.
-fn reference_values(path: &str, shape: &[usize], seed: u64) -> Vec<f32> {
-    let mut state = fnv1a(path) ^ seed;
-    if state == 0 {
-        state = 0x9E37_79B9_7F4A_7C15;
-    }
-    let scale = if shape.len() == 2 { 1.0 / (shape[0] as f64).sqrt() } else { 1.0 };
-    let n: usize = shape.iter().product();
-    (0..n)
-        .map(|_| {
-            state ^= state >> 12;
-            state ^= state << 25;
-            state ^= state >> 27;
-            let r = state.wrapping_mul(0x2545_F491_4F6C_DD1D);
-            let u = (r >> 11) as f64 / (1u64 << 53) as f64;
-            ((u * 2.0 - 1.0) * scale) as f32
-        })
-        .collect()
-}
-
 fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
     t.into_data().convert::<f32>().try_to_vec::<f32>().expect("float data")
 }
@@ -87,7 +65,7 @@ fn relative_tolerance(want: &[f32]) -> f32 {
 }
 
 fn model(case: &Case, device: &Device) -> Trm {
-    case.config.init(device).with_param_values(|path, shape| reference_values(path, shape, case.param_seed))
+    common::reference_model(&case.config, case.param_seed, device)
 }
 
 #[test]

@@ -5,6 +5,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use trm_sudoku::generator::{Generator, Tier};
 use trm_sudoku::grid::Grid;
+use trm_sudoku::trace::CallKind;
 use trm_sudoku::playback::{Playback, accuracy_series, confidence_series, delta_series, halt_series, label, locate, norm_series};
 
 use crate::charts::{LineChart, Series};
@@ -404,13 +405,20 @@ fn Charts() -> impl IntoView {
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| *i != shown)
-                .map(|(_, a)| Series { name: "", class: "faint", values: delta_series(&a.trace).into_iter().map(|(dz, _)| dz).collect() })
+                .map(|(_, a)| {
+                    let calls = a.trace.steps.iter().flat_map(|s| s.calls.iter());
+                    let values = calls.map(|c| if c.kind == CallKind::Answer { f32::NAN } else { c.dz_mean }).collect();
+                    Series { name: "", class: "faint", values }
+                })
                 .collect()
         });
         state.trace.with(|t| {
             let (dz, dy): (Vec<f32>, Vec<f32>) = t.as_ref().map(delta_series).unwrap_or_default().into_iter().unzip();
-            // ‖Δy‖ is zero at latent updates: only answer updates are drawn.
-            let dy = dy.into_iter().map(|v| if v > 0.0 { v } else { f32::NAN }).collect();
+            // A latent update moves only z and an answer update only y: each line has a point at
+            // the calls that move its state, so together they have one per call.
+            let answer: Vec<bool> = t.as_ref().map(|t| t.steps.iter().flat_map(|s| s.calls.iter()).map(|c| c.kind == CallKind::Answer).collect()).unwrap_or_default();
+            let dz = dz.into_iter().zip(&answer).map(|(v, &a)| if a { f32::NAN } else { v }).collect();
+            let dy = dy.into_iter().zip(&answer).map(|(v, &a)| if a { v } else { f32::NAN }).collect();
             series.push(Series { name: "‖Δz‖", class: "z", values: dz });
             series.push(Series { name: "‖Δy‖", class: "y", values: dy });
         });

@@ -76,7 +76,8 @@ pub fn LatentMap() -> impl IntoView {
                 .map(|cell| {
                     let colour = match directions.get(cell) {
                         Some(&(a, b)) => direction_colour(a, b),
-                        None => format!("rgba(var(--z-rgb), {:.3})", 0.08 + 0.92 * log_intensity(change[cell], top)),
+                        // The ‖z‖ colour of the charts, more opaque where z moved more.
+                        None => format!("rgba(231, 111, 81, {:.3})", 0.06 + 0.94 * log_intensity(change[cell], top)),
                     };
                     let digits = update
                         .and_then(|u| u.top3(cell))
@@ -96,7 +97,7 @@ pub fn LatentMap() -> impl IntoView {
         })
     });
     let caption = move || match view_kind.get() {
-        View::Change => "Dark cells: z moved a lot at this step, the model is still changing its mind about them.",
+        View::Change => "Strong colour: z moved a lot at this step; the model is still changing its mind about these cells.",
         View::Direction => "Colour: where each cell's z points (its first two principal components over the whole solve).",
     };
     view! {

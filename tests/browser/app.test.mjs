@@ -49,10 +49,15 @@ for (const backend of ['webgpu', 'cpu']) {
       await page.click('#to-end');
       assert.equal(await gridLine(page), solution);
       const calls = Number(await page.getAttribute('#scrub', 'max')) + 1;
-      const points = Number(await page.getAttribute('#chart-delta polyline[data-series="‖Δz‖"]', 'data-points'));
+      // data-points counts finite values only: ‖Δz‖ at latent updates and ‖Δy‖ at answer
+      // updates, so one point per net call between them.
+      const dz = Number(await page.getAttribute('#chart-delta polyline[data-series="‖Δz‖"]', 'data-points'));
+      const dy = Number(await page.getAttribute('#chart-delta polyline[data-series="‖Δy‖"]', 'data-points'));
       assert.ok(calls >= 10, `recorded ${calls} calls`);
-      // data-points counts finite values only: one per net call.
-      assert.equal(points, calls);
+      assert.equal(dz + dy, calls);
+      assert.equal(dy * 5, calls, 'one answer update in every 5 calls (n = 4)');
+      const values = (await page.getAttribute('#chart-delta polyline[data-series="‖Δz‖"]', 'points')).split(' ').map((p) => Number(p.split(',')[1]));
+      assert.ok(values.every(Number.isFinite) && new Set(values).size > 1, `‖Δz‖ is flat or not finite: ${values}`);
       const norms = Number(await page.getAttribute('#chart-delta polyline[data-series="‖z‖"]', 'data-points'));
       assert.equal(norms, calls);
       assert.match(await page.textContent('#where'), /supervision step \d+\/\d+ · cycle \d+\/\d+ · answer update/);
@@ -76,6 +81,24 @@ for (const backend of ['webgpu', 'cpu']) {
       assert.equal(new Set(colours).size > 1, true, 'the direction view colours cells differently');
       await page.click('#latent-change');
       await screenshot(page, `latent-${backend}`);
+    });
+
+    test('reads at phone width and in dark mode', async () => {
+      if (backend !== 'cpu') return;
+      const { puzzle } = FIXTURES.medium[0];
+      for (const [width, theme] of [[390, 'light'], [390, 'dark'], [1200, 'dark']]) {
+        const view = await open(browser.context, `${server.url}?s=${puzzle}&k=1&theme=${theme}`, log);
+        await view.setViewportSize({ width, height: 900 });
+        await waitStatus(view, 'ready');
+        await view.click('#solve');
+        await waitStatus(view, 'done');
+        await view.locator('#scrub').fill('3');
+        // Nothing overflows the page sideways at phone width.
+        const overflow = await view.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        assert.ok(overflow <= 0, `${width}px ${theme}: ${overflow}px of horizontal overflow`);
+        await screenshot(view, `page-${width}-${theme}`);
+        await view.close();
+      }
     });
 
     test('stepping and scrubbing change the grid', async () => {

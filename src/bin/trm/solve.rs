@@ -1,10 +1,12 @@
 //! `trm solve`: one puzzle, step by step, with the changed cells coloured; with `--attempts K`,
-//! which attempt won and at which step; with `--trace`, the whole recorded solve as JSON.
+//! which attempt won and at which step; with `--trace`, the whole recorded solve as JSON; with
+//! `--gif`, the solve as an animated GIF.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
+use trm_sudoku::animation::{AnimationOptions, encode_gif, frame_count};
 use trm_sudoku::attempts::{TransformMix, describe_outcome};
 use trm_sudoku::grid::{CELLS, Grid};
 use trm_sudoku::inference::{InferenceConfig, solve_attempts_blocking};
@@ -46,6 +48,15 @@ pub struct Args {
     /// Write the whole recorded solve (every attempt, every net call) as JSON here.
     #[arg(long)]
     pub trace: Option<PathBuf>,
+    /// Write the selected attempt's solve as an animated GIF here (a frame per answer update).
+    #[arg(long)]
+    pub gif: Option<PathBuf>,
+    /// With `--gif`: a frame per net call instead.
+    #[arg(long)]
+    pub gif_every_call: bool,
+    /// With `--gif`: width in pixels.
+    #[arg(long, default_value_t = 480)]
+    pub gif_width: u16,
 }
 
 /// Runs the command.
@@ -59,10 +70,19 @@ pub fn run(args: Args) -> Result<()> {
         .with_noise(args.noise)
         .with_transforms(args.transforms)
         .with_seed(args.seed);
-    solve(&model, &args.puzzle, config, args.trace.as_deref())
+    let gif = args.gif.as_deref().map(|path| {
+        (path, AnimationOptions { width: args.gif_width, every_call: args.gif_every_call, ..AnimationOptions::default() })
+    });
+    solve(&model, &args.puzzle, config, args.trace.as_deref(), gif)
 }
 
-fn solve(model: &Trm, puzzle: &str, config: InferenceConfig, trace_out: Option<&Path>) -> Result<()> {
+fn solve(
+    model: &Trm,
+    puzzle: &str,
+    config: InferenceConfig,
+    trace_out: Option<&Path>,
+    gif: Option<(&Path, AnimationOptions)>,
+) -> Result<()> {
     let grid = Grid::parse(puzzle)?;
     let solution = solve_unique(&grid).map(|(s, _)| s).map_err(|e| anyhow!(e))?;
     let max_steps = config.max_steps;
@@ -101,6 +121,21 @@ fn solve(model: &Trm, puzzle: &str, config: InferenceConfig, trace_out: Option<&
         seconds,
         if answer == solution { String::new() } else { format!("; {right}/81 cells right") }
     );
+    if let Some((path, mut options)) = gif {
+        if attempts > 1 {
+            options.note = format!("attempt {} of {attempts}", outcome.selected + 1);
+        }
+        let start = Instant::now();
+        let bytes = encode_gif(&selected.trace, &grid, &options).map_err(|e| anyhow!(e))?;
+        std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+        eprintln!(
+            "wrote {} ({} frames, {} bytes, {:.2} s)",
+            path.display(),
+            frame_count(&selected.trace, options.every_call),
+            bytes.len(),
+            start.elapsed().as_secs_f64()
+        );
+    }
     if let Some(path) = trace_out {
         std::fs::write(path, serde_json::to_string(&solved)?).with_context(|| format!("writing {}", path.display()))?;
         eprintln!("wrote the trace to {}", path.display());

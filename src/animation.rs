@@ -1,0 +1,414 @@
+//! A recorded solve as an animated GIF, drawn from the trace (no screen capture): the grid at
+//! every answer update (or every net call), a step label, and a strip of how far z moved per
+//! net call. The page's "Download animation" and `trm solve --gif` both use this, so a blog
+//! author gets the same picture from either.
+//!
+//! Frames are drawn as palette indices with a built-in 5×7 pixel font, so the output is small
+//! (a 16-step solve at 480 px is a few hundred kB) and identical on every platform.
+
+use crate::grid::{CELLS, Grid};
+use crate::trace::{CallKind, CallTrace, RecursionTrace};
+
+/// What to draw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnimationOptions {
+    /// Width in pixels (the height follows).
+    pub width: u16,
+    /// A frame per net call instead of per answer update.
+    pub every_call: bool,
+    /// Hundredths of a second per frame.
+    pub frame_delay: u16,
+    /// A short note at the top right, e.g. "attempt 7 of 16".
+    pub note: String,
+}
+
+impl Default for AnimationOptions {
+    fn default() -> Self {
+        Self { width: 480, every_call: false, frame_delay: 40, note: String::new() }
+    }
+}
+
+/// Palette indices.
+mod ink {
+    pub const PAPER: u8 = 0;
+    pub const LINE: u8 = 1;
+    pub const THIN: u8 = 2;
+    pub const GIVEN_BG: u8 = 3;
+    pub const GIVEN: u8 = 4;
+    pub const MODEL: u8 = 5;
+    pub const MODEL_FAINT: u8 = 6;
+    pub const CHANGED_BG: u8 = 7;
+    pub const CONFLICT: u8 = 8;
+    pub const BAR: u8 = 9;
+    pub const BAR_DONE: u8 = 10;
+    pub const TEXT: u8 = 11;
+    pub const CURSOR: u8 = 12;
+}
+
+/// RGB triples of the palette, in index order.
+const PALETTE: [u8; 13 * 3] = [
+    255, 255, 255, // paper
+    27, 31, 36, // thick lines
+    200, 205, 212, // thin lines
+    236, 238, 241, // given cells
+    27, 31, 36, // given digits
+    36, 89, 214, // model digits, confident
+    140, 166, 230, // model digits, unsure
+    255, 213, 74, // changed cells
+    214, 40, 57, // conflicts
+    231, 111, 81, // strip bars
+    245, 190, 170, // strip bars, later calls
+    91, 101, 114, // text
+    255, 159, 28, // strip cursor
+];
+
+/// 5×7 glyphs, one byte per row (low 5 bits, leftmost pixel first in bit 4).
+fn glyph(ch: char) -> [u8; 7] {
+    match ch {
+        '0' => [0x0E, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0E],
+        '1' => [0x04, 0x0C, 0x04, 0x04, 0x04, 0x04, 0x0E],
+        '2' => [0x0E, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1F],
+        '3' => [0x1F, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0E],
+        '4' => [0x02, 0x06, 0x0A, 0x12, 0x1F, 0x02, 0x02],
+        '5' => [0x1F, 0x10, 0x1E, 0x01, 0x01, 0x11, 0x0E],
+        '6' => [0x06, 0x08, 0x10, 0x1E, 0x11, 0x11, 0x0E],
+        '7' => [0x1F, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08],
+        '8' => [0x0E, 0x11, 0x11, 0x0E, 0x11, 0x11, 0x0E],
+        '9' => [0x0E, 0x11, 0x11, 0x0F, 0x01, 0x02, 0x0C],
+        'a' => [0x00, 0x00, 0x0E, 0x01, 0x0F, 0x11, 0x0F],
+        'c' => [0x00, 0x00, 0x0E, 0x10, 0x10, 0x11, 0x0E],
+        'd' => [0x01, 0x01, 0x0D, 0x13, 0x11, 0x11, 0x0F],
+        'e' => [0x00, 0x00, 0x0E, 0x11, 0x1F, 0x10, 0x0E],
+        'f' => [0x06, 0x09, 0x08, 0x1C, 0x08, 0x08, 0x08],
+        'h' => [0x10, 0x10, 0x16, 0x19, 0x11, 0x11, 0x11],
+        'i' => [0x04, 0x00, 0x0C, 0x04, 0x04, 0x04, 0x0E],
+        'k' => [0x10, 0x10, 0x12, 0x14, 0x18, 0x14, 0x12],
+        'l' => [0x0C, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0E],
+        'm' => [0x00, 0x00, 0x1A, 0x15, 0x15, 0x11, 0x11],
+        'n' => [0x00, 0x00, 0x16, 0x19, 0x11, 0x11, 0x11],
+        'o' => [0x00, 0x00, 0x0E, 0x11, 0x11, 0x11, 0x0E],
+        'p' => [0x00, 0x00, 0x1E, 0x11, 0x1E, 0x10, 0x10],
+        'r' => [0x00, 0x00, 0x16, 0x19, 0x10, 0x10, 0x10],
+        's' => [0x00, 0x00, 0x0E, 0x10, 0x0E, 0x01, 0x1E],
+        't' => [0x08, 0x08, 0x1C, 0x08, 0x08, 0x09, 0x06],
+        'u' => [0x00, 0x00, 0x11, 0x11, 0x11, 0x13, 0x0D],
+        'v' => [0x00, 0x00, 0x11, 0x11, 0x11, 0x0A, 0x04],
+        'w' => [0x00, 0x00, 0x11, 0x11, 0x15, 0x15, 0x0A],
+        'y' => [0x00, 0x00, 0x11, 0x11, 0x0F, 0x01, 0x0E],
+        'z' => [0x00, 0x00, 0x1F, 0x02, 0x04, 0x08, 0x1F],
+        '/' => [0x01, 0x01, 0x02, 0x04, 0x08, 0x10, 0x10],
+        '.' => [0x00, 0x00, 0x00, 0x00, 0x00, 0x0C, 0x0C],
+        ',' => [0x00, 0x00, 0x00, 0x00, 0x0C, 0x04, 0x08],
+        ':' => [0x00, 0x0C, 0x0C, 0x00, 0x0C, 0x0C, 0x00],
+        '-' => [0x00, 0x00, 0x00, 0x1F, 0x00, 0x00, 0x00],
+        '(' => [0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02],
+        ')' => [0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08],
+        _ => [0; 7],
+    }
+}
+
+/// An indexed image.
+struct Canvas {
+    width: usize,
+    height: usize,
+    pixels: Vec<u8>,
+}
+
+impl Canvas {
+    fn new(width: usize, height: usize) -> Self {
+        Self { width, height, pixels: vec![ink::PAPER; width * height] }
+    }
+
+    fn rect(&mut self, x: usize, y: usize, w: usize, h: usize, colour: u8) {
+        for row in y.min(self.height)..(y + h).min(self.height) {
+            let start = row * self.width;
+            for col in x.min(self.width)..(x + w).min(self.width) {
+                self.pixels[start + col] = colour;
+            }
+        }
+    }
+
+    /// Text at (x, y) with `scale`-pixel dots; lower case and digits (upper case is lowered).
+    fn text(&mut self, x: usize, y: usize, scale: usize, text: &str, colour: u8) {
+        for (i, ch) in text.chars().enumerate() {
+            let rows = glyph(ch.to_ascii_lowercase());
+            let left = x + i * 6 * scale;
+            for (r, bits) in rows.iter().enumerate() {
+                for c in 0..5 {
+                    if bits & (0x10 >> c) != 0 {
+                        self.rect(left + c * scale, y + r * scale, scale, scale, colour);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The calls to draw: every net call, or the answer updates (and a first frame of the bare
+/// puzzle).
+fn frame_calls(trace: &RecursionTrace, every_call: bool) -> Vec<Option<(usize, usize)>> {
+    let mut out = vec![None];
+    for (s, step) in trace.steps.iter().enumerate() {
+        for (c, call) in step.calls.iter().enumerate() {
+            if every_call || call.kind == CallKind::Answer {
+                out.push(Some((s, c)));
+            }
+        }
+    }
+    out
+}
+
+/// Where things go in a frame of a given width.
+struct Layout {
+    width: usize,
+    height: usize,
+    margin: usize,
+    cell: usize,
+    board: usize,
+    top: usize,
+    left: usize,
+    strip: usize,
+    digit_scale: usize,
+}
+
+impl Layout {
+    fn new(width: u16) -> Self {
+        let width = width.max(180) as usize;
+        let margin = width / 40;
+        let cell = (width - 2 * margin) / 9;
+        let board = cell * 9;
+        let top = 7 * 2 + margin * 2;
+        let strip = width / 8;
+        Self {
+            width,
+            height: top + board + margin + strip + margin,
+            margin,
+            cell,
+            board,
+            top,
+            left: (width - board) / 2,
+            strip,
+            digit_scale: (cell / 11).max(1),
+        }
+    }
+
+    /// Top-left corner of the digit glyph in `cell`.
+    fn digit_origin(&self, cell: usize) -> (usize, usize) {
+        let (row, col) = (cell / 9, cell % 9);
+        let (gw, gh) = (5 * self.digit_scale, 7 * self.digit_scale);
+        (self.left + col * self.cell + (self.cell - gw) / 2, self.top + row * self.cell + (self.cell - gh) / 2)
+    }
+}
+
+/// Draws one frame: the grid as the trace shows it at `at` (None: the bare puzzle).
+fn draw(trace: &RecursionTrace, puzzle: &Grid, at: Option<(usize, usize)>, options: &AnimationOptions) -> Canvas {
+    let layout = Layout::new(options.width);
+    let Layout { width, margin, cell, board, top, left, strip, digit_scale, .. } = layout;
+    let mut canvas = Canvas::new(width, layout.height);
+
+    let calls: Vec<&CallTrace> = trace.steps.iter().flat_map(|s| s.calls.iter()).collect();
+    let index = at.map(|(s, c)| trace.steps[..s].iter().map(|st| st.calls.len()).sum::<usize>() + c);
+    let call = index.and_then(|i| calls.get(i).copied());
+    let previous_answer = index
+        .and_then(|i| i.checked_sub(1))
+        .and_then(|i| calls.get(i))
+        .map(|c| c.answer(puzzle))
+        .unwrap_or(*puzzle);
+    let shown = call.map(|c| c.answer(puzzle)).unwrap_or(*puzzle);
+    let conflicts = shown.conflict_mask();
+
+    // Header: the step label, and the note on the right.
+    let label = match (at, call) {
+        (Some((s, _)), Some(c)) => {
+            let what = match c.kind {
+                CallKind::Answer => "answer update".to_string(),
+                CallKind::Latent(i) => format!("latent update {}", i + 1),
+            };
+            format!("step {}/{} cycle {} {what}", s + 1, trace.steps.len(), c.cycle + 1)
+        }
+        _ => "the puzzle".to_string(),
+    };
+    canvas.text(margin, margin, 2, &label, ink::TEXT);
+    if !options.note.is_empty() {
+        let w = options.note.chars().count() * 12;
+        canvas.text(width.saturating_sub(margin + w), margin, 2, &options.note, ink::TEXT);
+    }
+
+    // The grid.
+    for c in 0..CELLS {
+        let (row, col) = (c / 9, c % 9);
+        let (x, y) = (left + col * cell, top + row * cell);
+        let given = puzzle.get(c) != 0;
+        let digit = shown.get(c);
+        let background = if given {
+            ink::GIVEN_BG
+        } else if call.is_some() && digit != previous_answer.get(c) && digit != 0 {
+            ink::CHANGED_BG
+        } else {
+            ink::PAPER
+        };
+        canvas.rect(x, y, cell, cell, background);
+        if digit != 0 {
+            let colour = if conflicts[c] && !given {
+                ink::CONFLICT
+            } else if given {
+                ink::GIVEN
+            } else if call.and_then(|k| k.confidence.get(c)).copied().unwrap_or(1.0) >= 0.9 {
+                ink::MODEL
+            } else {
+                ink::MODEL_FAINT
+            };
+            let (gx, gy) = layout.digit_origin(c);
+            canvas.text(gx, gy, digit_scale, &digit.to_string(), colour);
+        }
+    }
+    for i in 0..=9 {
+        let thick = i % 3 == 0;
+        let (colour, w) = if thick { (ink::LINE, 3) } else { (ink::THIN, 1) };
+        let offset = if thick { 1 } else { 0 };
+        canvas.rect((left + i * cell).saturating_sub(offset), top, w, board, colour);
+        canvas.rect(left, (top + i * cell).saturating_sub(offset), board, w, colour);
+    }
+
+    // The strip: mean ‖Δz‖ of every latent update (log scale), up to the current call.
+    let strip_top = top + board + margin;
+    let latent: Vec<(usize, f32)> =
+        calls.iter().enumerate().filter(|(_, c)| c.kind != CallKind::Answer).map(|(i, c)| (i, c.dz_mean)).collect();
+    let largest = latent.iter().map(|(_, v)| *v).fold(0.0f32, f32::max);
+    if largest > 0.0 && !calls.is_empty() {
+        let bar_w = (board as f32 / calls.len() as f32).max(1.0);
+        for &(i, v) in &latent {
+            let t = if v > 0.0 { ((v / (largest * 1e-3)).max(1.0).log10() / 3.0).clamp(0.0, 1.0) } else { 0.0 };
+            let h = ((strip as f32) * t).round() as usize;
+            let x = left + (i as f32 * bar_w) as usize;
+            let colour = if index.is_some_and(|k| i <= k) { ink::BAR } else { ink::BAR_DONE };
+            canvas.rect(x, strip_top + strip - h, (bar_w as usize).max(1), h, colour);
+        }
+        if let Some(k) = index {
+            canvas.rect(left + (k as f32 * bar_w) as usize, strip_top, 2, strip, ink::CURSOR);
+        }
+    }
+    canvas
+}
+
+/// The animation as GIF bytes: one frame per answer update (or per net call) after a first
+/// frame of the bare puzzle; the last frame is held for two seconds.
+pub fn encode_gif(trace: &RecursionTrace, puzzle: &Grid, options: &AnimationOptions) -> Result<Vec<u8>, String> {
+    let frames = frame_calls(trace, options.every_call);
+    let layout = Layout::new(options.width);
+    let mut out = Vec::new();
+    {
+        let mut encoder = gif::Encoder::new(&mut out, layout.width as u16, layout.height as u16, &PALETTE)
+            .map_err(|e| format!("gif: {e}"))?;
+        encoder.set_repeat(gif::Repeat::Infinite).map_err(|e| format!("gif: {e}"))?;
+        for (i, &at) in frames.iter().enumerate() {
+            let canvas = draw(trace, puzzle, at, options);
+            let mut frame = gif::Frame::from_indexed_pixels(canvas.width as u16, canvas.height as u16, canvas.pixels, None);
+            frame.delay = if i + 1 == frames.len() { 200 } else { options.frame_delay };
+            encoder.write_frame(&frame).map_err(|e| format!("gif: {e}"))?;
+        }
+    }
+    Ok(out)
+}
+
+/// Frames of the animation: the bare puzzle, then one per answer update (or net call).
+pub fn frame_count(trace: &RecursionTrace, every_call: bool) -> usize {
+    frame_calls(trace, every_call).len()
+}
+
+/// Reads the digits back from a frame's palette indices (`width` as drawn): a check that an
+/// exported animation shows what it should, independent of the trace it came from.
+pub fn read_grid(indices: &[u8], width: u16) -> Grid {
+    let layout = Layout::new(width);
+    let scale = layout.digit_scale;
+    let mut cells = [0u8; CELLS];
+    for (cell, out) in cells.iter_mut().enumerate() {
+        let (gx, gy) = layout.digit_origin(cell);
+        let background = indices.get((gy.saturating_sub(1)) * layout.width + gx).copied().unwrap_or(ink::PAPER);
+        let mut rows = [0u8; 7];
+        for (r, bits) in rows.iter_mut().enumerate() {
+            for c in 0..5 {
+                let (x, y) = (gx + c * scale + scale / 2, gy + r * scale + scale / 2);
+                if indices.get(y * layout.width + x).is_some_and(|&v| v != background) {
+                    *bits |= 0x10 >> c;
+                }
+            }
+        }
+        *out = (1..=9u8).find(|&d| glyph(char::from(b'0' + d)) == rows).unwrap_or(0);
+    }
+    Grid::from_cells(cells).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::grid::samples::{PUZZLE, SOLUTION};
+    use crate::trace::StepTrace;
+
+    /// Two steps of n = 1, T = 1: the answer half right after the first, all right after the
+    /// second.
+    fn trace() -> (Grid, Grid, RecursionTrace) {
+        let puzzle = Grid::parse(PUZZLE).unwrap();
+        let solution = Grid::parse(SOLUTION).unwrap();
+        let mut half = solution;
+        for c in (0..CELLS).filter(|c| c % 2 == 0 && puzzle.get(*c) == 0) {
+            half.set(c, solution.get(c) % 9 + 1).unwrap();
+        }
+        let call = |kind, answer: Grid, dz: f32| CallTrace {
+            cycle: 0,
+            kind,
+            digits: answer.cells().to_vec(),
+            confidence: vec![0.95; CELLS],
+            z_norm: 11.0,
+            y_norm: 11.0,
+            halt_logit: 0.0,
+            dz: vec![dz; CELLS],
+            dz_mean: dz,
+            dy_mean: 0.0,
+            sketch: Vec::new(),
+            sketch_scale: 0.0,
+            probs: Vec::new(),
+        };
+        let step = |answer: Grid, dz: f32| StepTrace {
+            calls: vec![call(CallKind::Latent(0), Grid::empty(), dz), call(CallKind::Answer, answer, 0.0)],
+            halt_logit: 0.0,
+        };
+        let trace = RecursionTrace {
+            puzzle: puzzle.to_line(),
+            latent_updates: 1,
+            cycles: 1,
+            steps: vec![step(half, 2.0), step(solution, 0.1)],
+            halted_at: None,
+        };
+        (puzzle, solution, trace)
+    }
+
+    #[test]
+    fn the_gif_has_a_frame_per_answer_update_and_ends_on_the_answer() {
+        let (puzzle, solution, trace) = trace();
+        let options = AnimationOptions { note: "attempt 1 of 1".into(), ..AnimationOptions::default() };
+        let bytes = encode_gif(&trace, &puzzle, &options).unwrap();
+        let mut decoder = gif::DecodeOptions::new();
+        decoder.set_color_output(gif::ColorOutput::Indexed);
+        let mut decoder = decoder.read_info(bytes.as_slice()).unwrap();
+        let mut grids = Vec::new();
+        while let Some(frame) = decoder.read_next_frame().unwrap() {
+            assert_eq!(frame.width, 480);
+            grids.push(read_grid(&frame.buffer, frame.width));
+        }
+        assert_eq!(grids.len(), frame_count(&trace, false));
+        assert_eq!(grids.len(), 3, "the puzzle, then two answer updates");
+        assert_eq!(grids[0], puzzle);
+        assert_ne!(grids[1], solution);
+        assert_eq!(grids[2], solution);
+        assert_eq!(frame_count(&trace, true), 5);
+    }
+
+    #[test]
+    fn the_font_draws_every_character_the_labels_use() {
+        for ch in "0123456789 step/cycle answer latent update the puzzle attempt of:".chars() {
+            assert!(ch == ' ' || glyph(ch) != [0; 7], "no glyph for {ch:?}");
+        }
+    }
+}
