@@ -395,6 +395,38 @@ impl fmt::Debug for Grid {
 }
 
 #[cfg(test)]
+mod peer_tests {
+    use super::*;
+
+    #[test]
+    fn every_cell_has_its_row_column_and_box_as_its_20_peers() {
+        for cell in 0..CELLS {
+            let (row, col) = (cell / 9, cell % 9);
+            let mut expected: Vec<usize> = (0..CELLS)
+                .filter(|&o| o != cell)
+                .filter(|&o| o / 9 == row || o % 9 == col || (o / 27 == cell / 27 && o % 9 / 3 == col / 3))
+                .collect();
+            expected.sort_unstable();
+            let mut peers: Vec<usize> = PEERS[cell].iter().map(|&p| p as usize).collect();
+            peers.sort_unstable();
+            assert_eq!(peers, expected, "cell {cell}");
+        }
+        // Each unit is 9 distinct cells, and every cell is in exactly 3 units.
+        let mut membership = [0; CELLS];
+        for unit in UNITS {
+            let mut cells: Vec<u8> = unit.to_vec();
+            cells.sort_unstable();
+            cells.dedup();
+            assert_eq!(cells.len(), 9);
+            for c in unit {
+                membership[c as usize] += 1;
+            }
+        }
+        assert!(membership.iter().all(|&m| m == 3));
+    }
+}
+
+#[cfg(test)]
 pub(crate) mod samples {
     //! One hard puzzle with its solution, shared by the unit tests.
     pub const PUZZLE: &str =

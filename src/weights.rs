@@ -231,19 +231,50 @@ mod tests {
         model.blocks[0].mlp.down.weight.val().into_data().convert::<f32>().try_to_vec().unwrap()
     }
 
+    /// Every float parameter by path, as plain numbers.
+    fn all_params(model: &Trm) -> Vec<(String, Vec<f32>)> {
+        use burn::module::{Module, ModuleVisitor, Param};
+        struct Collect(Vec<String>, Vec<(String, Vec<f32>)>);
+        impl ModuleVisitor for Collect {
+            fn enter_module(&mut self, name: &str, _: &str) {
+                self.0.push(name.to_string());
+            }
+            fn exit_module(&mut self, _: &str, _: &str) {
+                self.0.pop();
+            }
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                let v = param.val().into_data().convert::<f32>().try_to_vec::<f32>().unwrap();
+                self.1.push((self.0.join("."), v));
+            }
+        }
+        let mut c = Collect(Vec::new(), Vec::new());
+        model.visit(&mut c);
+        c.1
+    }
+
     #[test]
     fn round_trips_in_f32_and_f16() {
         let device = Device::flex();
-        let config = TrmConfig::tiny();
-        let model = config.init(&device);
-        let full = to_bytes(&model, false).unwrap();
-        let half = to_bytes(&model, true).unwrap();
-        assert!(half.len() < full.len() * 6 / 10, "{} vs {}", half.len(), full.len());
-        let a = from_bytes(&config, &full, &device).unwrap();
-        assert_eq!(first_weight(&a), first_weight(&model));
-        let b = from_bytes(&config, &half, &device).unwrap();
-        for (x, y) in first_weight(&b).iter().zip(first_weight(&model)) {
-            assert!((x - y).abs() <= 1e-3 * y.abs().max(1e-2), "{x} vs {y}");
+        for config in [TrmConfig::tiny(), TrmConfig::tiny().with_mixer(crate::model::TokenMixer::Attention).with_heads(2)] {
+            let model = config.init(&device);
+            let full = to_bytes(&model, false).unwrap();
+            let half = to_bytes(&model, true).unwrap();
+            assert!(half.len() < full.len() * 6 / 10, "{} vs {}", half.len(), full.len());
+            let original = all_params(&model);
+            assert!(original.len() >= 15, "{} parameters", original.len());
+            // f32: every parameter bit for bit, the initial states included.
+            let exact = all_params(&from_bytes(&config, &full, &device).unwrap());
+            assert_eq!(exact, original);
+            // f16: every value within half precision.
+            let approx = all_params(&from_bytes(&config, &half, &device).unwrap());
+            assert_eq!(approx.len(), original.len());
+            for ((path, a), (p2, b)) in approx.iter().zip(&original) {
+                assert_eq!(path, p2);
+                assert_eq!(a.len(), b.len(), "{path}");
+                for (x, y) in a.iter().zip(b) {
+                    assert!((x - y).abs() <= 1e-3 * y.abs().max(1e-2), "{path}: {x} vs {y}");
+                }
+            }
         }
     }
 
@@ -298,9 +329,10 @@ mod tests {
 
     #[test]
     fn config_json_round_trips() {
-        let config = TrmConfig::browser();
-        let back = config_from_json(&config_to_json(&config)).unwrap();
-        assert_eq!(back.hidden, 128);
-        assert_eq!(back.cycles, config.cycles);
+        // Every field, for presets that differ in each of them.
+        for config in [TrmConfig::browser(), TrmConfig::paper_att().with_seed(9).with_norm_eps(1e-6).with_rope_theta(500.0)] {
+            let back = config_from_json(&config_to_json(&config)).unwrap();
+            assert_eq!(serde_json::to_value(&back).unwrap(), serde_json::to_value(&config).unwrap());
+        }
     }
 }

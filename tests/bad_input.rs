@@ -92,6 +92,61 @@ proptest! {
     }
 }
 
+/// Solutions of `grid` counted up to `limit` by plain backtracking over the first empty cell: an
+/// independent check of the solver's uniqueness verdict (slow, so only for puzzles with many
+/// givens).
+fn brute_force_count(cells: &mut [u8; 81], limit: usize) -> usize {
+    let Some(cell) = cells.iter().position(|&v| v == 0) else { return 1 };
+    let (row, col) = (cell / 9, cell % 9);
+    let mut count = 0;
+    for digit in 1..=9u8 {
+        let clash = (0..9).any(|i| {
+            cells[row * 9 + i] == digit
+                || cells[i * 9 + col] == digit
+                || cells[(row / 3 * 3 + i / 3) * 9 + col / 3 * 3 + i % 3] == digit
+        });
+        if !clash {
+            cells[cell] = digit;
+            count += brute_force_count(cells, limit - count);
+            cells[cell] = 0;
+            if count >= limit {
+                break;
+            }
+        }
+    }
+    count
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 600, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Real solved grids with random cells blanked: a unique answer is the grid blanked, and the
+    /// verdict (unique or several) agrees with a brute-force count.
+    #[test]
+    fn solver_finds_the_known_solution_of_blanked_real_grids(seed in any::<u64>(), blanks in 10usize..58, order_seed in any::<u64>()) {
+        use rand::seq::SliceRandom;
+        use rand::SeedableRng;
+        let solution = trm_sudoku::Generator::new(seed).solved_grid();
+        prop_assert!(solution.is_solved());
+        let mut order: Vec<usize> = (0..81).collect();
+        order.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(order_seed));
+        let mut puzzle = solution;
+        for &cell in &order[..blanks] {
+            puzzle.set(cell, 0).unwrap();
+        }
+        let mut cells = *puzzle.cells();
+        let brute = brute_force_count(&mut cells, 2);
+        match solve_unique(&puzzle) {
+            Ok((found, _)) => {
+                prop_assert_eq!(found, solution);
+                prop_assert_eq!(brute, 1);
+            }
+            Err(SolveError::MultipleSolutions { .. }) => prop_assert_eq!(brute, 2),
+            Err(e) => prop_assert!(false, "a blanked solved grid always has a solution: {e}"),
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
 

@@ -108,3 +108,38 @@ fn latent_views_are_reproducible_finite_and_round_trip() {
     let back: SolveTrace = serde_json::from_str(&json).unwrap();
     assert_eq!(back, first);
 }
+
+#[test]
+fn a_batch_of_eight_reads_back_as_eight_single_traces() {
+    let device = Device::flex();
+    let model = TrmConfig::tiny().with_seed(8).init(&device);
+    let mut generator = trm_sudoku::Generator::new(4);
+    let puzzles: Vec<Grid> = (0..8).map(|_| generator.generate(trm_sudoku::Tier::Easy).puzzle).collect();
+    let record = |batch: &[Grid]| {
+        let x = model.embed(tokens(batch, &device));
+        let (y, z) = model.initial_state(batch.len());
+        let mut state = RecursionState { y, z };
+        let mut steps = Vec::new();
+        for step in 0..2 {
+            let mut recorder = TraceRecorder::new(&model, &state, step == 0);
+            state = model.supervision_step(&x, state, &mut recorder).state;
+            steps.push(recorder.finish().read_blocking().unwrap());
+        }
+        steps
+    };
+    let together = record(&puzzles);
+    for (i, puzzle) in puzzles.iter().enumerate() {
+        let alone = record(std::slice::from_ref(puzzle));
+        for step in 0..2 {
+            let (a, b) = (&together[step][i], &alone[step][0]);
+            assert_eq!(a.calls.len(), b.calls.len());
+            assert!((a.halt_logit - b.halt_logit).abs() < 1e-4);
+            for (x, y) in a.calls.iter().zip(&b.calls) {
+                assert_eq!(x.digits, y.digits, "sample {i}, step {step}");
+                assert_eq!(x.probs.len(), y.probs.len());
+                assert!((x.z_norm - y.z_norm).abs() < 1e-4 && (x.dz_mean - y.dz_mean).abs() < 1e-4);
+                assert!(x.dz.iter().zip(&y.dz).all(|(p, q)| (p - q).abs() < 1e-3));
+            }
+        }
+    }
+}

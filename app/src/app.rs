@@ -11,7 +11,8 @@ use trm_sudoku::playback::{Playback, accuracy_series, confidence_series, delta_s
 use crate::charts::{LineChart, Series};
 use crate::engine::{Command, EngineHandle};
 use crate::grid_view::SudokuGrid;
-use crate::platform::{copy_text, now_ms, page_url, set_query_param};
+use crate::platform::{copy_text, download_typed, now_ms, page_url, set_query_param};
+use trm_sudoku::animation::{AnimationOptions, encode_gif, frame_count};
 use crate::presets::presets;
 use crate::state::{AppState, EngineStatus};
 use trm_sudoku::attempts::{ATTEMPT_CHOICES, clamp_attempts, default_attempts};
@@ -112,6 +113,12 @@ pub fn App() -> impl IntoView {
         if state.embed.embed {
             class.push_str(" embed");
         }
+        if state.embed.fixed_height {
+            class.push_str(" fixed");
+        }
+        if state.embed.minimal_controls {
+            class.push_str(" compact");
+        }
         class
     };
     let backend_attr = move || state.backend.get().map(|b| b.name()).unwrap_or("none");
@@ -195,6 +202,36 @@ fn icon(which: Icon) -> impl IntoView {
     }
 }
 
+/// Encodes the followed attempt's recorded solve as a GIF and offers it as a download.
+fn download_animation(state: &AppState) {
+    let Some(puzzle) = state.traced_puzzle.get_untracked() else { return };
+    let note = state.solve.with_untracked(|s| {
+        s.as_ref()
+            .filter(|s| s.attempts.len() > 1)
+            .map(|s| {
+                let shown = state.followed.get_untracked().or(s.outcome.map(|o| o.selected)).unwrap_or(0);
+                format!("attempt {} of {}", shown + 1, s.attempts.len())
+            })
+            .unwrap_or_default()
+    });
+    let options = AnimationOptions { note, ..AnimationOptions::default() };
+    let start = now_ms();
+    let result = state.trace.with_untracked(|t| match t {
+        Some(trace) => encode_gif(trace, &puzzle, &options).map(|bytes| (bytes, frame_count(trace, false))),
+        None => Err("nothing recorded yet".to_string()),
+    });
+    match result.and_then(|(bytes, frames)| {
+        download_typed("trm-sudoku-solve.gif", "image/gif", &bytes)?;
+        Ok((bytes.len(), frames))
+    }) {
+        Ok((size, frames)) => state.say(
+            false,
+            format!("Animation saved: {frames} frames, {:.0} kB, drawn in {:.0} ms.", size as f64 / 1e3, now_ms() - start),
+        ),
+        Err(e) => state.say(true, format!("The animation could not be made: {e}")),
+    }
+}
+
 /// Sends the current puzzle to the engine.
 fn solve(state: &AppState, engine: &EngineHandle) {
     if state.solution.with_untracked(|s| s.is_err()) {
@@ -241,10 +278,12 @@ fn LoadStatus() -> impl IntoView {
     };
     let backend = move || {
         state.backend.get().map(|b| {
-            view! { <span class=format!("badge {}", b.name()) title="Compute backend">{b.label()}</span> }
+            // In the widget the reason for the CPU path is the badge's tooltip, not a paragraph.
+            let title = state.backend_note.get().filter(|_| state.embed.embed).unwrap_or_else(|| "Compute backend".into());
+            view! { <span class=format!("badge {}", b.name()) title=title>{b.label()}</span> }
         })
     };
-    let note = move || state.backend_note.get().map(|n| view! { <p class="note">{n}</p> });
+    let note = move || state.backend_note.get().filter(|_| !state.embed.embed).map(|n| view! { <p class="note">{n}</p> });
     let notice = move || {
         state.notice.get().map(|n| {
             view! {
@@ -295,9 +334,58 @@ fn Controls() -> impl IntoView {
         state.trace.with(|t| match t {
             Some(t) if !t.steps.is_empty() => label(t, position(), max),
             Some(_) => "thinking…".to_string(),
+            None if minimal => "Press play to watch the model think.".to_string(),
             None => "Press Solve to watch the model think.".to_string(),
         })
     };
+    // The widget's compact row: play (which solves first if nothing is recorded), step back and
+    // forward, and the scrubber, on one line.
+    if minimal {
+        let play = move |_| {
+            if state.trace.with_untracked(|t| t.is_none()) {
+                if ready() {
+                    solve(&state, &engine);
+                }
+            } else {
+                state.playback.update(|p| p.toggle());
+            }
+        };
+        return view! {
+            <div class="controls compact">
+                <div class="row-compact">
+                    <button type="button" class="icon" id="play" aria-label=move || if playing() { "Pause" } else { "Play" }
+                        title="Play or pause (p)" disabled=move || total() == 0 && !ready()
+                        on:click=play>
+                        {move || if playing() { icon(Icon::Pause) } else { icon(Icon::Play) }}
+                    </button>
+                    <button type="button" class="icon" id="step-back" aria-label="Step back" title="Step back ([)"
+                        disabled=move || total() == 0
+                        on:click=move |_| state.playback.update(|p| p.step_back())>{icon(Icon::Back)}</button>
+                    <button type="button" class="icon" id="step-forward" aria-label="Step forward" title="Step forward (])"
+                        disabled=move || total() == 0
+                        on:click=move |_| state.playback.update(|p| p.step_forward())>{icon(Icon::Forward)}</button>
+                    <button type="button" class="icon" id="to-end" aria-label="Jump to the last step" title="Jump to the last step"
+                        disabled=move || total() == 0
+                        on:click=move |_| state.playback.update(|p| { p.pause(); p.seek_end(); })>{icon(Icon::Last)}</button>
+                    <label class="scrub">
+                        <span class="visually-hidden">"Recursion step"</span>
+                        <input type="range" id="scrub" min="0"
+                            max=move || total().saturating_sub(1)
+                            prop:value=move || position().to_string()
+                            disabled=move || total() == 0
+                            aria-valuetext=where_label
+                            on:input:target=move |ev| {
+                                if let Ok(v) = ev.target().value().parse::<usize>() {
+                                    state.playback.update(|p| p.seek(v));
+                                }
+                            }/>
+                    </label>
+                </div>
+                <p class="where" id="where" aria-live="polite">{where_label}</p>
+            </div>
+        }
+        .into_any();
+    }
     view! {
         <div class="controls">
             <div class="buttons">
@@ -362,6 +450,12 @@ fn Controls() -> impl IntoView {
                             on:change:target=move |ev| state.early_exit.set(ev.target().checked())/>
                         " Stop when the halting head says so"
                     </label>
+                    <div class="row-buttons">
+                        <button type="button" id="download-gif" disabled=move || total() == 0
+                            title="The recorded solve as an animated GIF: the grid at every answer update, with a ‖Δz‖ strip"
+                            on:click=move |_| download_animation(&state)>"Download animation (GIF)"</button>
+                        <crate::embed_dialog::EmbedButton/>
+                    </div>
                     <label>
                         "Attempts "
                         <select id="attempts" title="K attempts side by side, from symmetric starts; the first answer that satisfies every rule wins"
@@ -390,6 +484,7 @@ fn Controls() -> impl IntoView {
             </Show>
         </div>
     }
+    .into_any()
 }
 
 /// ‖z‖/‖y‖ per recursion step, halting probability and accuracy per supervision step.

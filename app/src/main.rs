@@ -8,6 +8,7 @@
 mod app;
 mod attempts_view;
 mod charts;
+mod embed_dialog;
 mod engine;
 mod finetune;
 mod grid_view;
@@ -30,6 +31,7 @@ fn main() {
         embed: platform::query_param("embed").is_some_and(|v| v != "0") || embedded_page(),
         minimal_controls: platform::query_param("controls").is_some_and(|v| v == "min"),
         autoplay: platform::query_param("autoplay").is_some_and(|v| v == "1" || v == "true"),
+        fixed_height: platform::query_param("height").is_some_and(|v| v == "fixed"),
     };
     if let Some(theme) = platform::query_param("theme") {
         if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
@@ -63,6 +65,9 @@ fn main() {
         provide_context(engine);
         view! { <app::App/> }
     };
+    if embed.embed && !embed.fixed_height {
+        platform::report_height_to_host();
+    }
     match web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.get_element_by_id("trm-root"))

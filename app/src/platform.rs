@@ -185,12 +185,17 @@ pub async fn fetch_text(url: &str) -> Result<String, String> {
 
 /// Offers bytes as a file download.
 pub fn download_bytes(name: &str, bytes: &[u8]) -> Result<(), String> {
+    download_typed(name, "application/octet-stream", bytes)
+}
+
+/// Offers bytes of a given MIME type as a file download.
+pub fn download_typed(name: &str, mime: &str, bytes: &[u8]) -> Result<(), String> {
     let window = web_sys::window().ok_or("no window")?;
     let document = window.document().ok_or("no document")?;
     let array = js_sys::Array::new();
     array.push(&Uint8Array::from(bytes));
     let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/octet-stream");
+    options.set_type(mime);
     let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&array, &options).map_err(js_error)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_error)?;
     let anchor: web_sys::HtmlAnchorElement = document
@@ -203,4 +208,40 @@ pub fn download_bytes(name: &str, bytes: &[u8]) -> Result<(), String> {
     anchor.click();
     let _ = web_sys::Url::revoke_object_url(&url);
     Ok(())
+}
+
+/// In an iframe: tells the host page the content's height whenever it changes (a
+/// `{type: "trm-embed-size", height}` message, which `embed.js` checks comes from the widget's
+/// origin), so the host sizes the frame and nothing scrolls inside it.
+pub fn report_height_to_host() {
+    let Some(window) = web_sys::window() else { return };
+    let Ok(Some(parent)) = window.parent() else { return };
+    let Some(root) = window.document().and_then(|d| d.document_element()) else { return };
+    let measured = root.clone();
+    let last = std::rc::Rc::new(std::cell::Cell::new(0i32));
+    let report = wasm_bindgen::closure::Closure::<dyn FnMut()>::new(move || {
+        let height = measured.scroll_height();
+        if height != last.get() {
+            last.set(height);
+            let message = js_sys::Object::new();
+            let _ = Reflect::set(&message, &"type".into(), &"trm-embed-size".into());
+            let _ = Reflect::set(&message, &"height".into(), &JsValue::from(height));
+            // The height is not private: any host may read it; the host checks our origin.
+            let _ = parent.post_message(&message, "*");
+        }
+    });
+    match web_sys::ResizeObserver::new(report.as_ref().unchecked_ref()) {
+        Ok(observer) => {
+            observer.observe(&root);
+            if let Some(body) = window.document().and_then(|d| d.body()) {
+                observer.observe(&body);
+            }
+            // Lives as long as the page.
+            std::mem::forget(observer);
+        }
+        Err(_) => {
+            let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(report.as_ref().unchecked_ref(), 250);
+        }
+    }
+    report.forget();
 }

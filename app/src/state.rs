@@ -96,6 +96,9 @@ pub struct EmbedOptions {
     pub minimal_controls: bool,
     /// Solve as soon as the model is ready.
     pub autoplay: bool,
+    /// The host gives the frame a fixed size (`height=fixed`): the layout fits the box instead
+    /// of reporting its height.
+    pub fixed_height: bool,
 }
 
 /// All reactive state, provided as context.
