@@ -1,33 +1,54 @@
 #!/usr/bin/env bash
-# One short training run on a lent accelerator machine (see DEVELOPERS.md, `device`):
-# builds the CLI with a GPU backend, trains for MINUTES, and leaves checkpoints, metrics and a
-# plot under $OUT for committing. Resumes if $OUT/run (or RESUME_FROM) already holds a checkpoint.
+# One training leg on a lent accelerator machine (or, to try it, on the CPU): resumes the
+# campaign's checkpoint, starts a new leg (warm-up, then cosine decay over LEG_STEPS steps) at a
+# larger batch on the hard mixture, trains until done or MINUTES, and leaves the checkpoint, the
+# metrics, a plot and an evaluation under $OUT. Commit $OUT/run as the new checkpoint.
 #
-#   PRESET=paper_mlp MINUTES=45 BATCH=256 SEED=1 BACKEND=cuda bash scripts/train-device.sh
+#   BACKEND=cuda MINUTES=8 BATCH=768 LEG_STEPS=6000 bash scripts/train-device.sh
 #
-# Every value is a plain `trm train` flag, so the same run reproduces on any machine:
-#   trm train --preset $PRESET --backend $BACKEND --batch-size $BATCH --seed $SEED --out DIR
+# Every value is a plain `trm train` flag, so the same leg reproduces on any machine:
+#   trm train --out $OUT/run --new-leg --steps <now + LEG_STEPS> --batch-size $BATCH --lr $LR
+#             --warmup $WARMUP --min-lr-ratio 0.05 --data $DATA --backend $BACKEND --minutes $MINUTES
+# TRM_BIN points at an already-built `trm` (the test of this script uses it); otherwise the script
+# builds one with the backend's feature. Machines without network need the patched crate carried
+# along (patches/burn-flex/crate) and a filled cargo registry.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PRESET=${PRESET:-paper_mlp}
 MINUTES=${MINUTES:-8}
 BATCH=${BATCH:-256}
-SEED=${SEED:-1}
+LEG_STEPS=${LEG_STEPS:-3000}
+LR=${LR:-5e-4}
+WARMUP=${WARMUP:-200}
 BACKEND=${BACKEND:-cuda}      # cuda, wgpu (Vulkan) or cpu (to try the script anywhere)
 OUT=${OUT:-artifacts/device}
-EVAL_LIMIT=${EVAL_LIMIT:-512}
+EVAL_LIMIT=${EVAL_LIMIT:-256}
+RESUME_FROM=${RESUME_FROM:-checkpoints/browser}
+seventeen=../shared/data/sudoku/royle_17clue.txt
+if [[ -z "${DATA:-}" ]]; then
+  if [[ -f "$seventeen" ]]; then DATA="hard-mix:$seventeen"; else DATA=hard-mix; fi
+fi
 run="$OUT/run"
 mkdir -p "$OUT"
-if [[ -n "${RESUME_FROM:-}" && ! -e "$run/progress.json" ]]; then
+if [[ ! -e "$run/progress.json" ]]; then
+  [[ -e "$RESUME_FROM/progress.json" ]] || { echo "no checkpoint in $RESUME_FROM" >&2; exit 1; }
   mkdir -p "$run" && cp -r "$RESUME_FROM"/. "$run"/
 fi
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
-features=(); [[ "$BACKEND" != cpu ]] && features=(--features "$BACKEND")
-cargo build --release --locked --bin trm "${features[@]}" 2>&1 | tail -3
-trm="$CARGO_TARGET_DIR/release/trm"
-"$trm" train --preset "$PRESET" --backend "$BACKEND" --batch-size "$BATCH" \
-  --seed "$SEED" --out "$run" --minutes "$MINUTES" --eval-every 500 --eval-size 256 \
-  --checkpoint-every 200 2>&1 | tr '\r' '\n' | grep -v '^$' | tail -40
+if [[ -n "${TRM_BIN:-}" ]]; then
+  trm=$TRM_BIN
+else
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+  features=(); [[ "$BACKEND" != cpu ]] && features=(--features "$BACKEND")
+  [[ -x scripts/patch-crates.sh ]] && bash scripts/patch-crates.sh
+  cargo build --release --locked --bin trm "${features[@]}" 2>&1 | tail -3
+  trm="$CARGO_TARGET_DIR/release/trm"
+fi
+start_step=$(sed -E 's/.*"step":([0-9]+).*/\1/' "$run/progress.json")
+steps=$(( start_step + LEG_STEPS ))
+echo "leg: steps $start_step -> $steps, batch $BATCH, lr $LR, data $DATA, backend $BACKEND, at most $MINUTES min"
+"$trm" train --out "$run" --new-leg --steps "$steps" --batch-size "$BATCH" --lr "$LR" --warmup "$WARMUP" \
+  --min-lr-ratio 0.05 --data "$DATA" --backend "$BACKEND" --minutes "$MINUTES" \
+  --eval-every 500 --eval-size 128 --checkpoint-every 200 2>&1 | tr '\r' '\n' | grep -v '^$' | tail -40
 "$trm" plot --metrics "$run/metrics.jsonl" --out "$OUT/training.png" || true
-"$trm" eval --weights "$run" --tiers easy,medium,hard --limit "$EVAL_LIMIT" --budgets 16,32 \
+"$trm" eval --weights "$run" --tiers easy,medium,hard,extreme --limit "$EVAL_LIMIT" --budgets 16 \
   --backend "$BACKEND" --json "$OUT/eval.json" || true
+echo "checkpoint in $run (step $(sed -E 's/.*"step":([0-9]+).*/\1/' "$run/progress.json")); commit it as $RESUME_FROM"

@@ -14,7 +14,7 @@ use burn::store::ModuleRecord;
 use crate::model::Trm;
 use crate::puzzles::Example;
 use crate::recursion::RecursionState;
-use crate::training::{Progress, Trainer, TrainingConfig};
+use crate::training::{Progress, SlotState, Trainer, TrainingConfig};
 use crate::weights;
 
 /// The carried y and z, saved as a record.
@@ -71,17 +71,18 @@ pub fn load(dir: &Path, files: Vec<Vec<Example>>, device: &Device) -> Result<Tra
 }
 
 /// Resumes the run saved in `dir` with a changed configuration: a new leg may change the
-/// schedule and the data source, but the model and the batch size must stay as saved.
+/// schedule, the data source and the batch size (a different batch starts every slot afresh:
+/// the carried puzzles and states are per slot), but the model must stay as saved.
 pub fn load_with_config(dir: &Path, config: TrainingConfig, files: Vec<Vec<Example>>, device: &Device) -> Result<Trainer, String> {
     let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| io_error(&dir.join(name), e));
     let saved = read_config(dir)?;
     if serde_json::to_value(&saved.model).ok() != serde_json::to_value(&config.model).ok() {
         return Err("the model configuration differs from the checkpoint's".to_string());
     }
-    if saved.batch_size != config.batch_size {
-        return Err(format!("the checkpoint has batch size {}, not {}", saved.batch_size, config.batch_size));
+    if config.batch_size == 0 {
+        return Err("batch_size must be > 0".to_string());
     }
-    let progress: Progress = serde_json::from_slice(&read("progress.json")?)
+    let mut progress: Progress = serde_json::from_slice(&read("progress.json")?)
         .map_err(|e| format!("progress.json: {e}"))?;
     let train_device = device.clone().autodiff();
     let model = weights::from_bytes(&config.model, &read("model.bpk")?, &train_device)
@@ -90,15 +91,22 @@ pub fn load_with_config(dir: &Path, config: TrainingConfig, files: Vec<Vec<Examp
     let optimizer = Trainer::optimizer_init(&config)
         .from_bytes(burn::tensor::Bytes::from_bytes_vec(read("optimizer.bpk")?))
         .map_err(|e| format!("optimizer.bpk: {e}"))?;
-    let shape = [config.batch_size, config.model.seq_len(), config.model.hidden];
-    let empty = Carry {
-        y: Param::from_tensor(Tensor::zeros(shape, &train_device)),
-        z: Param::from_tensor(Tensor::zeros(shape, &train_device)),
+    let state = if saved.batch_size == config.batch_size {
+        let shape = [config.batch_size, config.model.seq_len(), config.model.hidden];
+        let empty = Carry {
+            y: Param::from_tensor(Tensor::zeros(shape, &train_device)),
+            z: Param::from_tensor(Tensor::zeros(shape, &train_device)),
+        };
+        let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(read("carry.bpk")?))
+            .map_err(|e| format!("carry.bpk: {e}"))?;
+        let carry = empty.try_load_record(record).map_err(|e| format!("carry.bpk: {e}"))?;
+        RecursionState { y: carry.y.val().detach(), z: carry.z.val().detach() }
+    } else {
+        // A new batch size: every slot halted, so the first step refills them all.
+        progress.slots = vec![SlotState::fresh(); config.batch_size];
+        let (y, z) = model.initial_state(config.batch_size);
+        RecursionState { y, z }
     };
-    let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(read("carry.bpk")?))
-        .map_err(|e| format!("carry.bpk: {e}"))?;
-    let carry = empty.try_load_record(record).map_err(|e| format!("carry.bpk: {e}"))?;
-    let state = RecursionState { y: carry.y.val().detach(), z: carry.z.val().detach() };
     Trainer::from_parts(config, files, model, Some(ema), Some(optimizer), Some((progress, state)))
 }
 

@@ -205,6 +205,13 @@ pub struct SlotState {
     pub min_steps: usize,
 }
 
+impl SlotState {
+    /// An empty slot, halted so that the next step fills it.
+    pub fn fresh() -> Self {
+        Self { puzzle: String::new(), solution: String::new(), steps: 0, halted: true, min_steps: 0 }
+    }
+}
+
 /// Counters that, with the weights, optimizer and carry, make a run resumable exactly.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Progress {
@@ -266,23 +273,21 @@ impl Trainer {
                 }
                 let mut slots = Vec::with_capacity(batch);
                 for slot in progress.slots {
-                    let puzzle = Grid::parse(&slot.puzzle).map_err(|e| e.to_string())?;
-                    let solution = Grid::parse(&slot.solution).map_err(|e| e.to_string())?;
-                    slots.push((Example { puzzle, solution }, slot));
+                    let example = if slot.halted && slot.puzzle.is_empty() {
+                        Example { puzzle: Grid::empty(), solution: Grid::empty() }
+                    } else {
+                        let puzzle = Grid::parse(&slot.puzzle).map_err(|e| e.to_string())?;
+                        let solution = Grid::parse(&slot.solution).map_err(|e| e.to_string())?;
+                        Example { puzzle, solution }
+                    };
+                    slots.push((example, slot));
                 }
                 (state, slots, progress.step, progress.samples_drawn)
             }
             None => {
                 let (y, z) = model.initial_state(batch);
                 let placeholder = Example { puzzle: Grid::empty(), solution: Grid::empty() };
-                let slot = SlotState {
-                    puzzle: String::new(),
-                    solution: String::new(),
-                    steps: 0,
-                    halted: true,
-                    min_steps: 0,
-                };
-                (RecursionState { y, z }, vec![(placeholder, slot); batch], 0, 0)
+                (RecursionState { y, z }, vec![(placeholder, SlotState::fresh()); batch], 0, 0)
             }
         };
         Ok(Self { config, model, ema, optimizer, stream, state, slots, step, samples_drawn })

@@ -36,7 +36,7 @@ pub struct Args {
     /// Total optimizer steps.
     #[arg(long)]
     pub steps: Option<usize>,
-    /// Carried batch size.
+    /// Carried batch size (on resume, only with `--new-leg`: every slot then starts afresh).
     #[arg(long)]
     pub batch_size: Option<usize>,
     /// Peak learning rate.
@@ -115,6 +115,7 @@ pub fn run(args: Args) -> Result<()> {
     };
     schedule.apply(&mut training, 0);
     let options = TrainOptions {
+        leg_batch_size: args.batch_size.filter(|_| args.new_leg),
         checkpoint_every: args.checkpoint_every,
         eval_every: args.eval_every,
         eval_size: args.eval_size,
@@ -134,6 +135,8 @@ struct TrainOptions {
     schedule: ScheduleOverrides,
     /// A data source given on the command line; it also applies when resuming.
     data: Option<DataSource>,
+    /// A batch size for a new leg of a resumed run.
+    leg_batch_size: Option<usize>,
 }
 
 /// The learning-rate schedule flags. Unlike the model, data, batch and optimizer settings, which a
@@ -174,6 +177,9 @@ fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOpt
         let mut config = checkpoint::read_config(out).map_err(|e| anyhow!(e))?;
         if let Some(data) = &options.data {
             config.data = data.clone();
+        }
+        if let Some(batch) = options.leg_batch_size {
+            config.batch_size = batch;
         }
         let step = checkpoint::read_progress(out).map_err(|e| anyhow!(e))?.step;
         options.schedule.apply(&mut config, step);
