@@ -12,7 +12,7 @@ source scripts/env.sh
 weights=${1:-assets/model.bpk}
 out=${2:-artifacts/eval-attempts}
 data=${DATA:-../shared/data/sudoku}
-noise=${NOISE:-0}
+noise=${NOISE:-0.3}
 transforms=${TRANSFORMS:-full}
 limit=${LIMIT:-30}
 mkdir -p "$out"

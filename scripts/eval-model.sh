@@ -24,14 +24,16 @@ lane() {
 start=$(date +%s)
 # Phase 1: early exit and budgets 1/16 on ≥ 2,000 puzzles of the two large files, the small
 # files whole and 500 generated puzzles per tier.
-lane large --limit 2000 --budgets 1,16 "$data/forum_hardest_1905_11plus.txt" "$data/royle_17clue.txt" &
+# The 17-clue file: only its held-out side (the campaign trains on the rest, `@train`).
+lane large --limit 2000 --budgets 1,16 "$data/forum_hardest_1905_11plus.txt" "$data/royle_17clue.txt@holdout" &
 large=$!
 lane small --limit 2000 --budgets 1,16 "$data/magictour_top1465.txt" "$data/forum_hardest_1106.txt" \
   "$data/norvig_top95.txt" "$data/norvig_hardest.txt"
 lane tiers --limit 500 --budgets 1,16 --tiers easy,medium,hard,extreme
 wait "$large"
 # Phase 2: larger test-time budgets on the first 100 of every set.
-lane files-64 --limit 100 --budgets 16,32,64 "$data"/*.txt &
+lane files-64 --limit 100 --budgets 16,32,64 "$data/forum_hardest_1106.txt" "$data/forum_hardest_1905_11plus.txt" \
+  "$data/magictour_top1465.txt" "$data/norvig_hardest.txt" "$data/norvig_top95.txt" "$data/royle_17clue.txt@holdout" &
 files=$!
 lane tiers-64 --limit 100 --budgets 16,32,64 --tiers easy,medium,hard,extreme
 wait "$files"

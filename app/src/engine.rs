@@ -251,7 +251,11 @@ async fn solve(
         r.steps_used = None;
     });
 
-    let config = InferenceConfig::new().with_max_steps(max_steps).with_early_exit(early_exit).with_attempts(attempts.max(1));
+    let config = InferenceConfig::new()
+        .with_max_steps(max_steps)
+        .with_early_exit(early_exit)
+        .with_attempts(attempts.max(1))
+        .with_noise(trm_sudoku::attempts::DEFAULT_NOISE);
     let mut session = Session::new(engine.model.clone(), puzzle, config);
     state.solve.set(Some(session.solve_trace().clone()));
     state.playback.update(|p| p.play());
