@@ -91,7 +91,7 @@ pub fn from_bytes(config: &TrmConfig, bytes: &[u8], device: &Device) -> Result<T
         return Ok(host);
     }
     // Keep the record's parameter ids: optimizer state saved beside the weights is keyed by them.
-    Ok(with_ids(with_values(config.init(device), values), param_ids(&host)))
+    Ok(with_ids(with_values(config.init(device), values)?, param_ids(&host)))
 }
 
 fn param_ids(model: &Trm) -> Vec<burn::module::ParamId> {
@@ -133,12 +133,21 @@ fn param_values(model: &Trm) -> Vec<Vec<f32>> {
     collect.0
 }
 
-fn with_values(model: Trm, values: Vec<Vec<f32>>) -> Trm {
-    let mut values = values.into_iter();
-    model.with_param_values(|_, shape| {
+/// `model` with its float parameters replaced, in visit order. A count or a length that does not
+/// fit the model is an error: nothing is ever filled in.
+fn with_values(model: Trm, values: Vec<Vec<f32>>) -> Result<Trm, WeightsError> {
+    let shapes = model.param_paths();
+    if shapes.len() != values.len() {
+        return Err(WeightsError::Corrupt(format!("{} tensors for a model of {}", values.len(), shapes.len())));
+    }
+    for ((path, shape), v) in shapes.iter().zip(&values) {
         let n: usize = shape.iter().product();
-        values.next().filter(|v| v.len() == n).unwrap_or_else(|| vec![0.0; n])
-    })
+        if v.len() != n {
+            return Err(WeightsError::Corrupt(format!("{path}: {} values for shape {shape:?}", v.len())));
+        }
+    }
+    let mut values = values.into_iter();
+    Ok(model.with_param_values(|_, _| values.next().unwrap_or_default()))
 }
 
 /// The model's weights copied to the CPU with one asynchronous readback: the way to save or
@@ -166,7 +175,7 @@ pub async fn to_host(model: &Trm, config: &TrmConfig) -> Result<Trm, WeightsErro
         .into_iter()
         .map(|d| d.convert::<f32>().try_to_vec::<f32>().unwrap_or_default())
         .collect();
-    Ok(with_values(config.init(&Device::flex()), values))
+    with_values(config.init(&Device::flex()), values)
 }
 
 /// [`to_bytes`] for a model on any device, without synchronous readbacks.
@@ -325,6 +334,18 @@ mod tests {
         });
         let bytes = to_bytes(&model, false).unwrap();
         assert!(matches!(from_bytes(&config, &bytes, &Device::flex()), Err(WeightsError::NonFinite)));
+    }
+
+    #[test]
+    fn wrong_lengths_are_errors_not_zeros() {
+        let model = TrmConfig::tiny().init(&Device::flex());
+        let mut values: Vec<Vec<f32>> = all_params(&model).into_iter().map(|(_, v)| v).collect();
+        assert!(with_values(model.clone(), values.clone()).is_ok());
+        values[3].pop();
+        let err = with_values(model.clone(), values.clone()).unwrap_err();
+        assert!(err.to_string().contains("values for shape"), "{err}");
+        values.pop();
+        assert!(matches!(with_values(model, values), Err(WeightsError::Corrupt(_))));
     }
 
     #[test]
