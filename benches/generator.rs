@@ -6,9 +6,8 @@ use std::time::{Duration, Instant};
 use trm_sudoku::generator::{Generator, Tier};
 
 fn main() {
-    let budget = Duration::from_secs(
-        std::env::var("TRM_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10),
-    );
+    let budget =
+        Duration::from_secs(std::env::var("TRM_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(10));
     println!("| tier | puzzles | seconds | puzzles/s | mean givens |");
     println!("|---|---|---|---|---|");
     for tier in Tier::ALL {

@@ -10,11 +10,11 @@
 
 use std::time::{Duration, Instant};
 
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use trm_sudoku::data::DataSource;
 use trm_sudoku::generator::Tier;
-use burn::module::Module;
-use burn::optim::{GradientsParams, ModuleOptimizer};
 use trm_sudoku::model::{Trm, TrmConfig};
 use trm_sudoku::recursion::{NoObserver, RecursionState};
 use trm_sudoku::training::{Trainer, TrainingConfig, ema_update, losses};
@@ -94,7 +94,9 @@ fn main() {
     let device = Device::flex();
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!("burn flex (CPU), {threads} threads available, {seconds} s per case");
-    println!("| preset | params | net call b=1 | net call b=64 | train step, fixed tokens (batch) | training loop step |");
+    println!(
+        "| preset | params | net call b=1 | net call b=64 | train step, fixed tokens (batch) | training loop step |"
+    );
     println!("|---|---|---|---|---|---|");
     let mut rows = Vec::new();
     for name in presets.split(',') {

@@ -18,12 +18,7 @@ fn data_dir() -> PathBuf {
 
 fn load(name: &str, limit: usize) -> Option<Vec<Grid>> {
     let text = std::fs::read_to_string(data_dir().join(name)).ok()?;
-    Some(
-        text.lines()
-            .filter_map(|l| Grid::parse_pair(l).ok().map(|(p, _)| p))
-            .take(limit)
-            .collect(),
-    )
+    Some(text.lines().filter_map(|l| Grid::parse_pair(l).ok().map(|(p, _)| p)).take(limit).collect())
 }
 
 fn bench(c: &mut Criterion) {

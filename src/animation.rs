@@ -209,11 +209,8 @@ fn draw(trace: &RecursionTrace, puzzle: &Grid, at: Option<(usize, usize)>, optio
     let calls: Vec<&CallTrace> = trace.steps.iter().flat_map(|s| s.calls.iter()).collect();
     let index = at.map(|(s, c)| trace.steps[..s].iter().map(|st| st.calls.len()).sum::<usize>() + c);
     let call = index.and_then(|i| calls.get(i).copied());
-    let previous_answer = index
-        .and_then(|i| i.checked_sub(1))
-        .and_then(|i| calls.get(i))
-        .map(|c| c.answer(puzzle))
-        .unwrap_or(*puzzle);
+    let previous_answer =
+        index.and_then(|i| i.checked_sub(1)).and_then(|i| calls.get(i)).map(|c| c.answer(puzzle)).unwrap_or(*puzzle);
     let shown = call.map(|c| c.answer(puzzle)).unwrap_or(*puzzle);
     let conflicts = shown.conflict_mask();
 
@@ -303,7 +300,8 @@ pub fn encode_gif(trace: &RecursionTrace, puzzle: &Grid, options: &AnimationOpti
         encoder.set_repeat(gif::Repeat::Infinite).map_err(|e| format!("gif: {e}"))?;
         for (i, &at) in frames.iter().enumerate() {
             let canvas = draw(trace, puzzle, at, options);
-            let mut frame = gif::Frame::from_indexed_pixels(canvas.width as u16, canvas.height as u16, canvas.pixels, None);
+            let mut frame =
+                gif::Frame::from_indexed_pixels(canvas.width as u16, canvas.height as u16, canvas.pixels, None);
             frame.delay = if i + 1 == frames.len() { 200 } else { options.frame_delay };
             encoder.write_frame(&frame).map_err(|e| format!("gif: {e}"))?;
         }

@@ -183,7 +183,9 @@ pub fn step_to_user(step: StepTrace, transform: &Augmentation) -> StepTrace {
                 })
                 .collect();
             let sketch = if call.sketch.len() == CELLS * SKETCH_DIMS {
-                (0..CELLS).flat_map(|c| call.sketch[to_attempt[c] * SKETCH_DIMS..(to_attempt[c] + 1) * SKETCH_DIMS].to_vec()).collect()
+                (0..CELLS)
+                    .flat_map(|c| call.sketch[to_attempt[c] * SKETCH_DIMS..(to_attempt[c] + 1) * SKETCH_DIMS].to_vec())
+                    .collect()
             } else {
                 call.sketch.clone()
             };
@@ -269,9 +271,16 @@ mod tests {
         assert_eq!(&AttemptStart::plan(4, 7, TransformMix::Full, true)[..], &plan[..4]);
         assert!(plan[1..].iter().all(|a| !a.transform.is_identity() && a.noise_seed.is_some()));
         assert_ne!(plan[1], plan[2]);
-        assert_ne!(AttemptStart::plan(2, 8, TransformMix::Full, false)[1], AttemptStart::plan(2, 7, TransformMix::Full, false)[1]);
+        assert_ne!(
+            AttemptStart::plan(2, 8, TransformMix::Full, false)[1],
+            AttemptStart::plan(2, 7, TransformMix::Full, false)[1]
+        );
         let digits = AttemptStart::new(3, 7, TransformMix::Digits, false).transform;
-        assert!(!digits.transpose && digits.rows == Augmentation::IDENTITY.rows && digits.digits != Augmentation::IDENTITY.digits);
+        assert!(
+            !digits.transpose
+                && digits.rows == Augmentation::IDENTITY.rows
+                && digits.digits != Augmentation::IDENTITY.digits
+        );
         let board = AttemptStart::new(3, 7, TransformMix::Board, false).transform;
         assert_eq!(board.digits, Augmentation::IDENTITY.digits);
         assert!(AttemptStart::new(3, 7, TransformMix::None, false).transform.is_identity());
@@ -291,7 +300,8 @@ mod tests {
         assert!(!verified(&broken, &puzzle));
         assert!(conflict_count(&broken) >= 2);
         // A valid grid that ignores a given is not a solution of this puzzle.
-        let relabelled = Augmentation { digits: [0, 2, 1, 3, 4, 5, 6, 7, 8, 9], ..Augmentation::IDENTITY }.apply(&solution);
+        let relabelled =
+            Augmentation { digits: [0, 2, 1, 3, 4, 5, 6, 7, 8, 9], ..Augmentation::IDENTITY }.apply(&solution);
         assert!(relabelled.is_solved());
         assert!(!verified(&relabelled, &puzzle));
     }
@@ -323,13 +333,19 @@ mod tests {
     fn outcomes_read_honestly() {
         use crate::trace::Outcome;
         let won = Outcome { selected: 6, verified: true, step: 5, net_calls: 1120 };
-        assert_eq!(describe_outcome(&won, 16), "Attempt 7 of 16 satisfied every rule at supervision step 5 (1,120 net calls).");
+        assert_eq!(
+            describe_outcome(&won, 16),
+            "Attempt 7 of 16 satisfied every rule at supervision step 5 (1,120 net calls)."
+        );
         let lost = Outcome { selected: 2, verified: false, step: 16, net_calls: 2560 };
         assert_eq!(
             describe_outcome(&lost, 16),
             "No attempt satisfied every rule; showing the most confident one, attempt 3 of 16 (2,560 net calls)."
         );
-        assert!(describe_outcome(&Outcome { selected: 0, verified: false, step: 16, net_calls: 160 }, 1).contains("not a solution"));
+        assert!(
+            describe_outcome(&Outcome { selected: 0, verified: false, step: 16, net_calls: 160 }, 1)
+                .contains("not a solution")
+        );
         assert_eq!(group_thousands(0), "0");
         assert_eq!(group_thousands(1_234_567), "1,234,567");
     }

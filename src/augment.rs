@@ -35,12 +35,7 @@ impl Augmentation {
         let mut relabel: Vec<u8> = (1..=9).collect();
         relabel.shuffle(rng);
         digits[1..].copy_from_slice(&relabel);
-        Self {
-            digits,
-            transpose: rng.random_bool(0.5),
-            rows: line_permutation(rng),
-            cols: line_permutation(rng),
-        }
+        Self { digits, transpose: rng.random_bool(0.5), rows: line_permutation(rng), cols: line_permutation(rng) }
     }
 
     /// Applies the transform to one grid.
@@ -113,11 +108,11 @@ fn line_permutation(rng: &mut impl Rng) -> [u8; 9] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grid::samples::{PUZZLE, SOLUTION};
     use crate::solver::solve_unique;
     use proptest::prelude::*;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
-    use crate::grid::samples::{PUZZLE, SOLUTION};
 
     #[test]
     fn identity_changes_nothing() {

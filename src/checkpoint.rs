@@ -73,7 +73,12 @@ pub fn load(dir: &Path, files: Vec<Vec<Example>>, device: &Device) -> Result<Tra
 /// Resumes the run saved in `dir` with a changed configuration: a new leg may change the
 /// schedule, the data source and the batch size (a different batch starts every slot afresh:
 /// the carried puzzles and states are per slot), but the model must stay as saved.
-pub fn load_with_config(dir: &Path, config: TrainingConfig, files: Vec<Vec<Example>>, device: &Device) -> Result<Trainer, String> {
+pub fn load_with_config(
+    dir: &Path,
+    config: TrainingConfig,
+    files: Vec<Vec<Example>>,
+    device: &Device,
+) -> Result<Trainer, String> {
     let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| io_error(&dir.join(name), e));
     let saved = read_config(dir)?;
     if serde_json::to_value(&saved.model).ok() != serde_json::to_value(&config.model).ok() {
@@ -82,8 +87,8 @@ pub fn load_with_config(dir: &Path, config: TrainingConfig, files: Vec<Vec<Examp
     if config.batch_size == 0 {
         return Err("batch_size must be > 0".to_string());
     }
-    let mut progress: Progress = serde_json::from_slice(&read("progress.json")?)
-        .map_err(|e| format!("progress.json: {e}"))?;
+    let mut progress: Progress =
+        serde_json::from_slice(&read("progress.json")?).map_err(|e| format!("progress.json: {e}"))?;
     let train_device = device.clone().autodiff();
     let model = weights::from_bytes(&config.model, &read("model.bpk")?, &train_device)
         .map_err(|e| format!("model.bpk: {e}"))?;

@@ -170,10 +170,7 @@ impl DataSource {
 
     /// A single tier, no curriculum.
     pub fn tier(tier: Tier) -> Self {
-        DataSource::Curriculum {
-            stages: vec![Stage { tier, max_blanks: CELLS, steps: usize::MAX }],
-            review: 0.0,
-        }
+        DataSource::Curriculum { stages: vec![Stage { tier, max_blanks: CELLS, steps: usize::MAX }], review: 0.0 }
     }
 }
 

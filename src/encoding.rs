@@ -49,10 +49,8 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        let grid = Grid::parse(
-            "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......",
-        )
-        .unwrap();
+        let grid =
+            Grid::parse("4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......").unwrap();
         let tokens = encode(&grid);
         assert_eq!(tokens[0], 5);
         assert_eq!(tokens[1], BLANK);

@@ -97,11 +97,7 @@ pub fn grade(puzzle: &Grid) -> Tier {
         Some(_) => Tier::Medium,
         None => {
             let report = count_solutions(puzzle, 2);
-            if report.stats.guesses <= HARD_MAX_GUESSES {
-                Tier::Hard
-            } else {
-                Tier::Extreme
-            }
+            if report.stats.guesses <= HARD_MAX_GUESSES { Tier::Hard } else { Tier::Extreme }
         }
     }
 }
@@ -114,9 +110,7 @@ pub struct Generator {
 impl Generator {
     /// A generator seeded with `seed`.
     pub fn new(seed: u64) -> Self {
-        Self {
-            rng: ChaCha8Rng::seed_from_u64(seed),
-        }
+        Self { rng: ChaCha8Rng::seed_from_u64(seed) }
     }
 
     /// A uniformly shuffled solved grid.
@@ -166,11 +160,7 @@ impl Generator {
             }
             let graded = grade(&puzzle);
             if graded == tier {
-                return GeneratedPuzzle {
-                    puzzle,
-                    solution,
-                    tier,
-                };
+                return GeneratedPuzzle { puzzle, solution, tier };
             }
         }
     }
@@ -232,11 +222,7 @@ struct LogicBoard {
 
 impl LogicBoard {
     fn new(puzzle: &Grid) -> Option<Self> {
-        let mut board = LogicBoard {
-            candidates: [0x1FF; CELLS],
-            values: [0; CELLS],
-            open: CELLS,
-        };
+        let mut board = LogicBoard { candidates: [0x1FF; CELLS], values: [0; CELLS], open: CELLS };
         for cell in 0..CELLS {
             let v = puzzle.get(cell);
             if v != 0 && !board.place(cell, v) {
@@ -337,11 +323,7 @@ impl LogicBoard {
             let boxu = &UNITS[18 + b];
             for line in 0..18 {
                 let lineu = &UNITS[line];
-                let shared: Vec<usize> = boxu
-                    .iter()
-                    .filter(|c| lineu.contains(c))
-                    .map(|&c| c as usize)
-                    .collect();
+                let shared: Vec<usize> = boxu.iter().filter(|c| lineu.contains(c)).map(|&c| c as usize).collect();
                 if shared.is_empty() {
                     continue;
                 }
@@ -351,9 +333,8 @@ impl LogicBoard {
                     if !in_shared {
                         continue;
                     }
-                    let box_rest = boxu
-                        .iter()
-                        .any(|&c| !shared.contains(&(c as usize)) && self.candidates[c as usize] & bit != 0);
+                    let box_rest =
+                        boxu.iter().any(|&c| !shared.contains(&(c as usize)) && self.candidates[c as usize] & bit != 0);
                     let line_rest = lineu
                         .iter()
                         .any(|&c| !shared.contains(&(c as usize)) && self.candidates[c as usize] & bit != 0);
@@ -378,11 +359,7 @@ impl LogicBoard {
     /// `size` open cells of a unit whose candidates together number `size`.
     fn naked_subsets(&mut self, size: usize) {
         for unit in &UNITS {
-            let open: Vec<usize> = unit
-                .iter()
-                .map(|&c| c as usize)
-                .filter(|&c| self.values[c] == 0)
-                .collect();
+            let open: Vec<usize> = unit.iter().map(|&c| c as usize).filter(|&c| self.values[c] == 0).collect();
             for combo in combinations(open.len(), size) {
                 let union = combo.iter().fold(0u16, |m, &i| m | self.candidates[open[i]]);
                 if union.count_ones() as usize == size {
@@ -495,17 +472,13 @@ mod tests {
     #[test]
     fn grades_known_puzzles() {
         // The first puzzle of the forum's hardest list needs search.
-        let hard = Grid::parse(
-            "........8..3...4...9..2..6.....79.......612...6.5.2.7...8...5...1.....2.4.5.....3",
-        )
-        .unwrap();
+        let hard =
+            Grid::parse("........8..3...4...9..2..6.....79.......612...6.5.2.7...8...5...1.....2.4.5.....3").unwrap();
         assert!(grade(&hard) >= Tier::Hard);
         assert_eq!(hardest_technique(&hard, Technique::Intermediate), None);
         // A solved grid minus one cell is a naked single.
-        let mut easy = Grid::parse(
-            "417369825632158947958724316825437169791586432346912758289643571573291684164875293",
-        )
-        .unwrap();
+        let mut easy =
+            Grid::parse("417369825632158947958724316825437169791586432346912758289643571573291684164875293").unwrap();
         easy.set(40, 0).unwrap();
         assert_eq!(grade(&easy), Tier::Easy);
     }

@@ -52,9 +52,7 @@ const fn build_peers() -> [[u8; 20]; CELLS] {
         let mut other = 0;
         while other < CELLS {
             if other != cell
-                && (row_of(other) == row_of(cell)
-                    || col_of(other) == col_of(cell)
-                    || box_of(other) == box_of(cell))
+                && (row_of(other) == row_of(cell) || col_of(other) == col_of(cell) || box_of(other) == box_of(cell))
             {
                 peers[cell][n] = other as u8;
                 n += 1;
@@ -92,7 +90,9 @@ pub enum ParseError {
         found: usize,
     },
     /// More than 81 cells.
-    #[error("too many cells: extra character {ch:?} at line {line}, column {column} (cell 82 or later); expected exactly 81")]
+    #[error(
+        "too many cells: extra character {ch:?} at line {line}, column {column} (cell 82 or later); expected exactly 81"
+    )]
     TooMany {
         /// The first character past cell 81.
         ch: char,
@@ -189,11 +189,7 @@ impl Grid {
                     }
                 };
                 if n == CELLS {
-                    return Err(ParseError::TooMany {
-                        ch,
-                        line: line_index + 1,
-                        column: column_index + 1,
-                    });
+                    return Err(ParseError::TooMany { ch, line: line_index + 1, column: column_index + 1 });
                 }
                 cells[n] = value;
                 n += 1;
@@ -218,9 +214,7 @@ impl Grid {
                 solution.check_solves(&puzzle)?;
                 Ok((puzzle, Some(solution)))
             }
-            _ => Err(ParseError::TooManyFields {
-                fields: fields.len(),
-            }),
+            _ => Err(ParseError::TooManyFields { fields: fields.len() }),
         }
     }
 
@@ -232,11 +226,7 @@ impl Grid {
         for cell in 0..CELLS {
             let given = puzzle.cells[cell];
             if given != 0 && given != self.cells[cell] {
-                return Err(ParseError::SolutionContradictsGiven {
-                    cell,
-                    given,
-                    found: self.cells[cell],
-                });
+                return Err(ParseError::SolutionContradictsGiven { cell, given, found: self.cells[cell] });
             }
         }
         if let Some(conflict) = self.conflicts().first() {
@@ -291,10 +281,7 @@ impl Grid {
 
     /// The 81-character form with `.` for blanks.
     pub fn to_line(&self) -> String {
-        self.cells
-            .iter()
-            .map(|&v| if v == 0 { '.' } else { (b'0' + v) as char })
-            .collect()
+        self.cells.iter().map(|&v| if v == 0 { '.' } else { (b'0' + v) as char }).collect()
     }
 
     /// The 9-line form with box separators, for terminals.
@@ -333,11 +320,8 @@ impl Grid {
             if digit == 0 {
                 continue;
             }
-            let peers: Vec<usize> = PEERS[cell]
-                .iter()
-                .map(|&p| p as usize)
-                .filter(|&p| self.cells[p] == digit)
-                .collect();
+            let peers: Vec<usize> =
+                PEERS[cell].iter().map(|&p| p as usize).filter(|&p| self.cells[p] == digit).collect();
             if !peers.is_empty() {
                 out.push(CellConflict { cell, digit, peers });
             }
@@ -370,9 +354,7 @@ fn is_separator_line(line: &str) -> bool {
     let trimmed = line.trim();
     !trimmed.is_empty()
         && trimmed.chars().any(|c| c == '-' || c == '=')
-        && trimmed
-            .chars()
-            .all(|c| matches!(c, '-' | '+' | '|' | '=') || c.is_whitespace())
+        && trimmed.chars().all(|c| matches!(c, '-' | '+' | '|' | '=') || c.is_whitespace())
 }
 
 impl std::str::FromStr for Grid {
@@ -429,10 +411,8 @@ mod peer_tests {
 #[cfg(test)]
 pub(crate) mod samples {
     //! One hard puzzle with its solution, shared by the unit tests.
-    pub const PUZZLE: &str =
-        "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......";
-    pub const SOLUTION: &str =
-        "417369825632158947958724316825437169791586432346912758289643571573291684164875293";
+    pub const PUZZLE: &str = "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......";
+    pub const SOLUTION: &str = "417369825632158947958724316825437169791586432346912758289643571573291684164875293";
 }
 
 #[cfg(test)]
@@ -480,11 +460,8 @@ mod tests {
         let pretty = grid.to_pretty();
         assert_eq!(pretty.lines().count(), 11);
         assert_eq!(Grid::parse(&pretty).unwrap(), grid);
-        let nine_lines: String = SOLUTION
-            .as_bytes()
-            .chunks(9)
-            .map(|row| format!("  {}\r\n", std::str::from_utf8(row).unwrap()))
-            .collect();
+        let nine_lines: String =
+            SOLUTION.as_bytes().chunks(9).map(|row| format!("  {}\r\n", std::str::from_utf8(row).unwrap())).collect();
         assert_eq!(Grid::parse(&nine_lines).unwrap(), grid);
     }
 
@@ -492,30 +469,12 @@ mod tests {
     fn errors_name_the_position_and_character() {
         let bad = format!("{}x{}", &PUZZLE[..10], &PUZZLE[11..]);
         let err = Grid::parse(&bad).unwrap_err();
-        assert_eq!(
-            err,
-            ParseError::InvalidChar {
-                ch: 'x',
-                line: 1,
-                column: 11,
-                cell: 10
-            }
-        );
+        assert_eq!(err, ParseError::InvalidChar { ch: 'x', line: 1, column: 11, cell: 10 });
         let message = err.to_string();
         assert!(message.contains("'x'") && message.contains("column 11"), "{message}");
-        assert_eq!(
-            Grid::parse(&PUZZLE[..80]).unwrap_err(),
-            ParseError::TooFew { found: 80 }
-        );
+        assert_eq!(Grid::parse(&PUZZLE[..80]).unwrap_err(), ParseError::TooFew { found: 80 });
         let long = format!("{PUZZLE}7");
-        assert_eq!(
-            Grid::parse(&long).unwrap_err(),
-            ParseError::TooMany {
-                ch: '7',
-                line: 1,
-                column: 82
-            }
-        );
+        assert_eq!(Grid::parse(&long).unwrap_err(), ParseError::TooMany { ch: '7', line: 1, column: 82 });
         assert_eq!(Grid::parse("").unwrap_err(), ParseError::TooFew { found: 0 });
     }
 
@@ -529,14 +488,7 @@ mod tests {
         let mut wrong = SOLUTION.to_string();
         wrong.replace_range(0..1, "1");
         let err = Grid::parse_pair(&format!("{PUZZLE},{wrong}")).unwrap_err();
-        assert_eq!(
-            err,
-            ParseError::SolutionContradictsGiven {
-                cell: 0,
-                given: 4,
-                found: 1
-            }
-        );
+        assert_eq!(err, ParseError::SolutionContradictsGiven { cell: 0, given: 4, found: 1 });
         let swapped: String = {
             // swap the first two cells of the solution: still agrees with '4' given? no, use cells 1,2
             let mut b = SOLUTION.as_bytes().to_vec();
@@ -547,10 +499,7 @@ mod tests {
             Grid::parse_pair(&format!("{PUZZLE},{swapped}")).unwrap_err(),
             ParseError::InvalidSolution { digit: 3, .. }
         ));
-        assert_eq!(
-            Grid::parse_pair("1,2,3").unwrap_err(),
-            ParseError::TooManyFields { fields: 3 }
-        );
+        assert_eq!(Grid::parse_pair("1,2,3").unwrap_err(), ParseError::TooManyFields { fields: 3 });
     }
 
     #[test]

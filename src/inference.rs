@@ -7,7 +7,9 @@
 use burn::prelude::*;
 use burn::tensor::Transaction;
 
-use crate::attempts::{AttemptEnd, AttemptStart, TransformMix, answer_to_user, gaussian_noise, select, step_to_user, verified};
+use crate::attempts::{
+    AttemptEnd, AttemptStart, TransformMix, answer_to_user, gaussian_noise, select, step_to_user, verified,
+};
 use crate::encoding::encode;
 use crate::grid::{CELLS, Grid};
 use crate::model::Trm;
@@ -392,7 +394,11 @@ pub struct AttemptRun {
 /// Runs `config.attempts` attempts of every puzzle as one batch (no rule-check stop, so every
 /// attempt runs until it halts or the budget ends and both selections can be scored).
 /// Returns, per puzzle, one [`AttemptRun`] per attempt. One readback per step.
-pub async fn run_attempts(model: &Trm, puzzles: &[Grid], config: &InferenceConfig) -> Result<Vec<Vec<AttemptRun>>, String> {
+pub async fn run_attempts(
+    model: &Trm,
+    puzzles: &[Grid],
+    config: &InferenceConfig,
+) -> Result<Vec<Vec<AttemptRun>>, String> {
     let k = config.attempts.max(1);
     let starts = AttemptStart::plan(k, config.seed, config.transforms, config.noise > 0.0);
     let mut row_puzzles = Vec::with_capacity(puzzles.len() * k);
@@ -441,7 +447,11 @@ pub async fn run_attempts(model: &Trm, puzzles: &[Grid], config: &InferenceConfi
 
 /// Blocking [`run_attempts`] for native code.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn run_attempts_blocking(model: &Trm, puzzles: &[Grid], config: &InferenceConfig) -> Result<Vec<Vec<AttemptRun>>, String> {
+pub fn run_attempts_blocking(
+    model: &Trm,
+    puzzles: &[Grid],
+    config: &InferenceConfig,
+) -> Result<Vec<Vec<AttemptRun>>, String> {
     crate::recursion::block_on(run_attempts(model, puzzles, config))
 }
 
@@ -481,7 +491,8 @@ pub fn score_attempts(puzzle: &Grid, runs: &[AttemptRun], k: usize, calls_per_st
         }
     }
     let finals: Vec<(Grid, f32)> = runs.iter().filter_map(|r| r.steps.last().copied()).collect();
-    let head_pick = select(&finals.iter().map(|(_, p)| AttemptEnd { verified: false, halt_probability: *p }).collect::<Vec<_>>());
+    let head_pick =
+        select(&finals.iter().map(|(_, p)| AttemptEnd { verified: false, halt_probability: *p }).collect::<Vec<_>>());
     let head_answer = head_pick.map(|i| finals[i].0).unwrap_or(*puzzle);
     let stop = first_verified.map(|(s, _)| s).unwrap_or(usize::MAX);
     let net_calls = runs.iter().map(|r| r.steps.len().min(stop)).sum::<usize>() * calls_per_step;
@@ -493,7 +504,13 @@ pub fn score_attempts(puzzle: &Grid, runs: &[AttemptRun], k: usize, calls_per_st
             head_answer,
             net_calls,
         },
-        None => AttemptsScore { verified_answer: head_answer, verified: false, steps_to_verified: None, head_answer, net_calls },
+        None => AttemptsScore {
+            verified_answer: head_answer,
+            verified: false,
+            steps_to_verified: None,
+            head_answer,
+            net_calls,
+        },
     }
 }
 

@@ -92,11 +92,7 @@ impl TrmConfig {
     /// The browser model: hidden 128, narrower inner widths, 4 prefix positions, n = 4, T = 2
     /// (10 net calls per step), so the CPU fallback in wasm stays interactive and it trains on CPUs.
     pub fn browser() -> Self {
-        Self::new(128)
-            .with_inner_multiple(64)
-            .with_prefix_len(4)
-            .with_latent_updates(4)
-            .with_cycles(2)
+        Self::new(128).with_inner_multiple(64).with_prefix_len(4).with_latent_updates(4).with_cycles(2)
     }
 
     /// A very small model for tests and quick experiments.
@@ -174,10 +170,9 @@ impl TrmConfig {
                         mlp: Some(SwiGlu::init(seq, self.swiglu_inner(seq), &mut rng, device)),
                         attention: None,
                     },
-                    TokenMixer::Attention => Mixer {
-                        mlp: None,
-                        attention: Some(Attention::init(d, self.heads, &mut rng, device)),
-                    },
+                    TokenMixer::Attention => {
+                        Mixer { mlp: None, attention: Some(Attention::init(d, self.heads, &mut rng, device)) }
+                    }
                 },
                 mlp: SwiGlu::init(d, self.swiglu_inner(d), &mut rng, device),
                 norm_eps: self.norm_eps,
@@ -451,11 +446,7 @@ pub struct Attention {
 
 impl Attention {
     fn init(d: usize, heads: usize, rng: &mut ChaCha8Rng, device: &Device) -> Self {
-        Self {
-            qkv: linear(d, 3 * d, false, rng, device),
-            out: linear(d, d, false, rng, device),
-            heads,
-        }
+        Self { qkv: linear(d, 3 * d, false, rng, device), out: linear(d, d, false, rng, device), heads }
     }
 
     /// # Shapes

@@ -267,7 +267,13 @@ impl Playback {
 
     /// An empty, paused playback.
     pub fn new(speed: f64) -> Self {
-        Self { total: 0, position: 0, playing: false, speed: speed.clamp(Self::SPEED_RANGE.0, Self::SPEED_RANGE.1), carry: 0.0 }
+        Self {
+            total: 0,
+            position: 0,
+            playing: false,
+            speed: speed.clamp(Self::SPEED_RANGE.0, Self::SPEED_RANGE.1),
+            carry: 0.0,
+        }
     }
 
     /// Net calls available.
@@ -402,14 +408,28 @@ mod tests {
         // Two steps of n = 2, T = 1: [L0, L1, A] each. The answer is 0 (none) until the first
         // answer update, then 1, then 2.
         let step1 = StepTrace {
-            calls: vec![call(CallKind::Latent(0), 0, 0, 1.0), call(CallKind::Latent(1), 0, 0, 2.0), call(CallKind::Answer, 0, 1, 2.0)],
+            calls: vec![
+                call(CallKind::Latent(0), 0, 0, 1.0),
+                call(CallKind::Latent(1), 0, 0, 2.0),
+                call(CallKind::Answer, 0, 1, 2.0),
+            ],
             halt_logit: -2.0,
         };
         let step2 = StepTrace {
-            calls: vec![call(CallKind::Latent(0), 0, 1, 3.0), call(CallKind::Latent(1), 0, 1, 4.0), call(CallKind::Answer, 0, 2, 4.0)],
+            calls: vec![
+                call(CallKind::Latent(0), 0, 1, 3.0),
+                call(CallKind::Latent(1), 0, 1, 4.0),
+                call(CallKind::Answer, 0, 2, 4.0),
+            ],
             halt_logit: 3.0,
         };
-        RecursionTrace { puzzle: ".".repeat(81), latent_updates: 2, cycles: 1, steps: vec![step1, step2], halted_at: Some(2) }
+        RecursionTrace {
+            puzzle: ".".repeat(81),
+            latent_updates: 2,
+            cycles: 1,
+            steps: vec![step1, step2],
+            halted_at: Some(2),
+        }
     }
 
     #[test]

@@ -53,20 +53,11 @@ pub fn parse_examples(text: &str) -> Result<Vec<Example>, PuzzleFileError> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let (puzzle, solution) = Grid::parse_pair(line).map_err(|source| PuzzleFileError::Parse {
-            line: index + 1,
-            source,
-        })?;
+        let (puzzle, solution) =
+            Grid::parse_pair(line).map_err(|source| PuzzleFileError::Parse { line: index + 1, source })?;
         let solution = match solution {
             Some(solution) => solution,
-            None => {
-                solve_unique(&puzzle)
-                    .map_err(|source| PuzzleFileError::Solve {
-                        line: index + 1,
-                        source,
-                    })?
-                    .0
-            }
+            None => solve_unique(&puzzle).map_err(|source| PuzzleFileError::Solve { line: index + 1, source })?.0,
         };
         out.push(Example { puzzle, solution });
     }
@@ -76,10 +67,8 @@ pub fn parse_examples(text: &str) -> Result<Vec<Example>, PuzzleFileError> {
 /// Reads a puzzle file.
 pub fn read_examples(path: impl AsRef<Path>) -> Result<Vec<Example>, PuzzleFileError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| PuzzleFileError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| PuzzleFileError::Io { path: path.display().to_string(), source })?;
     parse_examples(&text)
 }
 

@@ -72,12 +72,7 @@ impl Trm {
     /// - x: `[B, L, D]` (from [`Trm::embed`])
     /// - state: y, z `[B, L, D]`
     /// - output: see [`StepOutput`]
-    pub fn supervision_step(
-        &self,
-        x: &Tensor<3>,
-        state: RecursionState,
-        observer: &mut impl Observer,
-    ) -> StepOutput {
+    pub fn supervision_step(&self, x: &Tensor<3>, state: RecursionState, observer: &mut impl Observer) -> StepOutput {
         let cycles = self.cycles;
         let tracked = x.is_autodiff();
         let RecursionState { mut y, mut z } = state;
@@ -103,14 +98,7 @@ impl Trm {
         let (y, z) = self.cycle(x, y.detach(), z.detach(), cycles - 1, observer);
         let logits = self.answer_logits(y.clone());
         let halt_logit = self.halt_logit(y.clone());
-        StepOutput {
-            state: RecursionState {
-                y: y.detach(),
-                z: z.detach(),
-            },
-            logits,
-            halt_logit,
-        }
+        StepOutput { state: RecursionState { y: y.detach(), z: z.detach() }, logits, halt_logit }
     }
 
     /// n latent updates and one answer update.
@@ -361,9 +349,8 @@ impl PendingTrace {
             .execute_async()
             .await
             .map_err(|e| format!("reading the trace back failed: {e:?}"))?;
-        let [z, y, d, c, p, h, dz, dy, sk]: [TensorData; 9] = data
-            .try_into()
-            .map_err(|_| "the trace readback returned the wrong number of tensors".to_string())?;
+        let [z, y, d, c, p, h, dz, dy, sk]: [TensorData; 9] =
+            data.try_into().map_err(|_| "the trace readback returned the wrong number of tensors".to_string())?;
         let z = to_f32(z)?;
         let y = to_f32(y)?;
         let d = to_i64(d)?;
@@ -432,15 +419,11 @@ fn quantise(values: &[f32]) -> (Vec<i8>, f32) {
 }
 
 fn to_f32(data: TensorData) -> Result<Vec<f32>, String> {
-    data.convert::<f32>()
-        .try_into_vec::<f32>()
-        .map_err(|e| format!("unexpected trace data: {e:?}"))
+    data.convert::<f32>().try_into_vec::<f32>().map_err(|e| format!("unexpected trace data: {e:?}"))
 }
 
 fn to_i64(data: TensorData) -> Result<Vec<i64>, String> {
-    data.convert::<i64>()
-        .try_into_vec::<i64>()
-        .map_err(|e| format!("unexpected trace data: {e:?}"))
+    data.convert::<i64>().try_into_vec::<i64>().map_err(|e| format!("unexpected trace data: {e:?}"))
 }
 
 /// Runs a future to completion on this thread (native only; the browser awaits instead).

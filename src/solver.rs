@@ -94,11 +94,7 @@ pub fn count_solutions(puzzle: &Grid, limit: usize) -> SolveReport {
         Some(state) => search.run(state, 0),
         None => true,
     };
-    SolveReport {
-        solutions: search.solutions,
-        exhausted,
-        stats: search.stats,
-    }
+    SolveReport { solutions: search.solutions, exhausted, stats: search.stats }
 }
 
 /// Finds one solution, trying digits in the order `order` gives for each branching cell.
@@ -123,11 +119,7 @@ struct State {
 
 impl State {
     fn from_grid(grid: &Grid, stats: &mut SearchStats) -> Option<State> {
-        let mut state = State {
-            candidates: [ALL; CELLS],
-            values: [0; CELLS],
-            open: CELLS as u8,
-        };
+        let mut state = State { candidates: [ALL; CELLS], values: [0; CELLS], open: CELLS as u8 };
         let mut queue = Queue::default();
         for cell in 0..CELLS {
             let v = grid.get(cell);
@@ -209,9 +201,9 @@ impl State {
                     hidden ^= bit;
                     let digit = bit.trailing_zeros() as u8 + 1;
                     // The cell may have been filled by an earlier single in this unit.
-                    if let Some(&cell) = unit.iter().find(|&&c| {
-                        self.values[c as usize] == 0 && self.candidates[c as usize] & bit != 0
-                    }) {
+                    if let Some(&cell) =
+                        unit.iter().find(|&&c| self.values[c as usize] == 0 && self.candidates[c as usize] & bit != 0)
+                    {
                         stats.hidden_singles += 1;
                         if !self.assign(cell as usize, digit, queue) {
                             return false;
@@ -288,9 +280,7 @@ impl<'a> Search<'a> {
             order,
             solutions: Vec::new(),
             stats: SearchStats::default(),
-            queue: Queue {
-                cells: Vec::with_capacity(CELLS),
-            },
+            queue: Queue { cells: Vec::with_capacity(CELLS) },
         }
     }
 
@@ -315,8 +305,7 @@ impl<'a> Search<'a> {
             let mut next = state;
             self.queue.cells.clear();
             let mut stats = self.stats;
-            let ok = next.assign(cell, digit, &mut self.queue)
-                && next.propagate(&mut self.queue, &mut stats);
+            let ok = next.assign(cell, digit, &mut self.queue) && next.propagate(&mut self.queue, &mut stats);
             self.stats = stats;
             if !ok {
                 self.stats.dead_ends += 1;
@@ -374,10 +363,7 @@ mod tests {
     fn detects_contradictions_and_dead_ends() {
         let mut grid = Grid::parse(TOP95_1).unwrap();
         grid.set(1, 4).unwrap();
-        assert!(matches!(
-            solve_unique(&grid),
-            Err(SolveError::Contradictory { digit: 4, first: 0, second: 1 })
-        ));
+        assert!(matches!(solve_unique(&grid), Err(SolveError::Contradictory { digit: 4, first: 0, second: 1 })));
         // Consistent givens with no completion: row 0 holds 1..8, and column 8 holds a 9 lower down.
         let mut line = String::from("12345678.");
         line.push_str("........9");

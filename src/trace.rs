@@ -68,7 +68,8 @@ impl CallTrace {
     /// The cell's three most likely digits with their probabilities, at an answer update.
     pub fn top3(&self, cell: usize) -> Option<[(u8, f32); 3]> {
         let row = self.probs.get(cell * 9..cell * 9 + 9)?;
-        let mut digits: Vec<(u8, f32)> = row.iter().enumerate().map(|(i, &p)| (i as u8 + 1, f32::from(p) / 255.0)).collect();
+        let mut digits: Vec<(u8, f32)> =
+            row.iter().enumerate().map(|(i, &p)| (i as u8 + 1, f32::from(p) / 255.0)).collect();
         digits.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         Some([digits[0], digits[1], digits[2]])
     }

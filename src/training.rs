@@ -85,11 +85,7 @@ impl TrainingConfig {
         let start = self.schedule_start.unwrap_or(0);
         let step = step.saturating_sub(start);
         let steps = self.steps.saturating_sub(start);
-        let warm = if self.warmup_steps == 0 {
-            1.0
-        } else {
-            ((step + 1) as f64 / self.warmup_steps as f64).min(1.0)
-        };
+        let warm = if self.warmup_steps == 0 { 1.0 } else { ((step + 1) as f64 / self.warmup_steps as f64).min(1.0) };
         let decay = if step < self.warmup_steps || steps <= self.warmup_steps {
             1.0
         } else {
@@ -146,13 +142,7 @@ pub fn losses(logits: Tensor<3>, halt_logit: Tensor<1>, labels: Tensor<2, Int>, 
     let q = halt_logit;
     let bce = q.clone().clamp_min(0.0) - q.clone() * target + q.abs().neg().exp().add_scalar(1.0).log(); // [B]
     let halt = bce.sum().div_scalar(batch as f64); // [1]
-    Losses {
-        total: answer.clone() + halt.clone().mul_scalar(halt_weight),
-        answer,
-        halt,
-        exact,
-        right_cells,
-    }
+    Losses { total: answer.clone() + halt.clone().mul_scalar(halt_weight), answer, halt, exact, right_cells }
 }
 
 trait AutodiffLike {
@@ -266,10 +256,7 @@ impl Trainer {
         let (state, slots, step, samples_drawn) = match resume {
             Some((progress, state)) => {
                 if progress.slots.len() != batch {
-                    return Err(format!(
-                        "the checkpoint has {} slots but batch_size is {batch}",
-                        progress.slots.len()
-                    ));
+                    return Err(format!("the checkpoint has {} slots but batch_size is {batch}", progress.slots.len()));
                 }
                 let mut slots = Vec::with_capacity(batch);
                 for slot in progress.slots {
@@ -338,7 +325,8 @@ impl Trainer {
     fn starting_state(&self, reset: &[bool]) -> RecursionState {
         let device = self.model.token_embedding.val().device();
         let batch = reset.len();
-        let mask = Tensor::<1, Bool>::from_data(TensorData::new(reset.to_vec(), [batch]), &device).reshape([batch, 1, 1]);
+        let mask =
+            Tensor::<1, Bool>::from_data(TensorData::new(reset.to_vec(), [batch]), &device).reshape([batch, 1, 1]);
         let (y0, z0) = self.model.initial_state(batch);
         let shape = y0.dims();
         RecursionState {
@@ -581,7 +569,10 @@ mod tests {
         for r in 0..4 {
             let (ys, zs) = (&y[r * row..(r + 1) * row], &z[r * row..(r + 1) * row]);
             if r % 2 == 0 {
-                assert!(ys.chunks(32).all(|v| v == y0.as_slice()) && zs.chunks(32).all(|v| v == z0.as_slice()), "row {r}");
+                assert!(
+                    ys.chunks(32).all(|v| v == y0.as_slice()) && zs.chunks(32).all(|v| v == z0.as_slice()),
+                    "row {r}"
+                );
             } else {
                 assert!(ys.iter().all(|&v| v == 0.0) && zs.iter().all(|&v| v == 1.0), "row {r}");
             }
@@ -620,7 +611,10 @@ mod tests {
             }
         }
         let logits = Tensor::<3>::from_data(TensorData::new(logits, [2, crate::grid::CELLS, vocab]), &device);
-        let labels = Tensor::<2, Int>::from_data(TensorData::new([labels_line.clone(), labels_line].concat(), [2, crate::grid::CELLS]), &device);
+        let labels = Tensor::<2, Int>::from_data(
+            TensorData::new([labels_line.clone(), labels_line].concat(), [2, crate::grid::CELLS]),
+            &device,
+        );
         let halt = Tensor::<1>::from_floats([0.3, -0.2], &device);
         let l = losses(logits, halt, labels, 0.5);
         let get = |t: Tensor<1>| -> Vec<f32> { t.into_data().convert::<f32>().try_into_vec().unwrap() };

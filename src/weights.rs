@@ -57,10 +57,7 @@ impl ModuleMapper for CastParams {
 pub fn to_bytes(model: &Trm, half: bool) -> Result<Vec<u8>, WeightsError> {
     let model = model.clone().valid();
     let model = if half { model.map(&mut CastParams(DType::F16)) } else { model };
-    let bytes = model
-        .into_record()
-        .into_bytes()
-        .map_err(|e| WeightsError::Corrupt(e.to_string()))?;
+    let bytes = model.into_record().into_bytes().map_err(|e| WeightsError::Corrupt(e.to_string()))?;
     Ok(bytes.to_vec())
 }
 
@@ -74,15 +71,12 @@ pub fn from_bytes(config: &TrmConfig, bytes: &[u8], device: &Device) -> Result<T
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
         .map_err(|e| WeightsError::Corrupt(e.to_string()))?
         .cast_to_module_dtype();
-    let host = config
-        .init(&Device::flex())
-        .try_load_record(record)
-        .map_err(|e| WeightsError::Mismatch {
-            hidden: config.hidden,
-            layers: config.layers,
-            mixer: config.mixer,
-            detail: e.to_string(),
-        })?;
+    let host = config.init(&Device::flex()).try_load_record(record).map_err(|e| WeightsError::Mismatch {
+        hidden: config.hidden,
+        layers: config.layers,
+        mixer: config.mixer,
+        detail: e.to_string(),
+    })?;
     let values = param_values(&host);
     if values.iter().flatten().any(|v| !v.is_finite()) {
         return Err(WeightsError::NonFinite);
@@ -171,10 +165,7 @@ pub async fn to_host(model: &Trm, config: &TrmConfig) -> Result<Trm, WeightsErro
         .execute_async()
         .await
         .map_err(|e| WeightsError::Corrupt(format!("reading the weights back failed: {e:?}")))?;
-    let values = data
-        .into_iter()
-        .map(|d| d.convert::<f32>().try_to_vec::<f32>().unwrap_or_default())
-        .collect();
+    let values = data.into_iter().map(|d| d.convert::<f32>().try_to_vec::<f32>().unwrap_or_default()).collect();
     with_values(config.init(&Device::flex()), values)
 }
 
@@ -220,10 +211,7 @@ pub fn save(model: &Trm, config: &TrmConfig, weights_path: &std::path::Path, hal
 #[cfg(not(target_arch = "wasm32"))]
 pub fn load(weights_path: &std::path::Path, device: &Device) -> Result<(TrmConfig, Trm), WeightsError> {
     let read = |path: &std::path::Path| {
-        std::fs::read(path).map_err(|e| WeightsError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })
+        std::fs::read(path).map_err(|e| WeightsError::Io { path: path.display().to_string(), message: e.to_string() })
     };
     let config_path = weights_path.with_extension("json");
     let json = String::from_utf8_lossy(&read(&config_path)?).into_owned();
@@ -264,7 +252,9 @@ mod tests {
     #[test]
     fn round_trips_in_f32_and_f16() {
         let device = Device::flex();
-        for config in [TrmConfig::tiny(), TrmConfig::tiny().with_mixer(crate::model::TokenMixer::Attention).with_heads(2)] {
+        for config in
+            [TrmConfig::tiny(), TrmConfig::tiny().with_mixer(crate::model::TokenMixer::Attention).with_heads(2)]
+        {
             let model = config.init(&device);
             let full = to_bytes(&model, false).unwrap();
             let half = to_bytes(&model, true).unwrap();
@@ -351,7 +341,9 @@ mod tests {
     #[test]
     fn config_json_round_trips() {
         // Every field, for presets that differ in each of them.
-        for config in [TrmConfig::browser(), TrmConfig::paper_att().with_seed(9).with_norm_eps(1e-6).with_rope_theta(500.0)] {
+        for config in
+            [TrmConfig::browser(), TrmConfig::paper_att().with_seed(9).with_norm_eps(1e-6).with_rope_theta(500.0)]
+        {
             let back = config_from_json(&config_to_json(&config)).unwrap();
             assert_eq!(serde_json::to_value(&back).unwrap(), serde_json::to_value(&config).unwrap());
         }

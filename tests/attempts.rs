@@ -30,13 +30,8 @@ fn reference_trace(model: &Trm, puzzle: &Grid, max_steps: usize, early_exit: boo
     let x = model.embed(tokens(&[*puzzle], &device));
     let (y, z) = model.initial_state(1);
     let mut state = RecursionState { y, z };
-    let mut trace = RecursionTrace {
-        puzzle: puzzle.to_line(),
-        latent_updates: 4,
-        cycles: 2,
-        steps: Vec::new(),
-        halted_at: None,
-    };
+    let mut trace =
+        RecursionTrace { puzzle: puzzle.to_line(), latent_updates: 4, cycles: 2, steps: Vec::new(), halted_at: None };
     for step in 0..max_steps {
         let mut recorder = TraceRecorder::new(model, &state, step == 0);
         let output = model.supervision_step(&x, state, &mut recorder);
@@ -101,7 +96,8 @@ fn sixteen_attempts_rescue_a_puzzle_the_first_attempt_fails() {
 fn an_answer_that_breaks_a_rule_is_labelled_unverified() {
     let model = shipped();
     // A hard public puzzle (norvig_top95) that this small model does not solve in 4 steps.
-    let puzzle = Grid::parse("4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......").unwrap();
+    let puzzle =
+        Grid::parse("4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......").unwrap();
     let config = InferenceConfig::new().with_max_steps(4).with_attempts(2);
     let solved = solve_attempts_blocking(&model, &puzzle, config).unwrap();
     let outcome = solved.outcome.unwrap();

@@ -182,5 +182,8 @@ fn clear_errors_for_bad_puzzles() {
     let err = solve_unique(&Grid::parse(&".".repeat(81)).unwrap()).unwrap_err();
     assert!(err.to_string().contains("more than one solution"), "{err}");
     let err = Grid::parse("12x").unwrap_err();
-    assert_eq!(err.to_string().split(';').next().unwrap(), "invalid character 'x' at line 1, column 3 (cell 2: row 1, column 3)");
+    assert_eq!(
+        err.to_string().split(';').next().unwrap(),
+        "invalid character 'x' at line 1, column 3 (cell 2: row 1, column 3)"
+    );
 }

@@ -6,11 +6,8 @@ use std::path::Path;
 use std::process::Command;
 
 fn trm(args: &[&str]) -> std::process::Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_trm"))
-        .args(args)
-        .env("RAYON_NUM_THREADS", "1")
-        .output()
-        .expect("trm runs");
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_trm")).args(args).env("RAYON_NUM_THREADS", "1").output().expect("trm runs");
     assert!(output.status.success(), "trm {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
     output
 }
@@ -36,16 +33,17 @@ fn resuming_applies_schedule_flags_and_keeps_the_rest() {
     let run = dir.path().join("run");
     let run_str = run.to_str().unwrap();
     let common = ["--eval-every", "0", "--checkpoint-every", "2", "--out", run_str];
-    trm(&[&["train", "--preset", "tiny", "--steps", "2", "--batch-size", "2", "--lr", "1e-3", "--warmup", "0"][..], &common].concat());
+    trm(&[
+        &["train", "--preset", "tiny", "--steps", "2", "--batch-size", "2", "--lr", "1e-3", "--warmup", "0"][..],
+        &common,
+    ]
+    .concat());
     assert_eq!(saved_config(&run)["steps"], 2);
     assert_eq!(logged_steps(&run).len(), 2);
 
     // Resume: extend to 4 steps and decay to a tenth; the batch-size flag cannot change a run.
-    let resumed = trm(&[
-        &["train", "--steps", "4", "--min-lr-ratio", "0.1", "--batch-size", "8"][..],
-        &common,
-    ]
-    .concat());
+    let resumed =
+        trm(&[&["train", "--steps", "4", "--min-lr-ratio", "0.1", "--batch-size", "8"][..], &common].concat());
     assert!(String::from_utf8_lossy(&resumed.stderr).contains("resuming"));
     let config = saved_config(&run);
     assert_eq!(config["steps"], 4);
@@ -89,8 +87,17 @@ fn eval_reports_budgets_and_attempts_as_tables_and_json() {
     let json = dir.path().join("eval.json");
     let weights = asset("model.bpk");
     let table = stdout(&trm(&[
-        "eval", "--weights", weights.to_str().unwrap(), "--tiers", "easy", "--limit", "4", "--budgets", "2,4",
-        "--json", json.to_str().unwrap(),
+        "eval",
+        "--weights",
+        weights.to_str().unwrap(),
+        "--tiers",
+        "easy",
+        "--limit",
+        "4",
+        "--budgets",
+        "2,4",
+        "--json",
+        json.to_str().unwrap(),
     ]));
     assert!(table.contains("| generated easy | 4 |"), "{table}");
     let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
@@ -98,8 +105,19 @@ fn eval_reports_budgets_and_attempts_as_tables_and_json() {
     assert_eq!(rows[0]["exact_at_budget"].as_array().unwrap().len(), 2);
 
     let table = stdout(&trm(&[
-        "eval", "--weights", weights.to_str().unwrap(), "--tiers", "easy", "--limit", "3", "--budgets", "4",
-        "--attempts", "1,2", "--json", json.to_str().unwrap(),
+        "eval",
+        "--weights",
+        weights.to_str().unwrap(),
+        "--tiers",
+        "easy",
+        "--limit",
+        "3",
+        "--budgets",
+        "4",
+        "--attempts",
+        "1,2",
+        "--json",
+        json.to_str().unwrap(),
     ]));
     assert!(table.contains("| generated easy | 3 | 2 |"), "{table}");
     let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
@@ -123,10 +141,23 @@ fn solve_names_the_winning_attempt_and_writes_the_trace() {
     // The puzzle of tests/attempts.rs: attempt 13 of 16 wins at step 2.
     let puzzle = "..3.2.7...5.....1.6.7..49...8......4.......2.9.1.72....6.1.9.........35......3..8";
     let weights = asset("model.bpk");
-    let out = stdout(&trm(&["solve", puzzle, "--weights", weights.to_str().unwrap(), "--attempts", "16", "--trace", trace.to_str().unwrap()]));
-    assert!(out.contains("solved: Attempt 13 of 16 satisfied every rule at supervision step 2 (320 net calls)"), "{out}");
+    let out = stdout(&trm(&[
+        "solve",
+        puzzle,
+        "--weights",
+        weights.to_str().unwrap(),
+        "--attempts",
+        "16",
+        "--trace",
+        trace.to_str().unwrap(),
+    ]));
+    assert!(
+        out.contains("solved: Attempt 13 of 16 satisfied every rule at supervision step 2 (320 net calls)"),
+        "{out}"
+    );
     assert!(out.contains("✓ satisfies every rule"));
-    let recorded: trm_sudoku::trace::SolveTrace = serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    let recorded: trm_sudoku::trace::SolveTrace =
+        serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
     assert_eq!(recorded.attempts.len(), 16);
     assert_eq!(recorded.outcome.unwrap().selected, 12);
     // A puzzle with two solutions is refused with a clear message.
@@ -139,8 +170,23 @@ fn solve_names_the_winning_attempt_and_writes_the_trace() {
 fn export_plot_and_presets_work_on_a_small_run() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    trm(&["train", "--preset", "tiny", "--steps", "3", "--batch-size", "2", "--eval-every", "3", "--eval-size", "2",
-        "--data", "mix:easy=1,minimal=1", "--out", run.to_str().unwrap()]);
+    trm(&[
+        "train",
+        "--preset",
+        "tiny",
+        "--steps",
+        "3",
+        "--batch-size",
+        "2",
+        "--eval-every",
+        "3",
+        "--eval-size",
+        "2",
+        "--data",
+        "mix:easy=1,minimal=1",
+        "--out",
+        run.to_str().unwrap(),
+    ]);
     let config = saved_config(&run);
     assert_eq!(config["data"]["Mixture"]["parts"].as_array().unwrap().len(), 2);
 
@@ -153,8 +199,14 @@ fn export_plot_and_presets_work_on_a_small_run() {
     let bytes = std::fs::read(&out).unwrap();
     assert_eq!(manifest["bytes"].as_u64().unwrap() as usize, bytes.len());
     assert_eq!(manifest["version"].as_str().unwrap(), format!("{:016x}", trm_sudoku::data::fnv1a(&bytes)));
-    let solved = stdout(&trm(&["solve", "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......",
-        "--weights", out.to_str().unwrap(), "--max-steps", "2"]));
+    let solved = stdout(&trm(&[
+        "solve",
+        "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......",
+        "--weights",
+        out.to_str().unwrap(),
+        "--max-steps",
+        "2",
+    ]));
     assert!(solved.contains("step 1/2"), "{solved}");
 
     // Plot: a PNG of the run's metrics.
@@ -167,8 +219,19 @@ fn export_plot_and_presets_work_on_a_small_run() {
     std::fs::copy(asset("puzzles.json"), &presets).unwrap();
     let fixtures = dir.path().join("fixtures.json");
     std::fs::write(&fixtures, "{\"extreme\": \"kept\"}").unwrap();
-    trm(&["presets", "--weights", asset("model.bpk").to_str().unwrap(), "--out", presets.to_str().unwrap(),
-        "--candidates", "3", "--keep", "2", "--fixtures", fixtures.to_str().unwrap()]);
+    trm(&[
+        "presets",
+        "--weights",
+        asset("model.bpk").to_str().unwrap(),
+        "--out",
+        presets.to_str().unwrap(),
+        "--candidates",
+        "3",
+        "--keep",
+        "2",
+        "--fixtures",
+        fixtures.to_str().unwrap(),
+    ]);
     let written: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&presets).unwrap()).unwrap();
     for tier in ["easy", "medium", "hard"] {
         assert_eq!(written[tier].as_array().unwrap().len(), 2, "{tier}");
@@ -187,7 +250,11 @@ fn a_new_leg_restarts_the_schedule_on_new_data() {
     let run = dir.path().join("run");
     let run_str = run.to_str().unwrap();
     let common = ["--eval-every", "0", "--checkpoint-every", "2", "--out", run_str];
-    trm(&[&["train", "--preset", "tiny", "--steps", "2", "--batch-size", "2", "--lr", "1e-3", "--warmup", "2"][..], &common].concat());
+    trm(&[
+        &["train", "--preset", "tiny", "--steps", "2", "--batch-size", "2", "--lr", "1e-3", "--warmup", "2"][..],
+        &common,
+    ]
+    .concat());
     // Leg 2: steps 3-6 on a mixture, warming up again from step 2.
     trm(&[&["train", "--steps", "6", "--new-leg", "--data", "mix:hard=1,minimal=1"][..], &common].concat());
     let config = saved_config(&run);
@@ -206,11 +273,27 @@ fn solve_exports_an_animation_that_decodes_and_ends_on_the_answer() {
     let trace_path = dir.path().join("solve.json");
     let puzzle = "..3.2.7...5.....1.6.7..49...8......4.......2.9.1.72....6.1.9.........35......3..8";
     let weights = asset("model.bpk");
-    trm(&["solve", puzzle, "--weights", weights.to_str().unwrap(), "--attempts", "16",
-        "--gif", gif_path.to_str().unwrap(), "--trace", trace_path.to_str().unwrap()]);
-    let recorded: trm_sudoku::trace::SolveTrace = serde_json::from_str(&std::fs::read_to_string(&trace_path).unwrap()).unwrap();
+    trm(&[
+        "solve",
+        puzzle,
+        "--weights",
+        weights.to_str().unwrap(),
+        "--attempts",
+        "16",
+        "--gif",
+        gif_path.to_str().unwrap(),
+        "--trace",
+        trace_path.to_str().unwrap(),
+    ]);
+    let recorded: trm_sudoku::trace::SolveTrace =
+        serde_json::from_str(&std::fs::read_to_string(&trace_path).unwrap()).unwrap();
     let winner = &recorded.attempts[recorded.outcome.unwrap().selected].trace;
-    let updates = winner.steps.iter().flat_map(|s| s.calls.iter()).filter(|c| c.kind == trm_sudoku::trace::CallKind::Answer).count();
+    let updates = winner
+        .steps
+        .iter()
+        .flat_map(|s| s.calls.iter())
+        .filter(|c| c.kind == trm_sudoku::trace::CallKind::Answer)
+        .count();
 
     let bytes = std::fs::read(&gif_path).unwrap();
     let mut options = gif::DecodeOptions::new();

@@ -38,7 +38,8 @@ fn the_device_script_resumes_the_checkpoint_on_the_cpu() {
     let run = out.path().join("run");
     let end = step_of(&run.join("progress.json"));
     assert!(end > start, "trained from {start} to {end}");
-    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("training.json")).unwrap()).unwrap();
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("training.json")).unwrap()).unwrap();
     assert_eq!(config["batch_size"], 4);
     assert_eq!(config["schedule_start"], start);
     assert_eq!(config["data"]["Curriculum"]["stages"].as_array().unwrap().len(), 1);
@@ -47,7 +48,8 @@ fn the_device_script_resumes_the_checkpoint_on_the_cpu() {
     let last: serde_json::Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
     assert_eq!(last["step"].as_u64().unwrap(), end);
     assert_eq!(&std::fs::read(out.path().join("training.png")).unwrap()[..4], b"\x89PNG");
-    let eval: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.path().join("eval.json")).unwrap()).unwrap();
+    let eval: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("eval.json")).unwrap()).unwrap();
     assert_eq!(eval.as_array().unwrap().len(), 4, "one row per tier");
     // The committed checkpoint is untouched.
     assert_eq!(step_of(&checkpoint.join("progress.json")), start);

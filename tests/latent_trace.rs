@@ -50,8 +50,13 @@ fn recorded_changes_of_z_match_the_full_tensors() {
         for (call, z) in recorded.calls.iter().zip(&both.zs) {
             let mut mean = 0.0f64;
             for cell in 0..CELLS {
-                let expected = (0..d).map(|i| (z[cell * d + i] - previous[cell * d + i]).powi(2) as f64).sum::<f64>().sqrt();
-                assert!((call.dz[cell] as f64 - expected).abs() < 1e-4 * (1.0 + expected), "cell {cell}: {} vs {expected}", call.dz[cell]);
+                let expected =
+                    (0..d).map(|i| (z[cell * d + i] - previous[cell * d + i]).powi(2) as f64).sum::<f64>().sqrt();
+                assert!(
+                    (call.dz[cell] as f64 - expected).abs() < 1e-4 * (1.0 + expected),
+                    "cell {cell}: {} vs {expected}",
+                    call.dz[cell]
+                );
                 mean += expected / CELLS as f64;
             }
             assert!((call.dz_mean as f64 - mean).abs() < 1e-4 * (1.0 + mean));

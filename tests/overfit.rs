@@ -9,8 +9,8 @@ use trm_sudoku::generator::{Generator, Tier};
 use trm_sudoku::grid::Grid;
 use trm_sudoku::inference::tokens;
 use trm_sudoku::model::{Trm, TrmConfig};
-use trm_sudoku::recursion::{NoObserver, RecursionState, digits_and_confidence};
 use trm_sudoku::puzzles::Example;
+use trm_sudoku::recursion::{NoObserver, RecursionState, digits_and_confidence};
 use trm_sudoku::training::{Trainer, TrainingConfig};
 
 fn fixed_set(blanks: usize) -> Vec<Example> {

@@ -73,6 +73,10 @@ fn silu_gradient_matches_the_formula() {
     for (i, &v) in xs.iter().enumerate() {
         let s = reference_sigmoid(v as f64);
         let expected = s + v as f64 * s * (1.0 - s);
-        assert!((g[i] as f64 - expected).abs() <= 1e-6 * (1.0 + (v as f64).abs()), "silu'({v}) = {} vs {expected}", g[i]);
+        assert!(
+            (g[i] as f64 - expected).abs() <= 1e-6 * (1.0 + (v as f64).abs()),
+            "silu'({v}) = {} vs {expected}",
+            g[i]
+        );
     }
 }

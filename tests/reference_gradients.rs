@@ -91,7 +91,8 @@ fn compare(case: &str, step: &str, got: &BTreeMap<String, Vec<f32>>, want: &Step
             assert!((a - b).abs() <= RELATIVE * summary.norm.max(1e-12), "{case}/{step}/{path}[{i}]: {a} vs {b}");
         }
         for (i, &want_projection) in summary.projections.iter().enumerate().take(goldens.projections) {
-            let v = common::xorshift_values(common::fnv1a(&format!("{path}#{i}")) ^ goldens.projection_seed, g.len(), 1.0);
+            let v =
+                common::xorshift_values(common::fnv1a(&format!("{path}#{i}")) ^ goldens.projection_seed, g.len(), 1.0);
             let projection: f64 = g.iter().zip(&v).map(|(a, &b)| a * b as f64).sum();
             // The natural scale of rounding in this sum.
             let scale = g.iter().zip(&v).map(|(a, &b)| (a * b as f64).powi(2)).sum::<f64>().sqrt();
@@ -104,7 +105,12 @@ fn compare(case: &str, step: &str, got: &BTreeMap<String, Vec<f32>>, want: &Step
     }
 }
 
-fn loss_and_gradients(model: &Trm, x: &Tensor<3>, state: RecursionState, labels: Tensor<2, Int>) -> (f64, BTreeMap<String, Vec<f32>>, RecursionState) {
+fn loss_and_gradients(
+    model: &Trm,
+    x: &Tensor<3>,
+    state: RecursionState,
+    labels: Tensor<2, Int>,
+) -> (f64, BTreeMap<String, Vec<f32>>, RecursionState) {
     let out = model.supervision_step(x, state, &mut NoObserver);
     let l = losses(out.logits, out.halt_logit, labels, 0.5);
     let loss = l.total.clone().into_data().convert::<f64>().try_into_vec::<f64>().unwrap()[0];

@@ -88,10 +88,28 @@ fn burn_matches_the_pytorch_reference() {
 
         let out = model.supervision_step(&x, RecursionState { y: y0, z: z0 }, &mut NoObserver);
         assert_close("logits", &case.name, &values(out.logits.clone()), &case.logits, relative_tolerance(&case.logits));
-        assert_close("halt logit", &case.name, &values(out.halt_logit.clone()), &case.halt_logit, relative_tolerance(&case.halt_logit));
+        assert_close(
+            "halt logit",
+            &case.name,
+            &values(out.halt_logit.clone()),
+            &case.halt_logit,
+            relative_tolerance(&case.halt_logit),
+        );
         let prefix = case.config.prefix_len;
-        assert_close("‖y‖", &case.name, &values(mean_cell_norm(&out.state.y, prefix)), &case.y_norm, STATE_TOLERANCE * 10.0);
-        assert_close("‖z‖", &case.name, &values(mean_cell_norm(&out.state.z, prefix)), &case.z_norm, STATE_TOLERANCE * 10.0);
+        assert_close(
+            "‖y‖",
+            &case.name,
+            &values(mean_cell_norm(&out.state.y, prefix)),
+            &case.y_norm,
+            STATE_TOLERANCE * 10.0,
+        );
+        assert_close(
+            "‖z‖",
+            &case.name,
+            &values(mean_cell_norm(&out.state.z, prefix)),
+            &case.z_norm,
+            STATE_TOLERANCE * 10.0,
+        );
 
         let l = losses(out.logits, out.halt_logit, tokens(&solutions, &device), 0.5);
         let got = [values(l.total)[0], values(l.answer)[0], values(l.halt)[0]];

@@ -5,16 +5,18 @@ use std::time::Duration;
 use leptos::prelude::*;
 use trm_sudoku::generator::{Generator, Tier};
 use trm_sudoku::grid::Grid;
+use trm_sudoku::playback::{
+    Playback, accuracy_series, confidence_series, delta_series, halt_series, label, locate, norm_series,
+};
 use trm_sudoku::trace::CallKind;
-use trm_sudoku::playback::{Playback, accuracy_series, confidence_series, delta_series, halt_series, label, locate, norm_series};
 
 use crate::charts::{LineChart, Series};
 use crate::engine::{Command, EngineHandle};
 use crate::grid_view::SudokuGrid;
 use crate::platform::{copy_text, download_typed, now_ms, page_url, set_query_param};
-use trm_sudoku::animation::{AnimationOptions, encode_gif, frame_count};
 use crate::presets::presets;
 use crate::state::{AppState, EngineStatus};
+use trm_sudoku::animation::{AnimationOptions, encode_gif, frame_count};
 use trm_sudoku::attempts::{ATTEMPT_CHOICES, clamp_attempts, default_attempts};
 
 /// Speed slider position (0..=100) to net calls per second, on a log scale.
@@ -125,7 +127,11 @@ pub fn App() -> impl IntoView {
     let status_attr = move || match state.status.get() {
         EngineStatus::Probing | EngineStatus::Downloading { .. } | EngineStatus::WarmingUp => "loading",
         EngineStatus::Ready => {
-            if state.trace.with(|t| t.is_some()) { "done" } else { "ready" }
+            if state.trace.with(|t| t.is_some()) {
+                "done"
+            } else {
+                "ready"
+            }
         }
         EngineStatus::Solving => "solving",
         EngineStatus::Training => "training",
@@ -226,7 +232,11 @@ fn download_animation(state: &AppState) {
     }) {
         Ok((size, frames)) => state.say(
             false,
-            format!("Animation saved: {frames} frames, {:.0} kB, drawn in {:.0} ms.", size as f64 / 1e3, now_ms() - start),
+            format!(
+                "Animation saved: {frames} frames, {:.0} kB, drawn in {:.0} ms.",
+                size as f64 / 1e3,
+                now_ms() - start
+            ),
         ),
         Err(e) => state.say(true, format!("The animation could not be made: {e}")),
     }
@@ -254,7 +264,9 @@ fn LoadStatus() -> impl IntoView {
         EngineStatus::Probing => Some(view! { <p class="status">"Looking for WebGPU…"</p> }.into_any()),
         EngineStatus::Downloading { loaded, total } => {
             let text = match total {
-                Some(t) if t > 0 => format!("Downloading weights: {:.0} of {:.0} kB", loaded as f64 / 1e3, t as f64 / 1e3),
+                Some(t) if t > 0 => {
+                    format!("Downloading weights: {:.0} of {:.0} kB", loaded as f64 / 1e3, t as f64 / 1e3)
+                }
                 _ => format!("Downloading weights: {:.0} kB", loaded as f64 / 1e3),
             };
             let max = total.unwrap_or(0).max(loaded).max(1);
@@ -279,11 +291,13 @@ fn LoadStatus() -> impl IntoView {
     let backend = move || {
         state.backend.get().map(|b| {
             // In the widget the reason for the CPU path is the badge's tooltip, not a paragraph.
-            let title = state.backend_note.get().filter(|_| state.embed.embed).unwrap_or_else(|| "Compute backend".into());
+            let title =
+                state.backend_note.get().filter(|_| state.embed.embed).unwrap_or_else(|| "Compute backend".into());
             view! { <span class=format!("badge {}", b.name()) title=title>{b.label()}</span> }
         })
     };
-    let note = move || state.backend_note.get().filter(|_| !state.embed.embed).map(|n| view! { <p class="note">{n}</p> });
+    let note =
+        move || state.backend_note.get().filter(|_| !state.embed.embed).map(|n| view! { <p class="note">{n}</p> });
     let notice = move || {
         state.notice.get().map(|n| {
             view! {
@@ -511,7 +525,10 @@ fn Charts() -> impl IntoView {
             let (dz, dy): (Vec<f32>, Vec<f32>) = t.as_ref().map(delta_series).unwrap_or_default().into_iter().unzip();
             // A latent update moves only z and an answer update only y: each line has a point at
             // the calls that move its state, so together they have one per call.
-            let answer: Vec<bool> = t.as_ref().map(|t| t.steps.iter().flat_map(|s| s.calls.iter()).map(|c| c.kind == CallKind::Answer).collect()).unwrap_or_default();
+            let answer: Vec<bool> = t
+                .as_ref()
+                .map(|t| t.steps.iter().flat_map(|s| s.calls.iter()).map(|c| c.kind == CallKind::Answer).collect())
+                .unwrap_or_default();
             let dz = dz.into_iter().zip(&answer).map(|(v, &a)| if a { f32::NAN } else { v }).collect();
             let dy = dy.into_iter().zip(&answer).map(|(v, &a)| if a { v } else { f32::NAN }).collect();
             series.push(Series { name: "‖Δz‖", class: "z", values: dz });
@@ -550,7 +567,8 @@ fn Charts() -> impl IntoView {
         let name = if cell.is_some() { "selected cell" } else { "mean over blank cells" };
         vec![Series { name, class: "confidence", values }]
     });
-    let cursor = Signal::derive(move || state.trace.with(|t| t.as_ref().map(|_| state.playback.with(|p| p.position()))));
+    let cursor =
+        Signal::derive(move || state.trace.with(|t| t.as_ref().map(|_| state.playback.with(|p| p.position()))));
     let step_cursor = Signal::derive(move || {
         state.trace.with(|t| t.as_ref().and_then(|t| locate(t, state.playback.with(|p| p.position())).map(|p| p.step)))
     });
@@ -558,7 +576,8 @@ fn Charts() -> impl IntoView {
         let position = state.playback.with(|p| p.position());
         state.trace.with(|t| {
             let t = t.as_ref()?;
-            let updates = t.steps.iter().flat_map(|s| s.calls.iter()).take(position + 1).filter(|c| !c.probs.is_empty()).count();
+            let updates =
+                t.steps.iter().flat_map(|s| s.calls.iter()).take(position + 1).filter(|c| !c.probs.is_empty()).count();
             updates.checked_sub(1)
         })
     });

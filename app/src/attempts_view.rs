@@ -76,9 +76,7 @@ pub fn AttemptStrip() -> impl IntoView {
             mini_views(s, step.get(), followed)
         })
     });
-    let readout = move || {
-        state.solve.with(|s| s.as_ref().filter(|s| s.attempts.len() > 1).map(outcome_text))
-    };
+    let readout = move || state.solve.with(|s| s.as_ref().filter(|s| s.attempts.len() > 1).map(outcome_text));
     let grids = move || {
         views
             .get()

@@ -81,7 +81,13 @@ fn tick(v: f32, span: f32) -> String {
     if v != 0.0 && v.abs() < 1e-2 {
         return format!("{v:.0e}");
     }
-    let for_size = if v.abs() >= 100.0 { 0 } else if v.abs() >= 10.0 { 1 } else { 2 };
+    let for_size = if v.abs() >= 100.0 {
+        0
+    } else if v.abs() >= 10.0 {
+        1
+    } else {
+        2
+    };
     let for_span = if span > 0.0 { (1.0 - span.log10()).ceil().clamp(0.0, 5.0) as usize } else { 0 };
     format!("{v:.*}", for_size.max(for_span))
 }

@@ -58,7 +58,13 @@ fn preview_url(base: &str, puzzle: &str, s: &EmbedSettings) -> String {
 pub fn EmbedButton() -> impl IntoView {
     let state = expect_context::<AppState>();
     let open = RwSignal::new(false);
-    let settings = RwSignal::new(EmbedSettings { controls: "min", theme: "auto", attempts: 4, autoplay: true, fixed_height: false });
+    let settings = RwSignal::new(EmbedSettings {
+        controls: "min",
+        theme: "auto",
+        attempts: 4,
+        autoplay: true,
+        fixed_height: false,
+    });
     let base = base_url();
     let base_for_preview = base.clone();
     let code = Memo::new(move |_| snippet(&base, &state.puzzle.get().to_line(), &settings.get()));

@@ -12,12 +12,12 @@ use burn::prelude::*;
 use futures::StreamExt;
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use leptos::prelude::*;
-use wasm_bindgen_futures::spawn_local;
 use trm_sudoku::grid::Grid;
 use trm_sudoku::inference::{InferenceConfig, Session};
 use trm_sudoku::model::{Trm, TrmConfig};
 use trm_sudoku::solver::solve_unique;
 use trm_sudoku::weights;
+use wasm_bindgen_futures::spawn_local;
 
 use crate::finetune::{FineTuneRequest, FineTuneState};
 use crate::platform::{fetch_cached, fetch_text, now_ms, webgpu_adapter_available, yield_to_browser};
@@ -83,7 +83,8 @@ pub fn start(state: AppState, finetune: FineTuneState) -> EngineHandle {
 /// `benchNetCall(batch, calls)` for scripts: ms per net call on the page's backend.
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = benchNetCall)]
 pub async fn bench_net_call_js(batch: u32, calls: u32) -> Result<f64, wasm_bindgen::JsValue> {
-    let handle = HANDLE.with(|h| h.get()).ok_or_else(|| wasm_bindgen::JsValue::from_str("the engine is not running"))?;
+    let handle =
+        HANDLE.with(|h| h.get()).ok_or_else(|| wasm_bindgen::JsValue::from_str("the engine is not running"))?;
     let (reply, answer) = futures::channel::oneshot::channel();
     handle.send(Command::Bench { batch: batch as usize, calls: calls as usize, reply });
     match answer.await {
@@ -149,7 +150,9 @@ async fn run(mut rx: UnboundedReceiver<Command>, state: AppState, finetune: Fine
                 let _ = reply.send(bench_net_call(&engine, batch, calls).await);
                 None
             }
-            Command::FineTune(request) => crate::finetune::handle(&mut engine, &state, &finetune, &mut rx, request).await,
+            Command::FineTune(request) => {
+                crate::finetune::handle(&mut engine, &state, &finetune, &mut rx, request).await
+            }
         };
         if !matches!(state.status.get_untracked(), EngineStatus::Failed(_)) {
             state.status.set(EngineStatus::Ready);
@@ -269,7 +272,8 @@ async fn solve(
                 compute_ms += now_ms() - t0;
                 let steps_done = session.steps_run();
                 let recorded = session.solve_trace();
-                let halted: Vec<Option<usize>> = ran.iter().map(|(a, _)| recorded.attempts[*a].trace.halted_at).collect();
+                let halted: Vec<Option<usize>> =
+                    ran.iter().map(|(a, _)| recorded.attempts[*a].trace.halted_at).collect();
                 let outcome = recorded.outcome;
                 // Only the new steps cross over, not the whole recording again.
                 state.solve.update(|s| {

@@ -113,7 +113,9 @@ pub async fn restore_saved(engine: &mut Engine, state: &AppState, finetune: &Fin
             finetune.using_finetuned.set(true);
             state.say(false, "Using your fine-tuned weights saved in this browser (Reset in the Train panel restores the shipped ones).");
         }
-        Err(e) => state.say(true, format!("Your saved fine-tuned weights could not be used ({e}); using the shipped ones.")),
+        Err(e) => {
+            state.say(true, format!("Your saved fine-tuned weights could not be used ({e}); using the shipped ones."))
+        }
     }
 }
 
@@ -304,9 +306,9 @@ pub fn TrainPanel() -> impl IntoView {
     let running = move || finetune.running.get();
 
     let loss = Signal::derive(move || {
-        finetune.metrics.with(|m| {
-            vec![Series { name: "loss", class: "loss", values: m.iter().map(|x| x.loss).collect() }]
-        })
+        finetune
+            .metrics
+            .with(|m| vec![Series { name: "loss", class: "loss", values: m.iter().map(|x| x.loss).collect() }])
     });
     let accuracy = Signal::derive(move || {
         finetune.metrics.with(|m| {

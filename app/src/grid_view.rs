@@ -58,10 +58,7 @@ pub fn cell_views(state: &AppState) -> Vec<CellView> {
                     confidence: confidence[cell],
                     changed: changed[cell],
                     conflict: conflicts[cell],
-                    wrong: show_wrong
-                        && !given
-                        && digit != 0
-                        && solution.is_some_and(|s: Grid| s.get(cell) != digit),
+                    wrong: show_wrong && !given && digit != 0 && solution.is_some_and(|s: Grid| s.get(cell) != digit),
                 }
             })
             .collect()

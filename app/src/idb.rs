@@ -36,11 +36,8 @@ async fn request_done(request: &IdbRequest) -> Result<JsValue, String> {
 }
 
 async fn open() -> Result<IdbDatabase, String> {
-    let factory = web_sys::window()
-        .ok_or("no window")?
-        .indexed_db()
-        .map_err(js_error)?
-        .ok_or("IndexedDB is not available")?;
+    let factory =
+        web_sys::window().ok_or("no window")?.indexed_db().map_err(js_error)?.ok_or("IndexedDB is not available")?;
     let request: IdbOpenDbRequest = factory.open_with_u32(DB_NAME, 1).map_err(js_error)?;
     let upgrade_request = request.clone();
     let on_upgrade = Closure::once_into_js(move || {

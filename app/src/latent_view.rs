@@ -56,7 +56,13 @@ pub fn LatentMap() -> impl IntoView {
     let largest = Memo::new(move |_| {
         state.trace.with(|t| {
             t.as_ref()
-                .map(|t| t.steps.iter().flat_map(|s| s.calls.iter()).flat_map(|c| c.dz.iter().copied()).fold(0.0f32, f32::max))
+                .map(|t| {
+                    t.steps
+                        .iter()
+                        .flat_map(|s| s.calls.iter())
+                        .flat_map(|c| c.dz.iter().copied())
+                        .fold(0.0f32, f32::max)
+                })
                 .unwrap_or(0.0)
         })
     });
@@ -97,8 +103,12 @@ pub fn LatentMap() -> impl IntoView {
         })
     });
     let caption = move || match view_kind.get() {
-        View::Change => "Strong colour: z moved a lot at this step; the model is still changing its mind about these cells.",
-        View::Direction => "Colour: where each cell's z points (its first two principal components over the whole solve).",
+        View::Change => {
+            "Strong colour: z moved a lot at this step; the model is still changing its mind about these cells."
+        }
+        View::Direction => {
+            "Colour: where each cell's z points (its first two principal components over the whole solve)."
+        }
     };
     view! {
         <figure class="chart latent" id="latent-map" data-view=move || if view_kind.get() == View::Change { "change" } else { "direction" }>

@@ -7,10 +7,7 @@ use wasm_bindgen_futures::JsFuture;
 
 /// Milliseconds from `performance.now()`.
 pub fn now_ms() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 
 /// Lets the browser render and handle input before the next chunk of work.
@@ -56,10 +53,7 @@ pub fn js_error(value: JsValue) -> String {
     if let Some(s) = value.as_string() {
         return s;
     }
-    Reflect::get(&value, &"message".into())
-        .ok()
-        .and_then(|m| m.as_string())
-        .unwrap_or_else(|| format!("{value:?}"))
+    Reflect::get(&value, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_else(|| format!("{value:?}"))
 }
 
 /// Whether `navigator.gpu.requestAdapter()` yields an adapter. Probed here, before burn
@@ -135,19 +129,12 @@ pub async fn fetch_cached(
         }
     }
     let response = fetch_ok(&window, url).await?;
-    let total = response
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<u64>().ok());
+    let total = response.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<u64>().ok());
     let mut bytes: Vec<u8> = Vec::with_capacity(total.unwrap_or(0) as usize);
     match response.body() {
         Some(body) => {
-            let reader: web_sys::ReadableStreamDefaultReader = body
-                .get_reader()
-                .dyn_into()
-                .map_err(|_| "the response body has no reader".to_string())?;
+            let reader: web_sys::ReadableStreamDefaultReader =
+                body.get_reader().dyn_into().map_err(|_| "the response body has no reader".to_string())?;
             loop {
                 let chunk = JsFuture::from(reader.read()).await.map_err(js_error)?;
                 let done = Reflect::get(&chunk, &"done".into()).map_err(js_error)?.as_bool().unwrap_or(true);

@@ -6,8 +6,7 @@ use serde::Deserialize;
 use trm_sudoku::generator::Tier;
 
 /// Puzzle used for the warm-up pass.
-pub const WARM_UP_PUZZLE: &str =
-    "..3.2.6..9..3.5..1..18.64....81.29..7.......8..67.82....26.95..8..2.3..9..5.1.3..";
+pub const WARM_UP_PUZZLE: &str = "..3.2.6..9..3.5..1..18.64....81.29..7.......8..67.82....26.95..8..2.3..9..5.1.3..";
 
 #[derive(Deserialize, Default)]
 struct Presets {

@@ -11,7 +11,9 @@ use trm_sudoku::attempts::TransformMix;
 use trm_sudoku::data::Split;
 use trm_sudoku::generator::Tier;
 use trm_sudoku::grid::Grid;
-use trm_sudoku::inference::{InferenceConfig, answer_batch_blocking, blank_cell_accuracy, run_attempts_blocking, score_attempts};
+use trm_sudoku::inference::{
+    InferenceConfig, answer_batch_blocking, blank_cell_accuracy, run_attempts_blocking, score_attempts,
+};
 use trm_sudoku::model::Trm;
 use trm_sudoku::puzzles::{Example, read_examples};
 
@@ -139,7 +141,8 @@ fn eval_attempts(
         let per_chunk = (batch / k_max).max(1);
         for chunk in examples.chunks(per_chunk) {
             let puzzles: Vec<Grid> = chunk.iter().map(|e| e.puzzle).collect();
-            let runs = run_attempts_blocking(model, &puzzles, &config.clone().with_attempts(k_max)).map_err(|e| anyhow!(e))?;
+            let runs =
+                run_attempts_blocking(model, &puzzles, &config.clone().with_attempts(k_max)).map_err(|e| anyhow!(e))?;
             for (e, runs) in chunk.iter().zip(&runs) {
                 for (i, &k) in ks.iter().enumerate() {
                     let score = score_attempts(&e.puzzle, runs, k, calls_per_step);
@@ -234,7 +237,8 @@ fn eval(
         bar.finish_and_clear();
         let n = examples.len().max(1) as f64;
         let pct = |k: usize| 100.0 * k as f64 / n;
-        let mut row = format!("| {name} | {} | {:.1}% | {:.2} |", examples.len(), pct(exact_early), steps_early as f64 / n);
+        let mut row =
+            format!("| {name} | {} | {:.1}% | {:.2} |", examples.len(), pct(exact_early), steps_early as f64 / n);
         for &k in &exact_at {
             row.push_str(&format!(" {:.1}% |", pct(k)));
         }

@@ -37,7 +37,9 @@ pub fn run(args: Args) -> Result<()> {
 fn export(from: Option<&Path>, preset: Option<&str>, seed: u64, out: &Path, half: bool) -> Result<()> {
     let device = Device::flex();
     let (config, model) = match (from, preset) {
-        (Some(dir), _) => weights::load(&dir.join("ema.bpk"), &device).map_err(|e| anyhow!("{}: {e}", dir.display()))?,
+        (Some(dir), _) => {
+            weights::load(&dir.join("ema.bpk"), &device).map_err(|e| anyhow!("{}: {e}", dir.display()))?
+        }
         (None, Some(name)) => {
             let config = TrmConfig::preset(name)
                 .ok_or_else(|| anyhow!("unknown preset {name:?}; try {}", TrmConfig::PRESETS.join(", ")))?
@@ -59,6 +61,12 @@ fn export(from: Option<&Path>, preset: Option<&str>, seed: u64, out: &Path, half
     });
     let manifest_path = out.with_file_name("manifest.json");
     std::fs::write(&manifest_path, serde_json::to_string_pretty(&manifest)? + "\n")?;
-    eprintln!("wrote {} ({} bytes, {} parameters) and {}", out.display(), bytes.len(), model.num_params(), manifest_path.display());
+    eprintln!(
+        "wrote {} ({} bytes, {} parameters) and {}",
+        out.display(),
+        bytes.len(),
+        model.num_params(),
+        manifest_path.display()
+    );
     Ok(())
 }

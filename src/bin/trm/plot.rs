@@ -142,7 +142,11 @@ fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
         .build_cartesian_2d(0.0..max_step, 0.0..max_loss * 1.05)
         .map_err(err)?;
     chart.configure_mesh().x_desc("optimizer step").y_desc("loss").draw().map_err(err)?;
-    chart.draw_series(LineSeries::new(loss, &RED)).map_err(err)?.label("total loss").legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED));
+    chart
+        .draw_series(LineSeries::new(loss, &RED))
+        .map_err(err)?
+        .label("total loss")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED));
     chart.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(err)?;
 
     let mut chart = ChartBuilder::on(&right)
@@ -153,9 +157,23 @@ fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
         .build_cartesian_2d(0.0..max_step, 0.0..1.0)
         .map_err(err)?;
     chart.configure_mesh().x_desc("optimizer step").y_desc("fraction").draw().map_err(err)?;
-    chart.draw_series(LineSeries::new(cells, &BLUE)).map_err(err)?.label("train cells").legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE));
-    chart.draw_series(LineSeries::new(exact, &GREEN)).map_err(err)?.label("train exact").legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], GREEN));
-    chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(err)?;
+    chart
+        .draw_series(LineSeries::new(cells, &BLUE))
+        .map_err(err)?
+        .label("train cells")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE));
+    chart
+        .draw_series(LineSeries::new(exact, &GREEN))
+        .map_err(err)?
+        .label("train exact")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], GREEN));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(err)?;
 
     let colours = [MAGENTA, RGBColor(230, 120, 0), BLACK, CYAN];
     let mut tiers: Vec<String> = points.iter().flat_map(|p| p.eval.iter().map(|(k, _)| k.clone())).collect();
@@ -163,12 +181,20 @@ fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
     tiers.dedup();
     // Exact accuracy of the EMA weights per tier, against two measures of compute.
     let axes: [(&DrawingArea<BitMapBackend, plotters::coord::Shift>, &str, f64, Box<dyn Fn(usize) -> f64>); 2] = [
-        (&bottom_left, "puzzle-steps seen (millions)", max_step * batch / 1e6, Box::new(|i: usize| points[i].step * batch / 1e6)),
+        (
+            &bottom_left,
+            "puzzle-steps seen (millions)",
+            max_step * batch / 1e6,
+            Box::new(|i: usize| points[i].step * batch / 1e6),
+        ),
         (&bottom_right, "CPU-hours", max_hours, Box::new(|i: usize| hours[i])),
     ];
     for (area, x_desc, x_max, x_of) in axes {
         let mut chart = ChartBuilder::on(area)
-            .caption(format!("EMA model, exact per tier (16 steps) vs {}", x_desc.split(' ').next().unwrap_or("")), ("sans-serif", 20))
+            .caption(
+                format!("EMA model, exact per tier (16 steps) vs {}", x_desc.split(' ').next().unwrap_or("")),
+                ("sans-serif", 20),
+            )
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(48)
@@ -188,7 +214,13 @@ fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
                 .label(format!("eval exact: {tier}"))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
         }
-        chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(err)?;
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .border_style(BLACK)
+            .background_style(WHITE.mix(0.8))
+            .draw()
+            .map_err(err)?;
     }
     root.present().map_err(|e| anyhow!("{e:?}"))?;
     eprintln!("wrote {}", out.display());

@@ -83,7 +83,12 @@ fn presets(model: &Trm, out: &Path, candidates: usize, keep: usize, seed: u64) -
         order.truncate(keep);
         let kept: Vec<String> = order.iter().map(|&i| examples[i].puzzle.to_line()).collect();
         let kept_solved = order.iter().filter(|&&i| solved[i]).count();
-        summary.push(format!("{tier}: model solves {}/{} candidates, {kept_solved}/{} kept", solved.iter().filter(|s| **s).count(), examples.len(), kept.len()));
+        summary.push(format!(
+            "{tier}: model solves {}/{} candidates, {kept_solved}/{} kept",
+            solved.iter().filter(|s| **s).count(),
+            examples.len(),
+            kept.len()
+        ));
         file.insert(tier.to_string(), serde_json::json!(kept));
     }
     file.insert(
@@ -102,7 +107,8 @@ fn presets(model: &Trm, out: &Path, candidates: usize, keep: usize, seed: u64) -
 
 fn refresh_fixtures(presets: &Path, fixtures: &Path) -> Result<()> {
     let presets: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(presets)?)?;
-    let mut file: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(fixtures)?)?;
+    let mut file: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(fixtures)?)?;
     for tier in ["easy", "medium"] {
         let mut entries = Vec::new();
         for line in presets[tier].as_array().into_iter().flatten().take(3).filter_map(|v| v.as_str()) {

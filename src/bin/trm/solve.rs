@@ -71,7 +71,10 @@ pub fn run(args: Args) -> Result<()> {
         .with_transforms(args.transforms)
         .with_seed(args.seed);
     let gif = args.gif.as_deref().map(|path| {
-        (path, AnimationOptions { width: args.gif_width, every_call: args.gif_every_call, ..AnimationOptions::default() })
+        (
+            path,
+            AnimationOptions { width: args.gif_width, every_call: args.gif_every_call, ..AnimationOptions::default() },
+        )
     });
     solve(&model, &args.puzzle, config, args.trace.as_deref(), gif)
 }

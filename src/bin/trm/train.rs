@@ -241,8 +241,13 @@ fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOpt
         writeln!(metrics_log, "{line}")?;
         if m.step % options.checkpoint_every.max(1) == 0 || trainer.done() || out_of_time {
             checkpoint::save(&trainer, out).map_err(|e| anyhow!(e))?;
-            weights::save(trainer.ema(), &trainer.config.model, &out.join("model.bpk").with_file_name("final.bpk"), true)
-                .map_err(|e| anyhow!(e))?;
+            weights::save(
+                trainer.ema(),
+                &trainer.config.model,
+                &out.join("model.bpk").with_file_name("final.bpk"),
+                true,
+            )
+            .map_err(|e| anyhow!(e))?;
         }
         if out_of_time {
             bar.println(format!("time limit reached at step {}; checkpoint saved", m.step));
@@ -259,12 +264,9 @@ fn evaluate(model: &Trm, set: &[Example], max_steps: usize) -> Result<(f64, f64,
     let answers = answer_batch_blocking(model, &puzzles, &[max_steps], 0.5).map_err(|e| anyhow!(e))?;
     let n = set.len().max(1) as f64;
     let exact = answers.iter().zip(set).filter(|(a, e)| a.at_budget[0] == e.solution).count() as f64 / n;
-    let cells = answers
-        .iter()
-        .zip(set)
-        .map(|(a, e)| blank_cell_accuracy(&e.puzzle, &a.at_budget[0], &e.solution))
-        .sum::<f64>()
-        / n;
+    let cells =
+        answers.iter().zip(set).map(|(a, e)| blank_cell_accuracy(&e.puzzle, &a.at_budget[0], &e.solution)).sum::<f64>()
+            / n;
     let steps = answers.iter().map(|a| a.early_exit_steps as f64).sum::<f64>() / n;
     Ok((exact, cells, steps))
 }
@@ -291,7 +293,8 @@ pub fn parse_data(spec: &str) -> Result<DataSource> {
         let parts = parts
             .split(',')
             .map(|part| {
-                let (name, weight) = part.rsplit_once('=').ok_or_else(|| anyhow!("mixture part {part:?} needs =<weight>"))?;
+                let (name, weight) =
+                    part.rsplit_once('=').ok_or_else(|| anyhow!("mixture part {part:?} needs =<weight>"))?;
                 let weight: f64 = weight.parse().with_context(|| format!("weight of {name:?}"))?;
                 let kind = if name == "minimal" {
                     PartKind::Minimal
@@ -312,5 +315,7 @@ pub fn parse_data(spec: &str) -> Result<DataSource> {
     if let Some(paths) = spec.strip_prefix("files:") {
         return Ok(DataSource::Files { paths: paths.split(',').map(str::to_string).collect() });
     }
-    bail!("unknown data {spec:?}: use curriculum, tier:<easy|medium|hard|extreme>, files:<path,...>, hard-mix[:<path>] or mix:<part>=<weight>,...")
+    bail!(
+        "unknown data {spec:?}: use curriculum, tier:<easy|medium|hard|extreme>, files:<path,...>, hard-mix[:<path>] or mix:<part>=<weight>,..."
+    )
 }
