@@ -11,7 +11,7 @@
 use std::time::{Duration, Instant};
 
 use burn::module::Module;
-use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::optim::GradientsParams;
 use burn::prelude::*;
 use trm_sudoku::data::DataSource;
 use trm_sudoku::generator::Tier;

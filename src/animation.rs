@@ -290,20 +290,20 @@ fn draw(trace: &RecursionTrace, puzzle: &Grid, at: Option<(usize, usize)>, optio
 
 /// The animation as GIF bytes: one frame per answer update (or per net call) after a first
 /// frame of the bare puzzle; the last frame is held for two seconds.
-pub fn encode_gif(trace: &RecursionTrace, puzzle: &Grid, options: &AnimationOptions) -> Result<Vec<u8>, String> {
+pub fn encode_gif(trace: &RecursionTrace, puzzle: &Grid, options: &AnimationOptions) -> crate::error::Result<Vec<u8>> {
     let frames = frame_calls(trace, options.every_call);
     let layout = Layout::new(options.width);
     let mut out = Vec::new();
     {
         let mut encoder = gif::Encoder::new(&mut out, layout.width as u16, layout.height as u16, &PALETTE)
-            .map_err(|e| format!("gif: {e}"))?;
-        encoder.set_repeat(gif::Repeat::Infinite).map_err(|e| format!("gif: {e}"))?;
+            .map_err(|e| crate::error::Error::file("GIF", e))?;
+        encoder.set_repeat(gif::Repeat::Infinite).map_err(|e| crate::error::Error::file("GIF", e))?;
         for (i, &at) in frames.iter().enumerate() {
             let canvas = draw(trace, puzzle, at, options);
             let mut frame =
                 gif::Frame::from_indexed_pixels(canvas.width as u16, canvas.height as u16, canvas.pixels, None);
             frame.delay = if i + 1 == frames.len() { 200 } else { options.frame_delay };
-            encoder.write_frame(&frame).map_err(|e| format!("gif: {e}"))?;
+            encoder.write_frame(&frame).map_err(|e| crate::error::Error::file("GIF", e))?;
         }
     }
     Ok(out)

@@ -11,6 +11,7 @@ use burn::module::{Module, Param};
 use burn::prelude::*;
 use burn::store::ModuleRecord;
 
+use crate::error::{Error, Result};
 use crate::model::Trm;
 use crate::puzzles::Example;
 use crate::recursion::RecursionState;
@@ -24,49 +25,46 @@ struct Carry {
     z: Param<Tensor<3>>,
 }
 
-fn io_error(path: &Path, e: impl std::fmt::Display) -> String {
-    format!("{}: {e}", path.display())
-}
 
 /// Writes a checkpoint into `dir` (created if missing). Files are replaced one by one;
 /// `progress.json` is written last, so a checkpoint interrupted midway is detected by its
 /// step count not matching the weights only in the rare case of a crash between files.
-pub fn save(trainer: &Trainer, dir: &Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+pub fn save(trainer: &Trainer, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, e))?;
     let (model, ema, optimizer, progress, state) = trainer.parts();
     let config = &trainer.config;
-    write(&dir.join("training.json"), serde_json::to_string_pretty(config).map_err(|e| e.to_string())?.as_bytes())?;
-    write(&dir.join("model.bpk"), &weights::to_bytes(model, false).map_err(|e| e.to_string())?)?;
-    weights::save(ema, &config.model, &dir.join("ema.bpk"), false).map_err(|e| e.to_string())?;
-    let optimizer_bytes = optimizer.into_bytes().map_err(|e| e.to_string())?;
+    write(&dir.join("training.json"), serde_json::to_string_pretty(config).map_err(|e| Error::Config(e.to_string()))?.as_bytes())?;
+    write(&dir.join("model.bpk"), &weights::to_bytes(model, false)?)?;
+    weights::save(ema, &config.model, &dir.join("ema.bpk"), false)?;
+    let optimizer_bytes = optimizer.into_bytes().map_err(|e| Error::file(dir.join("optimizer.bpk"), format!("{e:?}")))?;
     write(&dir.join("optimizer.bpk"), &optimizer_bytes)?;
     let carry = Carry {
         y: Param::from_tensor(state.y.clone().without_autodiff()),
         z: Param::from_tensor(state.z.clone().without_autodiff()),
     };
-    let carry_bytes = carry.into_record().into_bytes().map_err(|e| e.to_string())?;
+    let carry_bytes = carry.into_record().into_bytes().map_err(|e| Error::file(dir.join("carry.bpk"), format!("{e:?}")))?;
     write(&dir.join("carry.bpk"), &carry_bytes)?;
-    write(&dir.join("progress.json"), serde_json::to_string(&progress).map_err(|e| e.to_string())?.as_bytes())?;
+    write(&dir.join("progress.json"), serde_json::to_string(&progress).map_err(|e| Error::Config(e.to_string()))?.as_bytes())?;
     Ok(())
 }
 
 /// The training configuration saved in `dir`.
-pub fn read_config(dir: &Path) -> Result<TrainingConfig, String> {
+pub fn read_config(dir: &Path) -> Result<TrainingConfig> {
     let path = dir.join("training.json");
-    let text = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
-    serde_json::from_slice(&text).map_err(|e| format!("training.json: {e}"))
+    let text = std::fs::read(&path).map_err(|e| Error::file(&path, e))?;
+    serde_json::from_slice(&text).map_err(|e| Error::file(&path, e))
 }
 
 /// The counters saved in `dir`.
-pub fn read_progress(dir: &Path) -> Result<Progress, String> {
+pub fn read_progress(dir: &Path) -> Result<Progress> {
     let path = dir.join("progress.json");
-    let text = std::fs::read(&path).map_err(|e| io_error(&path, e))?;
-    serde_json::from_slice(&text).map_err(|e| format!("progress.json: {e}"))
+    let text = std::fs::read(&path).map_err(|e| Error::file(&path, e))?;
+    serde_json::from_slice(&text).map_err(|e| Error::file(&path, e))
 }
 
 /// Resumes the run saved in `dir` on `device`. `files` holds the examples of each file the
 /// data source reads.
-pub fn load(dir: &Path, files: Vec<Vec<Example>>, device: &Device) -> Result<Trainer, String> {
+pub fn load(dir: &Path, files: Vec<Vec<Example>>, device: &Device) -> Result<Trainer> {
     load_with_config(dir, read_config(dir)?, files, device)
 }
 
@@ -78,24 +76,24 @@ pub fn load_with_config(
     config: TrainingConfig,
     files: Vec<Vec<Example>>,
     device: &Device,
-) -> Result<Trainer, String> {
-    let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| io_error(&dir.join(name), e));
+) -> Result<Trainer> {
+    let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| Error::file(dir.join(name), e));
     let saved = read_config(dir)?;
     if serde_json::to_value(&saved.model).ok() != serde_json::to_value(&config.model).ok() {
-        return Err("the model configuration differs from the checkpoint's".to_string());
+        return Err(Error::Config("the model configuration differs from the checkpoint's".into()));
     }
     if config.batch_size == 0 {
-        return Err("batch_size must be > 0".to_string());
+        return Err(Error::Config("batch_size must be > 0".into()));
     }
     let mut progress: Progress =
-        serde_json::from_slice(&read("progress.json")?).map_err(|e| format!("progress.json: {e}"))?;
+        serde_json::from_slice(&read("progress.json")?).map_err(|e| Error::file(dir.join("progress.json"), e))?;
     let train_device = device.clone().autodiff();
     let model = weights::from_bytes(&config.model, &read("model.bpk")?, &train_device)
-        .map_err(|e| format!("model.bpk: {e}"))?;
-    let ema = weights::from_bytes(&config.model, &read("ema.bpk")?, device).map_err(|e| format!("ema.bpk: {e}"))?;
+        .map_err(|e| Error::file(dir.join("model.bpk"), e))?;
+    let ema = weights::from_bytes(&config.model, &read("ema.bpk")?, device).map_err(|e| Error::file(dir.join("ema.bpk"), e))?;
     let optimizer = Trainer::optimizer_init(&config)
         .from_bytes(burn::tensor::Bytes::from_bytes_vec(read("optimizer.bpk")?))
-        .map_err(|e| format!("optimizer.bpk: {e}"))?;
+        .map_err(|e| Error::file(dir.join("optimizer.bpk"), format!("{e:?}")))?;
     let state = if saved.batch_size == config.batch_size {
         let shape = [config.batch_size, config.model.seq_len(), config.model.hidden];
         let empty = Carry {
@@ -103,8 +101,8 @@ pub fn load_with_config(
             z: Param::from_tensor(Tensor::zeros(shape, &train_device)),
         };
         let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(read("carry.bpk")?))
-            .map_err(|e| format!("carry.bpk: {e}"))?;
-        let carry = empty.try_load_record(record).map_err(|e| format!("carry.bpk: {e}"))?;
+            .map_err(|e| Error::file(dir.join("carry.bpk"), format!("{e:?}")))?;
+        let carry = empty.try_load_record(record).map_err(|e| Error::file(dir.join("carry.bpk"), format!("{e:?}")))?;
         RecursionState { y: carry.y.val().detach(), z: carry.z.val().detach() }
     } else {
         // A new batch size: every slot halted, so the first step refills them all.
@@ -120,13 +118,13 @@ pub fn exists(dir: &Path) -> bool {
     dir.join("progress.json").is_file()
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| io_error(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| io_error(path, e))
+    std::fs::write(&tmp, bytes).map_err(|e| Error::file(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| Error::file(path, e))
 }
 
 /// The EMA weights of a checkpoint, for evaluation.
-pub fn load_ema(dir: &Path, device: &Device) -> Result<Trm, String> {
-    weights::load(&dir.join("ema.bpk"), device).map(|(_, m)| m).map_err(|e| e.to_string())
+pub fn load_ema(dir: &Path, device: &Device) -> Result<Trm> {
+    Ok(weights::load(&dir.join("ema.bpk"), device)?.1)
 }

@@ -103,11 +103,11 @@ impl Split {
     }
 
     /// Splits `path@train` or `path@holdout` (no suffix: all) into the path and the split.
-    pub fn parse_spec(spec: &str) -> Result<(&str, Split), String> {
+    pub fn parse_spec(spec: &str) -> crate::error::Result<(&str, Split)> {
         match spec.rsplit_once('@') {
             Some((path, "train")) => Ok((path, Split::Train)),
             Some((path, "holdout")) => Ok((path, Split::Holdout)),
-            Some((_, other)) => Err(format!("unknown split {other:?} in {spec:?}: use @train or @holdout")),
+            Some((_, other)) => Err(crate::error::Error::Config(format!("unknown split {other:?} in {spec:?}: use @train or @holdout"))),
             None => Ok((spec, Split::All)),
         }
     }
@@ -187,10 +187,10 @@ impl ExampleStream {
     /// A stream over `source`. `files` holds the examples of each file of
     /// [`DataSource::files`], in that order (read by the caller, so this module needs no file
     /// system and runs in the browser); the split is applied here.
-    pub fn new(source: DataSource, files: Vec<Vec<Example>>, augment: bool, seed: u64) -> Result<Self, String> {
+    pub fn new(source: DataSource, files: Vec<Vec<Example>>, augment: bool, seed: u64) -> crate::error::Result<Self> {
         let specs = source.files();
         if specs.len() != files.len() {
-            return Err(format!("the data source reads {} files but {} were given", specs.len(), files.len()));
+            return Err(crate::error::Error::Config(format!("the data source reads {} files but {} were given", specs.len(), files.len())));
         }
         let files: Vec<Vec<Example>> = files
             .into_iter()
@@ -198,20 +198,20 @@ impl ExampleStream {
             .map(|(examples, (_, split))| examples.into_iter().filter(|e| split.keeps(&e.puzzle)).collect())
             .collect();
         if let Some(((path, _), _)) = specs.iter().zip(&files).find(|(_, f)| f.is_empty()) {
-            return Err(format!("the training file {path} holds no puzzles (after its split)"));
+            return Err(crate::error::Error::Config(format!("the training file {path} holds no puzzles (after its split)")));
         }
         match &source {
             DataSource::Files { .. } if files.is_empty() => {
-                return Err("the training files hold no puzzles".to_string());
+                return Err(crate::error::Error::Config("the training files hold no puzzles".to_string()));
             }
             DataSource::Curriculum { stages, .. } if stages.is_empty() => {
-                return Err("the curriculum has no stages".to_string());
+                return Err(crate::error::Error::Config("the curriculum has no stages".to_string()));
             }
             DataSource::Mixture { parts } if parts.is_empty() || parts.iter().any(|p| !(p.weight >= 0.0)) => {
-                return Err("a mixture needs at least one part and no negative weights".to_string());
+                return Err(crate::error::Error::Config("a mixture needs at least one part and no negative weights".to_string()));
             }
             DataSource::Mixture { parts } if parts.iter().map(|p| p.weight).sum::<f64>() <= 0.0 => {
-                return Err("the mixture's weights sum to zero".to_string());
+                return Err(crate::error::Error::Config("the mixture's weights sum to zero".to_string()));
             }
             _ => {}
         }

@@ -59,12 +59,11 @@ impl std::fmt::Display for Tier {
 }
 
 impl std::str::FromStr for Tier {
-    type Err = String;
+    type Err = crate::error::Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Tier::ALL
-            .into_iter()
-            .find(|t| t.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| format!("unknown tier {s:?}; expected easy, medium, hard or extreme"))
+        Tier::ALL.into_iter().find(|t| t.name().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
+            crate::error::Error::Config(format!("unknown tier {s:?}; expected easy, medium, hard or extreme"))
+        })
     }
 }
 
@@ -435,7 +434,7 @@ mod tests {
         for tier in Tier::ALL {
             assert_eq!(tier.name().parse::<Tier>().unwrap(), tier);
         }
-        assert!("impossible".parse::<Tier>().unwrap_err().contains("unknown tier"));
+        assert!("impossible".parse::<Tier>().unwrap_err().to_string().contains("unknown tier"));
     }
 
     #[test]

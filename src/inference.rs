@@ -15,6 +15,7 @@ use crate::grid::{CELLS, Grid};
 use crate::model::Trm;
 use crate::recursion::{NoObserver, RecursionState, TraceRecorder, digits_and_confidence};
 use crate::trace::{AttemptTrace, Outcome, RecursionTrace, SolveTrace, StepTrace, sigmoid};
+use crate::error::{Error, Result};
 
 /// How long to think, when to stop, and how many attempts to run side by side.
 #[derive(Config, Debug)]
@@ -163,7 +164,7 @@ impl Session {
 
     /// Runs one supervision step of every running attempt and reads its trace back (one
     /// readback). Returns the attempts that ran, with their new step in the user's orientation.
-    pub async fn step(&mut self) -> Result<Vec<(usize, StepTrace)>, String> {
+    pub async fn step(&mut self) -> Result<Vec<(usize, StepTrace)>> {
         if self.finished() {
             return Ok(Vec::new());
         }
@@ -171,7 +172,7 @@ impl Session {
         self.rows.step(&self.model, &mut recorder);
         let steps = recorder.finish().read().await?;
         if steps.len() != self.running.len() {
-            return Err("the trace readback has the wrong batch size".to_string());
+            return Err(Error::Backend("the trace readback has the wrong batch size".into()));
         }
         self.steps_run += 1;
         self.net_calls += self.running.len() * self.model.calls_per_step();
@@ -275,7 +276,7 @@ impl Session {
 }
 
 /// Solves one puzzle with every attempt the config asks for and returns all their traces.
-pub async fn solve_attempts(model: &Trm, puzzle: &Grid, config: InferenceConfig) -> Result<SolveTrace, String> {
+pub async fn solve_attempts(model: &Trm, puzzle: &Grid, config: InferenceConfig) -> Result<SolveTrace> {
     let mut session = Session::new(model.clone(), *puzzle, config);
     while !session.finished() {
         session.step().await?;
@@ -285,12 +286,12 @@ pub async fn solve_attempts(model: &Trm, puzzle: &Grid, config: InferenceConfig)
 
 /// Blocking [`solve_attempts`] for native code.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn solve_attempts_blocking(model: &Trm, puzzle: &Grid, config: InferenceConfig) -> Result<SolveTrace, String> {
+pub fn solve_attempts_blocking(model: &Trm, puzzle: &Grid, config: InferenceConfig) -> Result<SolveTrace> {
     crate::recursion::block_on(solve_attempts(model, puzzle, config))
 }
 
 /// Solves one puzzle and returns the selected attempt's trace.
-pub async fn solve_traced(model: &Trm, puzzle: &Grid, config: InferenceConfig) -> Result<RecursionTrace, String> {
+pub async fn solve_traced(model: &Trm, puzzle: &Grid, config: InferenceConfig) -> Result<RecursionTrace> {
     let mut session = Session::new(model.clone(), *puzzle, config);
     while !session.finished() {
         session.step().await?;
@@ -300,7 +301,7 @@ pub async fn solve_traced(model: &Trm, puzzle: &Grid, config: InferenceConfig) -
 
 /// Blocking [`solve_traced`] for native code.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn solve_traced_blocking(model: &Trm, puzzle: &Grid, config: InferenceConfig) -> Result<RecursionTrace, String> {
+pub fn solve_traced_blocking(model: &Trm, puzzle: &Grid, config: InferenceConfig) -> Result<RecursionTrace> {
     crate::recursion::block_on(solve_traced(model, puzzle, config))
 }
 
@@ -315,6 +316,25 @@ pub struct BatchAnswer {
     pub early_exit_steps: usize,
 }
 
+/// Reads back the answer digits `[B·81]` and halting logits `[B]` of a step, in one transaction.
+///
+/// # Shapes
+/// - `logits`: `[B, 81, V]`; `halt_logit`: `[B]`
+async fn read_answers(logits: Tensor<3>, halt_logit: Tensor<1>) -> Result<(Vec<i64>, Vec<f32>)> {
+    let (digits, _) = digits_and_confidence(logits);
+    let data = Transaction::default()
+        .register(digits)
+        .register(halt_logit)
+        .execute_async()
+        .await
+        .map_err(|e| Error::from_backend("reading the answers back failed", e))?;
+    let [digits, halts]: [TensorData; 2] =
+        data.try_into().map_err(|_| Error::Backend("the readback returned the wrong number of tensors".into()))?;
+    let digits = digits.convert::<i64>().try_into_vec().map_err(|e| Error::from_backend("unexpected digits", e))?;
+    let halts = halts.convert::<f32>().try_into_vec().map_err(|e| Error::from_backend("unexpected halting logits", e))?;
+    Ok((digits, halts))
+}
+
 /// Runs a batch for `max(budgets)` steps, keeping the answer at each budget and at the
 /// halting head's first stop. One readback per step.
 pub async fn answer_batch(
@@ -322,7 +342,7 @@ pub async fn answer_batch(
     puzzles: &[Grid],
     budgets: &[usize],
     halt_threshold: f32,
-) -> Result<Vec<BatchAnswer>, String> {
+) -> Result<Vec<BatchAnswer>> {
     let batch = puzzles.len();
     if batch == 0 {
         return Ok(Vec::new());
@@ -343,17 +363,7 @@ pub async fn answer_batch(
     for step in 1..=max_steps {
         let output = model.supervision_step(&x, state, &mut NoObserver);
         state = output.state;
-        let (digits, _) = digits_and_confidence(output.logits);
-        let data = Transaction::default()
-            .register(digits)
-            .register(output.halt_logit)
-            .execute_async()
-            .await
-            .map_err(|e| format!("readback failed: {e:?}"))?;
-        let [digits, halts]: [TensorData; 2] =
-            data.try_into().map_err(|_| "readback returned the wrong number of tensors".to_string())?;
-        let digits: Vec<i64> = digits.convert::<i64>().try_into_vec().map_err(|e| format!("{e:?}"))?;
-        let halts: Vec<f32> = halts.convert::<f32>().try_into_vec().map_err(|e| format!("{e:?}"))?;
+        let (digits, halts) = read_answers(output.logits, output.halt_logit).await?;
         for (i, result) in results.iter_mut().enumerate() {
             let answer = keep_givens(&puzzles[i], &digits[i * CELLS..(i + 1) * CELLS]);
             for (b, &budget) in budgets.iter().enumerate() {
@@ -378,7 +388,7 @@ pub fn answer_batch_blocking(
     puzzles: &[Grid],
     budgets: &[usize],
     halt_threshold: f32,
-) -> Result<Vec<BatchAnswer>, String> {
+) -> Result<Vec<BatchAnswer>> {
     crate::recursion::block_on(answer_batch(model, puzzles, budgets, halt_threshold))
 }
 
@@ -398,7 +408,7 @@ pub async fn run_attempts(
     model: &Trm,
     puzzles: &[Grid],
     config: &InferenceConfig,
-) -> Result<Vec<Vec<AttemptRun>>, String> {
+) -> Result<Vec<Vec<AttemptRun>>> {
     let k = config.attempts.max(1);
     let starts = AttemptStart::plan(k, config.seed, config.transforms, config.noise > 0.0);
     let mut row_puzzles = Vec::with_capacity(puzzles.len() * k);
@@ -418,17 +428,7 @@ pub async fn run_attempts(
     let mut rows = AttemptRows::new(model, &row_puzzles, &row_starts, config.noise);
     for _ in 0..config.max_steps.max(1) {
         let output = rows.step(model, &mut NoObserver);
-        let (digits, _) = digits_and_confidence(output.logits);
-        let data = Transaction::default()
-            .register(digits)
-            .register(output.halt_logit)
-            .execute_async()
-            .await
-            .map_err(|e| format!("readback failed: {e:?}"))?;
-        let [digits, halts]: [TensorData; 2] =
-            data.try_into().map_err(|_| "readback returned the wrong number of tensors".to_string())?;
-        let digits: Vec<i64> = digits.convert::<i64>().try_into_vec().map_err(|e| format!("{e:?}"))?;
-        let halts: Vec<f32> = halts.convert::<f32>().try_into_vec().map_err(|e| format!("{e:?}"))?;
+        let (digits, halts) = read_answers(output.logits, output.halt_logit).await?;
         let mut keep = Vec::with_capacity(running.len());
         for (row, &(p, a)) in running.iter().enumerate() {
             let transform = &starts[a].transform;
@@ -451,7 +451,7 @@ pub fn run_attempts_blocking(
     model: &Trm,
     puzzles: &[Grid],
     config: &InferenceConfig,
-) -> Result<Vec<Vec<AttemptRun>>, String> {
+) -> Result<Vec<Vec<AttemptRun>>> {
     crate::recursion::block_on(run_attempts(model, puzzles, config))
 }
 

@@ -12,6 +12,7 @@ pub mod augment;
 pub mod checkpoint;
 pub mod data;
 pub mod encoding;
+pub mod error;
 pub mod generator;
 pub mod grid;
 pub mod inference;
@@ -24,6 +25,7 @@ pub mod trace;
 pub mod training;
 pub mod weights;
 
+pub use error::{Error, ErrorKind};
 pub use generator::{Generator, Tier};
 pub use grid::{Grid, ParseError};
 pub use model::{Trm, TrmConfig};

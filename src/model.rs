@@ -136,7 +136,7 @@ impl TrmConfig {
     }
 
     /// Checks values that would make the model impossible to build.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> crate::error::Result<()> {
         let mut problems = Vec::new();
         if self.hidden == 0 {
             problems.push("hidden must be > 0".to_string());
@@ -155,7 +155,7 @@ impl TrmConfig {
         {
             problems.push("attention needs hidden divisible by heads, with an even head size".to_string());
         }
-        if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+        if problems.is_empty() { Ok(()) } else { Err(crate::error::Error::Config(problems.join("; "))) }
     }
 
     /// Builds the model with weights drawn from `seed`.
@@ -616,7 +616,7 @@ mod tests {
     fn invalid_configs_are_reported() {
         assert!(TrmConfig::tiny().with_layers(0).validate().is_err());
         let err = TrmConfig::tiny().with_mixer(TokenMixer::Attention).with_heads(3).validate().unwrap_err();
-        assert!(err.contains("heads"));
+        assert!(err.to_string().contains("heads"));
     }
 }
 

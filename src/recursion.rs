@@ -18,6 +18,7 @@ use burn::tensor::activation::softmax;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::error::Error;
 use crate::grid::CELLS;
 use crate::model::Trm;
 use crate::trace::{CallKind, CallTrace, SKETCH_DIMS, StepTrace};
@@ -334,7 +335,7 @@ pub struct PendingTrace {
 
 impl PendingTrace {
     /// Reads everything back in one transaction and splits it per sample.
-    pub async fn read(self) -> Result<Vec<StepTrace>, String> {
+    pub async fn read(self) -> crate::error::Result<Vec<StepTrace>> {
         let [_, batch] = self.z_norms.dims();
         let data = Transaction::default()
             .register(self.z_norms)
@@ -348,9 +349,9 @@ impl PendingTrace {
             .register(self.sketches)
             .execute_async()
             .await
-            .map_err(|e| format!("reading the trace back failed: {e:?}"))?;
+            .map_err(|e| Error::from_backend("reading the trace back failed", e))?;
         let [z, y, d, c, p, h, dz, dy, sk]: [TensorData; 9] =
-            data.try_into().map_err(|_| "the trace readback returned the wrong number of tensors".to_string())?;
+            data.try_into().map_err(|_| Error::Backend("the trace readback returned the wrong number of tensors".into()))?;
         let z = to_f32(z)?;
         let y = to_f32(y)?;
         let d = to_i64(d)?;
@@ -403,7 +404,7 @@ impl PendingTrace {
 
     /// Blocking [`PendingTrace::read`] for native code.
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn read_blocking(self) -> Result<Vec<StepTrace>, String> {
+    pub fn read_blocking(self) -> crate::error::Result<Vec<StepTrace>> {
         block_on(self.read())
     }
 }
@@ -418,12 +419,12 @@ fn quantise(values: &[f32]) -> (Vec<i8>, f32) {
     (values.iter().map(|&v| (v / scale).round().clamp(-127.0, 127.0) as i8).collect(), scale)
 }
 
-fn to_f32(data: TensorData) -> Result<Vec<f32>, String> {
-    data.convert::<f32>().try_into_vec::<f32>().map_err(|e| format!("unexpected trace data: {e:?}"))
+fn to_f32(data: TensorData) -> crate::error::Result<Vec<f32>> {
+    data.convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::from_backend("unexpected trace data", e))
 }
 
-fn to_i64(data: TensorData) -> Result<Vec<i64>, String> {
-    data.convert::<i64>().try_into_vec::<i64>().map_err(|e| format!("unexpected trace data: {e:?}"))
+fn to_i64(data: TensorData) -> crate::error::Result<Vec<i64>> {
+    data.convert::<i64>().try_into_vec::<i64>().map_err(|e| Error::from_backend("unexpected trace data", e))
 }
 
 /// Runs a future to completion on this thread (native only; the browser awaits instead).

@@ -20,6 +20,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::data::{DataSource, ExampleStream, mix};
+use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::inference::tokens;
 use crate::model::{Trm, TrmConfig};
@@ -230,10 +231,10 @@ pub struct Trainer {
 impl Trainer {
     /// A fresh run on `device` (autodiff is turned on here). `files` holds the examples of each
     /// file the data source reads ([`DataSource::files`](crate::data::DataSource::files)).
-    pub fn new(config: TrainingConfig, files: Vec<Vec<Example>>, device: &Device) -> Result<Self, String> {
+    pub fn new(config: TrainingConfig, files: Vec<Vec<Example>>, device: &Device) -> Result<Self> {
         config.model.validate()?;
         if config.batch_size == 0 {
-            return Err("batch_size must be > 0".into());
+            return Err(Error::Config("batch_size must be > 0".into()));
         }
         let device = device.clone().autodiff();
         let model = config.model.init(&device);
@@ -248,7 +249,7 @@ impl Trainer {
         ema: Option<Trm>,
         optimizer: Option<ModuleOptimizer>,
         resume: Option<(Progress, RecursionState)>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self> {
         let stream = ExampleStream::new(config.data.clone(), files, config.augment, config.seed)?;
         let ema = ema.unwrap_or_else(|| model.valid());
         let optimizer = optimizer.unwrap_or_else(|| Self::optimizer_init(&config));
@@ -256,15 +257,18 @@ impl Trainer {
         let (state, slots, step, samples_drawn) = match resume {
             Some((progress, state)) => {
                 if progress.slots.len() != batch {
-                    return Err(format!("the checkpoint has {} slots but batch_size is {batch}", progress.slots.len()));
+                    return Err(Error::Config(format!(
+                        "the checkpoint has {} slots but batch_size is {batch}",
+                        progress.slots.len()
+                    )));
                 }
                 let mut slots = Vec::with_capacity(batch);
                 for slot in progress.slots {
                     let example = if slot.halted && slot.puzzle.is_empty() {
                         Example { puzzle: Grid::empty(), solution: Grid::empty() }
                     } else {
-                        let puzzle = Grid::parse(&slot.puzzle).map_err(|e| e.to_string())?;
-                        let solution = Grid::parse(&slot.solution).map_err(|e| e.to_string())?;
+                        let puzzle = Grid::parse(&slot.puzzle)?;
+                        let solution = Grid::parse(&slot.solution)?;
                         Example { puzzle, solution }
                     };
                     slots.push((example, slot));
@@ -336,7 +340,7 @@ impl Trainer {
     }
 
     /// One optimizer step (= one supervision step for every slot). One readback.
-    pub async fn train_step(&mut self) -> Result<StepMetrics, String> {
+    pub async fn train_step(&mut self) -> Result<StepMetrics> {
         let nsup = self.config.model.supervision_steps;
         let batch = self.config.batch_size;
         let device = self.model.token_embedding.val().device();
@@ -390,13 +394,13 @@ impl Trainer {
             .register(output.halt_logit.without_autodiff())
             .execute_async()
             .await
-            .map_err(|e| format!("reading training metrics failed: {e:?}"))?;
+            .map_err(|e| Error::from_backend("reading training metrics failed", e))?;
         let values: Vec<Vec<f32>> = data
             .into_iter()
-            .map(|d| d.convert::<f32>().try_into_vec::<f32>().map_err(|e| format!("{e:?}")))
-            .collect::<Result<_, _>>()?;
+            .map(|d| d.convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::from_backend("unexpected metrics", e)))
+            .collect::<Result<_>>()?;
         let [total, answer, halt, exact, right_cells, halt_logits]: [Vec<f32>; 6] =
-            values.try_into().map_err(|_| "wrong number of metric tensors".to_string())?;
+            values.try_into().map_err(|_| Error::Backend("wrong number of metric tensors".into()))?;
 
         let mut halted_count = 0usize;
         let mut halted_steps = 0usize;
@@ -422,14 +426,14 @@ impl Trainer {
             stage,
         };
         if !metrics.loss.is_finite() {
-            return Err(format!("the loss became non-finite at step {}", self.step));
+            return Err(Error::Backend(format!("the loss became non-finite at step {}", self.step)));
         }
         Ok(metrics)
     }
 
     /// Blocking [`Trainer::train_step`] for native code.
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn train_step_blocking(&mut self) -> Result<StepMetrics, String> {
+    pub fn train_step_blocking(&mut self) -> Result<StepMetrics> {
         crate::recursion::block_on(self.train_step())
     }
 }

@@ -67,7 +67,7 @@ pub fn to_bytes(model: &Trm, half: bool) -> Result<Vec<u8>, WeightsError> {
 /// creation as initialisation, so no synchronous GPU readback happens (they panic on wasm) and
 /// the parameters train on an autodiff device.
 pub fn from_bytes(config: &TrmConfig, bytes: &[u8], device: &Device) -> Result<Trm, WeightsError> {
-    config.validate().map_err(WeightsError::Config)?;
+    config.validate().map_err(|e| WeightsError::Config(e.to_string()))?;
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
         .map_err(|e| WeightsError::Corrupt(e.to_string()))?
         .cast_to_module_dtype();
@@ -177,7 +177,7 @@ pub async fn to_bytes_async(model: &Trm, config: &TrmConfig, half: bool) -> Resu
 /// Parses a config from JSON and checks it.
 pub fn config_from_json(json: &str) -> Result<TrmConfig, WeightsError> {
     let config: TrmConfig = serde_json::from_str(json).map_err(|e| WeightsError::Config(e.to_string()))?;
-    config.validate().map_err(WeightsError::Config)?;
+    config.validate().map_err(|e| WeightsError::Config(e.to_string()))?;
     Ok(config)
 }
 

@@ -223,7 +223,9 @@ fn download_animation(state: &AppState) {
     let options = AnimationOptions { note, ..AnimationOptions::default() };
     let start = now_ms();
     let result = state.trace.with_untracked(|t| match t {
-        Some(trace) => encode_gif(trace, &puzzle, &options).map(|bytes| (bytes, frame_count(trace, false))),
+        Some(trace) => encode_gif(trace, &puzzle, &options)
+            .map(|bytes| (bytes, frame_count(trace, false)))
+            .map_err(|e| e.to_string()),
         None => Err("nothing recorded yet".to_string()),
     });
     match result.and_then(|(bytes, frames)| {

@@ -12,6 +12,7 @@ use burn::prelude::*;
 use futures::StreamExt;
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use leptos::prelude::*;
+use trm_sudoku::ErrorKind;
 use trm_sudoku::grid::Grid;
 use trm_sudoku::inference::{InferenceConfig, Session};
 use trm_sudoku::model::{Trm, TrmConfig};
@@ -199,7 +200,7 @@ async fn load(state: &AppState) -> Result<Engine, String> {
     state.status.set(EngineStatus::WarmingUp);
     let start = now_ms();
     if let Err(e) = warm_up(&engine).await {
-        fall_back_to_cpu(&mut engine, state, &e).await?;
+        fall_back_to_cpu(&mut engine, state, &e.to_string()).await?;
         warm_up(&engine).await?;
     }
     state.readouts.update(|r| r.warmup_ms = Some(now_ms() - start));
@@ -214,7 +215,7 @@ async fn load(state: &AppState) -> Result<Engine, String> {
 async fn warm_up(engine: &Engine) -> Result<(), String> {
     let puzzle = Grid::parse(crate::presets::WARM_UP_PUZZLE).map_err(|e| e.to_string())?;
     let mut session = Session::new(engine.model.clone(), puzzle, InferenceConfig::new().with_max_steps(1));
-    session.step().await.map(|_| ())
+    session.step().await.map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// Reloads the model on the CPU after a WebGPU failure: the current weights if the GPU can
@@ -293,8 +294,13 @@ async fn solve(
                     r.steps_used = Some(steps_done);
                 });
             }
+            Err(e) if e.kind() == ErrorKind::OutOfMemory => {
+                state.say(true, format!("The solve ran out of memory ({e}): try fewer attempts."));
+                return None;
+            }
+            // A lost device or any other GPU failure: the CPU backend carries on.
             Err(e) if engine.backend == Backend::WebGpu => {
-                if let Err(fatal) = fall_back_to_cpu(engine, state, &e).await {
+                if let Err(fatal) = fall_back_to_cpu(engine, state, &e.to_string()).await {
                     state.say(true, format!("The GPU failed and the CPU fallback too: {fatal}"));
                     return None;
                 }

@@ -211,10 +211,23 @@ async fn new_trainer(engine: &Engine, settings: RunSettings) -> Result<Trainer, 
         let bytes = weights::to_bytes_async(&engine.model, &engine.config, false).await.map_err(|e| e.to_string())?;
         weights::from_bytes(&engine.config, &bytes, &device).map_err(|e| e.to_string())?
     };
-    Trainer::from_parts(config, Vec::new(), model, None, None, None)
+    Trainer::from_parts(config, Vec::new(), model, None, None, None).map_err(|e| e.to_string())
 }
 
-/// Trains until done, paused, stopped or interrupted; the model in use becomes the EMA weights.
+/// How a run of [`run`] ended.
+enum RunEnd {
+    /// All steps done.
+    Finished,
+    /// Paused by the user, or by another request (`Some`), which the caller handles next.
+    Paused(Option<Command>),
+    /// Stopped by the user: the run is over, its EMA weights are kept.
+    Stopped(Trainer),
+    /// A step failed: the previous weights stay in use.
+    Failed,
+}
+
+/// Trains until done, paused, stopped or interrupted. Unless a step failed, the model in use
+/// becomes the EMA weights (when at least one step ran) and is saved in IndexedDB.
 async fn run(
     engine: &mut Engine,
     state: &AppState,
@@ -224,12 +237,11 @@ async fn run(
     state.status.set(EngineStatus::Training);
     finetune.running.set(true);
     finetune.paused.set(false);
-    let mut interrupted = None;
     let mut window_start = (now_ms(), engine.trainer.as_ref().map(|t| t.step_count()).unwrap_or(0));
-    loop {
-        let Some(trainer) = engine.trainer.as_mut() else { break };
+    let end = loop {
+        let Some(trainer) = engine.trainer.as_mut() else { break RunEnd::Failed };
         if trainer.done() {
-            break;
+            break RunEnd::Finished;
         }
         match trainer.train_step().await {
             Ok(metrics) => {
@@ -245,52 +257,85 @@ async fn run(
             Err(e) => {
                 engine.trainer = None;
                 if engine.backend == Backend::WebGpu {
-                    let _ = fall_back_to_cpu(engine, state, &e).await;
+                    let _ = fall_back_to_cpu(engine, state, &e.to_string()).await;
                 }
-                state.say(true, format!("Training stopped: {e}"));
-                break;
+                state.say(true, format!("Training stopped: {e}. The previous weights stay in use."));
+                break RunEnd::Failed;
             }
         }
         yield_to_browser().await;
         match rx.try_recv() {
-            Ok(Command::FineTune(FineTuneRequest::Pause)) => {
-                finetune.paused.set(true);
-                break;
-            }
-            Ok(Command::Stop) => {
-                engine.trainer = None;
-                break;
-            }
-            Ok(other) => {
-                // Another request (a solve, a new run): pause this one and let it through.
-                finetune.paused.set(true);
-                interrupted = Some(other);
-                break;
-            }
+            Ok(Command::FineTune(FineTuneRequest::Pause)) => break RunEnd::Paused(None),
+            Ok(Command::Stop) => match engine.trainer.take() {
+                Some(trainer) => break RunEnd::Stopped(trainer),
+                None => break RunEnd::Failed,
+            },
+            // Another request (a solve, a new run): pause this one and let it through.
+            Ok(other) => break RunEnd::Paused(Some(other)),
             _ => {}
         }
-    }
+    };
     finetune.running.set(false);
     finetune.memory_mb.set(Some(wasm_memory_mb()));
-    if let Some(trainer) = &engine.trainer {
-        engine.model = trainer.ema().clone();
-        if trainer.done() {
-            engine.trainer = None;
+    let (steps, interrupted) = match end {
+        RunEnd::Failed => return None,
+        RunEnd::Finished => {
+            let steps = engine.trainer.take().map(|trainer| keep_ema(engine, &trainer)).unwrap_or(0);
             finetune.paused.set(false);
+            (steps, None)
         }
-    } else if !finetune.metrics.with_untracked(|m| m.is_empty()) {
-        // Stopped: keep what was learned so far.
-    }
-    finetune.using_finetuned.set(true);
-    if let (Ok(bytes), json) =
-        (weights::to_bytes_async(&engine.model, &engine.config, false).await, weights::config_to_json(&engine.config))
-    {
-        if let Err(e) = crate::idb::put(SAVED_WEIGHTS, &bytes).await {
-            state.say(true, format!("Could not save the fine-tuned weights in this browser: {e}"));
+        RunEnd::Paused(interrupted) => {
+            finetune.paused.set(true);
+            let trainer = engine.trainer.take();
+            let steps = trainer.as_ref().map(|trainer| keep_ema(engine, trainer)).unwrap_or(0);
+            engine.trainer = trainer;
+            (steps, interrupted)
         }
-        let _ = crate::idb::put(SAVED_CONFIG, json.as_bytes()).await;
+        RunEnd::Stopped(trainer) => {
+            finetune.paused.set(false);
+            let steps = keep_ema(engine, &trainer);
+            state.say(
+                false,
+                if steps == 0 {
+                    "Stopped before the first step: the weights are unchanged.".to_string()
+                } else {
+                    format!("Stopped after {steps} steps: the page now uses the fine-tuned weights.")
+                },
+            );
+            (steps, None)
+        }
+    };
+    if steps > 0 {
+        finetune.using_finetuned.set(true);
+        save_weights(engine, state).await;
     }
     interrupted
+}
+
+/// Makes the trainer's EMA weights the model in use if it took any step; returns its steps.
+fn keep_ema(engine: &mut Engine, trainer: &Trainer) -> usize {
+    let steps = trainer.step_count();
+    if steps > 0 {
+        engine.model = trainer.ema().clone();
+    }
+    steps
+}
+
+/// Saves the model in use in IndexedDB, so a reload keeps it.
+async fn save_weights(engine: &Engine, state: &AppState) {
+    match weights::to_bytes_async(&engine.model, &engine.config, false).await {
+        Ok(bytes) => {
+            let config = weights::config_to_json(&engine.config);
+            let saved = match crate::idb::put(SAVED_WEIGHTS, &bytes).await {
+                Ok(()) => crate::idb::put(SAVED_CONFIG, config.as_bytes()).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = saved {
+                state.say(true, format!("Could not save the fine-tuned weights in this browser: {e}"));
+            }
+        }
+        Err(e) => state.say(true, format!("Could not serialise the fine-tuned weights: {e}")),
+    }
 }
 
 /// The Train panel.

@@ -52,7 +52,7 @@ pub fn device(backend: Backend) -> Result<Device> {
 /// Weights from a `.bpk` (config beside it) or a checkpoint directory (its EMA weights).
 pub fn load_model(path: &Path, device: &Device) -> Result<Trm> {
     if path.is_dir() {
-        return checkpoint::load_ema(path, device).map_err(|e| anyhow!(e));
+        return Ok(checkpoint::load_ema(path, device)?);
     }
     let (_, model) = weights::load(path, device).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     Ok(model)

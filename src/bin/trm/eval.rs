@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use trm_sudoku::attempts::TransformMix;
@@ -92,8 +92,8 @@ pub fn eval_sets(files: &[PathBuf], tiers: &[Tier], limit: usize, seed: u64) -> 
     let mut sets: Vec<(String, Vec<Example>)> = Vec::new();
     for spec in files {
         let spec = spec.to_string_lossy();
-        let (path, split) = Split::parse_spec(&spec).map_err(|e| anyhow!(e))?;
-        let mut examples = read_examples(path).map_err(|e| anyhow!(e))?;
+        let (path, split) = Split::parse_spec(&spec)?;
+        let mut examples = read_examples(path)?;
         examples.retain(|e| split.keeps(&e.puzzle));
         if examples.len() > limit {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
@@ -142,7 +142,7 @@ fn eval_attempts(
         for chunk in examples.chunks(per_chunk) {
             let puzzles: Vec<Grid> = chunk.iter().map(|e| e.puzzle).collect();
             let runs =
-                run_attempts_blocking(model, &puzzles, &config.clone().with_attempts(k_max)).map_err(|e| anyhow!(e))?;
+                run_attempts_blocking(model, &puzzles, &config.clone().with_attempts(k_max))?;
             for (e, runs) in chunk.iter().zip(&runs) {
                 for (i, &k) in ks.iter().enumerate() {
                     let score = score_attempts(&e.puzzle, runs, k, calls_per_step);
@@ -221,7 +221,7 @@ fn eval(
         bar.set_message(name.clone());
         for chunk in examples.chunks(batch.max(1)) {
             let puzzles: Vec<Grid> = chunk.iter().map(|e| e.puzzle).collect();
-            let answers = answer_batch_blocking(model, &puzzles, budgets, threshold).map_err(|e| anyhow!(e))?;
+            let answers = answer_batch_blocking(model, &puzzles, budgets, threshold)?;
             for (a, e) in answers.iter().zip(chunk) {
                 exact_early += usize::from(a.early_exit == e.solution);
                 steps_early += a.early_exit_steps;

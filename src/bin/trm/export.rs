@@ -49,7 +49,7 @@ fn export(from: Option<&Path>, preset: Option<&str>, seed: u64, out: &Path, half
         }
         (None, None) => bail!("give --from <run dir> or --preset <name>"),
     };
-    weights::save(&model, &config, out, half).map_err(|e| anyhow!(e))?;
+    weights::save(&model, &config, out, half)?;
     let bytes = std::fs::read(out)?;
     let manifest = serde_json::json!({
         "weights": out.file_name().map(|n| n.to_string_lossy().into_owned()),

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, anyhow};
+use anyhow::Result;
 use burn::prelude::*;
 use trm_sudoku::generator::{Generator, Tier};
 use trm_sudoku::grid::{CELLS, Grid};
@@ -76,7 +76,7 @@ fn presets(model: &Trm, out: &Path, candidates: usize, keep: usize, seed: u64) -
                 .collect()
         };
         let puzzles: Vec<Grid> = examples.iter().map(|e| e.puzzle).collect();
-        let answers = answer_batch_blocking(model, &puzzles, &[16], 0.5).map_err(|e| anyhow!(e))?;
+        let answers = answer_batch_blocking(model, &puzzles, &[16], 0.5)?;
         let solved: Vec<bool> = answers.iter().zip(&examples).map(|(a, e)| a.early_exit == e.solution).collect();
         let mut order: Vec<usize> = (0..examples.len()).collect();
         order.sort_by_key(|&i| !solved[i]); // stable: solved first, then generation order
@@ -112,8 +112,8 @@ fn refresh_fixtures(presets: &Path, fixtures: &Path) -> Result<()> {
     for tier in ["easy", "medium"] {
         let mut entries = Vec::new();
         for line in presets[tier].as_array().into_iter().flatten().take(3).filter_map(|v| v.as_str()) {
-            let puzzle = Grid::parse(line).map_err(|e| anyhow!(e))?;
-            let (solution, _) = solve_unique(&puzzle).map_err(|e| anyhow!(e))?;
+            let puzzle = Grid::parse(line)?;
+            let (solution, _) = solve_unique(&puzzle)?;
             entries.push(serde_json::json!({ "puzzle": line, "solution": solution.to_line() }));
         }
         file.insert(tier.into(), serde_json::json!(entries));

@@ -87,11 +87,11 @@ fn solve(
     gif: Option<(&Path, AnimationOptions)>,
 ) -> Result<()> {
     let grid = Grid::parse(puzzle)?;
-    let solution = solve_unique(&grid).map(|(s, _)| s).map_err(|e| anyhow!(e))?;
+    let solution = solve_unique(&grid).map(|(s, _)| s)?;
     let max_steps = config.max_steps;
     let attempts = config.attempts;
     let start = Instant::now();
-    let solved = solve_attempts_blocking(model, &grid, config).map_err(|e| anyhow!(e))?;
+    let solved = solve_attempts_blocking(model, &grid, config)?;
     let seconds = start.elapsed().as_secs_f64();
     let outcome = solved.outcome.ok_or_else(|| anyhow!("the solve ended without an outcome"))?;
     let selected = &solved.attempts[outcome.selected];
@@ -129,7 +129,7 @@ fn solve(
             options.note = format!("attempt {} of {attempts}", outcome.selected + 1);
         }
         let start = Instant::now();
-        let bytes = encode_gif(&selected.trace, &grid, &options).map_err(|e| anyhow!(e))?;
+        let bytes = encode_gif(&selected.trace, &grid, &options)?;
         std::fs::write(path, &bytes).with_context(|| format!("writing {}", path.display()))?;
         eprintln!(
             "wrote {} ({} frames, {} bytes, {:.2} s)",

@@ -174,17 +174,17 @@ impl ScheduleOverrides {
 fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOptions) -> Result<()> {
     let device = device(backend)?;
     let mut trainer = if checkpoint::exists(out) {
-        let mut config = checkpoint::read_config(out).map_err(|e| anyhow!(e))?;
+        let mut config = checkpoint::read_config(out)?;
         if let Some(data) = &options.data {
             config.data = data.clone();
         }
         if let Some(batch) = options.leg_batch_size {
             config.batch_size = batch;
         }
-        let step = checkpoint::read_progress(out).map_err(|e| anyhow!(e))?.step;
+        let step = checkpoint::read_progress(out)?.step;
         options.schedule.apply(&mut config, step);
         let files = read_data_files(&config.data)?;
-        let trainer = checkpoint::load_with_config(out, config, files, &device).map_err(|e| anyhow!(e))?;
+        let trainer = checkpoint::load_with_config(out, config, files, &device)?;
         eprintln!(
             "resuming {} at step {} of {} (lr {:.2e} now; model, batch, weight decay and seed as saved)",
             out.display(),
@@ -197,7 +197,7 @@ fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOpt
         std::fs::create_dir_all(out)?;
         eprintln!("new run in {} ({} parameters)", out.display(), config.model.init(&device).num_params());
         let files = read_data_files(&config.data)?;
-        Trainer::new(config, files, &device).map_err(|e| anyhow!(e))?
+        Trainer::new(config, files, &device)?
     };
     let eval_sets: Vec<(Tier, Vec<Example>)> = [Tier::Easy, Tier::Medium, Tier::Hard]
         .into_iter()
@@ -215,7 +215,7 @@ fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOpt
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     while !trainer.done() {
-        let m = trainer.train_step_blocking().map_err(|e| anyhow!(e))?;
+        let m = trainer.train_step_blocking()?;
         let elapsed = start.elapsed().as_secs_f64();
         let samples_per_s = (m.step - started_at) as f64 * batch as f64 / elapsed;
         bar.set_position(m.step as u64);
@@ -240,14 +240,14 @@ fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOpt
         }
         writeln!(metrics_log, "{line}")?;
         if m.step % options.checkpoint_every.max(1) == 0 || trainer.done() || out_of_time {
-            checkpoint::save(&trainer, out).map_err(|e| anyhow!(e))?;
+            checkpoint::save(&trainer, out)?;
             weights::save(
                 trainer.ema(),
                 &trainer.config.model,
                 &out.join("model.bpk").with_file_name("final.bpk"),
                 true,
             )
-            .map_err(|e| anyhow!(e))?;
+            ?;
         }
         if out_of_time {
             bar.println(format!("time limit reached at step {}; checkpoint saved", m.step));
@@ -261,7 +261,7 @@ fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOpt
 /// Exact accuracy, blank-cell accuracy and mean early-exit steps of `model` on `set`.
 fn evaluate(model: &Trm, set: &[Example], max_steps: usize) -> Result<(f64, f64, f64)> {
     let puzzles: Vec<Grid> = set.iter().map(|e| e.puzzle).collect();
-    let answers = answer_batch_blocking(model, &puzzles, &[max_steps], 0.5).map_err(|e| anyhow!(e))?;
+    let answers = answer_batch_blocking(model, &puzzles, &[max_steps], 0.5)?;
     let n = set.len().max(1) as f64;
     let exact = answers.iter().zip(set).filter(|(a, e)| a.at_budget[0] == e.solution).count() as f64 / n;
     let cells =
@@ -299,10 +299,10 @@ pub fn parse_data(spec: &str) -> Result<DataSource> {
                 let kind = if name == "minimal" {
                     PartKind::Minimal
                 } else if let Some(file) = name.strip_prefix("file:") {
-                    let (path, split) = Split::parse_spec(file).map_err(|e| anyhow!(e))?;
+                    let (path, split) = Split::parse_spec(file)?;
                     PartKind::File { path: path.to_string(), split }
                 } else {
-                    PartKind::Tier { tier: name.parse::<Tier>().map_err(|e| anyhow!(e))?, max_blanks: CELLS }
+                    PartKind::Tier { tier: name.parse::<Tier>()?, max_blanks: CELLS }
                 };
                 Ok(MixPart { weight, kind })
             })
@@ -310,7 +310,7 @@ pub fn parse_data(spec: &str) -> Result<DataSource> {
         return Ok(DataSource::Mixture { parts });
     }
     if let Some(tier) = spec.strip_prefix("tier:") {
-        return Ok(DataSource::tier(tier.parse::<Tier>().map_err(|e| anyhow!(e))?));
+        return Ok(DataSource::tier(tier.parse::<Tier>()?));
     }
     if let Some(paths) = spec.strip_prefix("files:") {
         return Ok(DataSource::Files { paths: paths.split(',').map(str::to_string).collect() });
