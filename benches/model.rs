@@ -120,9 +120,9 @@ fn main() {
             "train_step_ms": fixed, "train_loop_step_ms": train, "train_batch": train_batch,
         }));
     }
-    if let Some(path) = json_path {
-        if let Err(e) = std::fs::write(&path, serde_json::to_string_pretty(&rows).unwrap_or_default()) {
-            eprintln!("could not write {path}: {e}");
-        }
+    if let Some(path) = json_path
+        && let Err(e) = std::fs::write(&path, serde_json::to_string_pretty(&rows).unwrap_or_default())
+    {
+        eprintln!("could not write {path}: {e}");
     }
 }

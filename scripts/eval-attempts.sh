@@ -5,7 +5,8 @@
 # Subsets: 100 generated puzzles per tier; 30 of each public file (the held-out side of the
 # 17-clue split, which training never sees). Noise and transforms as chosen by
 # scripts/sweep-attempts.sh (NOISE, TRANSFORMS).
-# Usage: scripts/eval-attempts.sh [WEIGHTS] [OUT_DIR]   (LANES=1 runs the sets one after another)
+# Usage: scripts/eval-attempts.sh [WEIGHTS] [OUT_DIR]   (BUDGET=16 for the page's default step
+# budget, KS=1,4,16 for fewer attempts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -15,12 +16,14 @@ data=${DATA:-../shared/data/sudoku}
 noise=${NOISE:-0.3}
 transforms=${TRANSFORMS:-full}
 limit=${LIMIT:-30}
+budget=${BUDGET:-64}
+ks=${KS:-1,4,16,64}
 mkdir -p "$out"
 cargo build --release --quiet --bin trm
 trm="$CARGO_TARGET_DIR/release/trm"
 run() {
   local name=$1; shift
-  RAYON_NUM_THREADS=1 "$trm" eval --weights "$weights" --budgets 64 --attempts 1,4,16,64 --noise "$noise" \
+  RAYON_NUM_THREADS=1 "$trm" eval --weights "$weights" --budgets "$budget" --attempts "$ks" --noise "$noise" \
     --transforms "$transforms" --batch 128 --json "$out/$name.json" "$@" > "$out/$name.md" 2> "$out/$name.log"
 }
 start=$(date +%s)

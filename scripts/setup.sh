@@ -23,6 +23,12 @@ for pkg in lld patch curl fonts-dejavu-core chromium chromium-driver libvulkan1 
   dpkg -s "$pkg" >/dev/null 2>&1 || need_pkgs+=("$pkg")
 done
 
+# --- rustfmt and clippy (the test command checks formatting and lints) ------------------------
+for component in rustfmt clippy; do
+  rustup component list --installed 2>/dev/null | grep -q "^$component" || rustup component add "$component" >/dev/null 2>&1 \
+    || log "could not add $component with rustup"
+done
+
 # --- wasm32 standard library ----------------------------------------------------------------
 if rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
   log "rustup has wasm32-unknown-unknown"

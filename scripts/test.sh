@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a fresh machine (idempotent) and runs every test:
+#   0. formatting (rustfmt) and lints (clippy, warnings are errors) of the library, the CLI, the
+#      tests and the app (the app on wasm32, where the rustup toolchain has that target);
 #   1. native: cargo test (Sudoku core, model, parity with the PyTorch goldens, training,
 #      shipped weights, parser fuzzing);
 #   2. the wasm app: the hosted build (`trunk build --release`: opt-level z, fat LTO, wasm-opt),
@@ -16,6 +18,13 @@ stamp "setup"
 bash scripts/setup.sh
 source scripts/env.sh
 mkdir -p artifacts
+
+stamp "formatting and lints"
+cargo fmt --all --check
+cargo clippy --locked --offline --all-targets -- -D warnings
+if rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+  ( wasm_env && cargo clippy --locked --offline -p trm-app --target wasm32-unknown-unknown --profile wasm-dev -- -D warnings )
+fi
 
 stamp "native tests"
 cargo test --locked --offline

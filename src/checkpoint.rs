@@ -25,7 +25,6 @@ struct Carry {
     z: Param<Tensor<3>>,
 }
 
-
 /// Writes a checkpoint into `dir` (created if missing). Files are replaced one by one;
 /// `progress.json` is written last, so a checkpoint interrupted midway is detected by its
 /// step count not matching the weights only in the rare case of a crash between files.
@@ -33,18 +32,26 @@ pub fn save(trainer: &Trainer, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, e))?;
     let (model, ema, optimizer, progress, state) = trainer.parts();
     let config = &trainer.config;
-    write(&dir.join("training.json"), serde_json::to_string_pretty(config).map_err(|e| Error::Config(e.to_string()))?.as_bytes())?;
+    write(
+        &dir.join("training.json"),
+        serde_json::to_string_pretty(config).map_err(|e| Error::Config(e.to_string()))?.as_bytes(),
+    )?;
     write(&dir.join("model.bpk"), &weights::to_bytes(model, false)?)?;
     weights::save(ema, &config.model, &dir.join("ema.bpk"), false)?;
-    let optimizer_bytes = optimizer.into_bytes().map_err(|e| Error::file(dir.join("optimizer.bpk"), format!("{e:?}")))?;
+    let optimizer_bytes =
+        optimizer.into_bytes().map_err(|e| Error::file(dir.join("optimizer.bpk"), format!("{e:?}")))?;
     write(&dir.join("optimizer.bpk"), &optimizer_bytes)?;
     let carry = Carry {
         y: Param::from_tensor(state.y.clone().without_autodiff()),
         z: Param::from_tensor(state.z.clone().without_autodiff()),
     };
-    let carry_bytes = carry.into_record().into_bytes().map_err(|e| Error::file(dir.join("carry.bpk"), format!("{e:?}")))?;
+    let carry_bytes =
+        carry.into_record().into_bytes().map_err(|e| Error::file(dir.join("carry.bpk"), format!("{e:?}")))?;
     write(&dir.join("carry.bpk"), &carry_bytes)?;
-    write(&dir.join("progress.json"), serde_json::to_string(&progress).map_err(|e| Error::Config(e.to_string()))?.as_bytes())?;
+    write(
+        &dir.join("progress.json"),
+        serde_json::to_string(&progress).map_err(|e| Error::Config(e.to_string()))?.as_bytes(),
+    )?;
     Ok(())
 }
 
@@ -90,7 +97,8 @@ pub fn load_with_config(
     let train_device = device.clone().autodiff();
     let model = weights::from_bytes(&config.model, &read("model.bpk")?, &train_device)
         .map_err(|e| Error::file(dir.join("model.bpk"), e))?;
-    let ema = weights::from_bytes(&config.model, &read("ema.bpk")?, device).map_err(|e| Error::file(dir.join("ema.bpk"), e))?;
+    let ema = weights::from_bytes(&config.model, &read("ema.bpk")?, device)
+        .map_err(|e| Error::file(dir.join("ema.bpk"), e))?;
     let optimizer = Trainer::optimizer_init(&config)
         .from_bytes(burn::tensor::Bytes::from_bytes_vec(read("optimizer.bpk")?))
         .map_err(|e| Error::file(dir.join("optimizer.bpk"), format!("{e:?}")))?;

@@ -94,7 +94,7 @@ pub enum Split {
 impl Split {
     /// Whether `puzzle` belongs to this side of the split.
     pub fn keeps(self, puzzle: &Grid) -> bool {
-        let held_out = fnv1a(puzzle.to_line().as_bytes()) % 10 == 0;
+        let held_out = fnv1a(puzzle.to_line().as_bytes()).is_multiple_of(10);
         match self {
             Split::All => true,
             Split::Train => !held_out,
@@ -107,7 +107,9 @@ impl Split {
         match spec.rsplit_once('@') {
             Some((path, "train")) => Ok((path, Split::Train)),
             Some((path, "holdout")) => Ok((path, Split::Holdout)),
-            Some((_, other)) => Err(crate::error::Error::Config(format!("unknown split {other:?} in {spec:?}: use @train or @holdout"))),
+            Some((_, other)) => {
+                Err(crate::error::Error::Config(format!("unknown split {other:?} in {spec:?}: use @train or @holdout")))
+            }
             None => Ok((spec, Split::All)),
         }
     }
@@ -190,7 +192,11 @@ impl ExampleStream {
     pub fn new(source: DataSource, files: Vec<Vec<Example>>, augment: bool, seed: u64) -> crate::error::Result<Self> {
         let specs = source.files();
         if specs.len() != files.len() {
-            return Err(crate::error::Error::Config(format!("the data source reads {} files but {} were given", specs.len(), files.len())));
+            return Err(crate::error::Error::Config(format!(
+                "the data source reads {} files but {} were given",
+                specs.len(),
+                files.len()
+            )));
         }
         let files: Vec<Vec<Example>> = files
             .into_iter()
@@ -198,7 +204,9 @@ impl ExampleStream {
             .map(|(examples, (_, split))| examples.into_iter().filter(|e| split.keeps(&e.puzzle)).collect())
             .collect();
         if let Some(((path, _), _)) = specs.iter().zip(&files).find(|(_, f)| f.is_empty()) {
-            return Err(crate::error::Error::Config(format!("the training file {path} holds no puzzles (after its split)")));
+            return Err(crate::error::Error::Config(format!(
+                "the training file {path} holds no puzzles (after its split)"
+            )));
         }
         match &source {
             DataSource::Files { .. } if files.is_empty() => {
@@ -207,8 +215,12 @@ impl ExampleStream {
             DataSource::Curriculum { stages, .. } if stages.is_empty() => {
                 return Err(crate::error::Error::Config("the curriculum has no stages".to_string()));
             }
-            DataSource::Mixture { parts } if parts.is_empty() || parts.iter().any(|p| !(p.weight >= 0.0)) => {
-                return Err(crate::error::Error::Config("a mixture needs at least one part and no negative weights".to_string()));
+            DataSource::Mixture { parts }
+                if parts.is_empty() || parts.iter().any(|p| p.weight.is_nan() || p.weight < 0.0) =>
+            {
+                return Err(crate::error::Error::Config(
+                    "a mixture needs at least one part and no negative weights".to_string(),
+                ));
             }
             DataSource::Mixture { parts } if parts.iter().map(|p| p.weight).sum::<f64>() <= 0.0 => {
                 return Err(crate::error::Error::Config("the mixture's weights sum to zero".to_string()));

@@ -81,7 +81,9 @@ impl Error {
         let lower = message.to_lowercase();
         if lower.contains("device lost") || lower.contains("devicelost") || lower.contains("device is lost") {
             Error::DeviceLost(message)
-        } else if lower.contains("out of memory") || lower.contains("outofmemory") || lower.contains("allocation failed")
+        } else if lower.contains("out of memory")
+            || lower.contains("outofmemory")
+            || lower.contains("allocation failed")
         {
             Error::OutOfMemory(message)
         } else {

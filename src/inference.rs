@@ -11,11 +11,11 @@ use crate::attempts::{
     AttemptEnd, AttemptStart, TransformMix, answer_to_user, gaussian_noise, select, step_to_user, verified,
 };
 use crate::encoding::encode;
+use crate::error::{Error, Result};
 use crate::grid::{CELLS, Grid};
 use crate::model::Trm;
 use crate::recursion::{NoObserver, RecursionState, TraceRecorder, digits_and_confidence};
 use crate::trace::{AttemptTrace, Outcome, RecursionTrace, SolveTrace, StepTrace, sigmoid};
-use crate::error::{Error, Result};
 
 /// How long to think, when to stop, and how many attempts to run side by side.
 #[derive(Config, Debug)]
@@ -331,7 +331,8 @@ async fn read_answers(logits: Tensor<3>, halt_logit: Tensor<1>) -> Result<(Vec<i
     let [digits, halts]: [TensorData; 2] =
         data.try_into().map_err(|_| Error::Backend("the readback returned the wrong number of tensors".into()))?;
     let digits = digits.convert::<i64>().try_into_vec().map_err(|e| Error::from_backend("unexpected digits", e))?;
-    let halts = halts.convert::<f32>().try_into_vec().map_err(|e| Error::from_backend("unexpected halting logits", e))?;
+    let halts =
+        halts.convert::<f32>().try_into_vec().map_err(|e| Error::from_backend("unexpected halting logits", e))?;
     Ok((digits, halts))
 }
 
@@ -404,11 +405,7 @@ pub struct AttemptRun {
 /// Runs `config.attempts` attempts of every puzzle as one batch (no rule-check stop, so every
 /// attempt runs until it halts or the budget ends and both selections can be scored).
 /// Returns, per puzzle, one [`AttemptRun`] per attempt. One readback per step.
-pub async fn run_attempts(
-    model: &Trm,
-    puzzles: &[Grid],
-    config: &InferenceConfig,
-) -> Result<Vec<Vec<AttemptRun>>> {
+pub async fn run_attempts(model: &Trm, puzzles: &[Grid], config: &InferenceConfig) -> Result<Vec<Vec<AttemptRun>>> {
     let k = config.attempts.max(1);
     let starts = AttemptStart::plan(k, config.seed, config.transforms, config.noise > 0.0);
     let mut row_puzzles = Vec::with_capacity(puzzles.len() * k);
@@ -447,11 +444,7 @@ pub async fn run_attempts(
 
 /// Blocking [`run_attempts`] for native code.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn run_attempts_blocking(
-    model: &Trm,
-    puzzles: &[Grid],
-    config: &InferenceConfig,
-) -> Result<Vec<Vec<AttemptRun>>> {
+pub fn run_attempts_blocking(model: &Trm, puzzles: &[Grid], config: &InferenceConfig) -> Result<Vec<Vec<AttemptRun>>> {
     crate::recursion::block_on(run_attempts(model, puzzles, config))
 }
 

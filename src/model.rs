@@ -151,7 +151,9 @@ impl TrmConfig {
             problems.push("cycles, latent_updates and supervision_steps must be > 0".to_string());
         }
         if self.mixer == TokenMixer::Attention
-            && (self.heads == 0 || self.hidden % self.heads != 0 || (self.hidden / self.heads) % 2 != 0)
+            && (self.heads == 0
+                || !self.hidden.is_multiple_of(self.heads)
+                || !(self.hidden / self.heads).is_multiple_of(2))
         {
             problems.push("attention needs hidden divisible by heads, with an even head size".to_string());
         }

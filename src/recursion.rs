@@ -350,8 +350,9 @@ impl PendingTrace {
             .execute_async()
             .await
             .map_err(|e| Error::from_backend("reading the trace back failed", e))?;
-        let [z, y, d, c, p, h, dz, dy, sk]: [TensorData; 9] =
-            data.try_into().map_err(|_| Error::Backend("the trace readback returned the wrong number of tensors".into()))?;
+        let [z, y, d, c, p, h, dz, dy, sk]: [TensorData; 9] = data
+            .try_into()
+            .map_err(|_| Error::Backend("the trace readback returned the wrong number of tensors".into()))?;
         let z = to_f32(z)?;
         let y = to_f32(y)?;
         let d = to_i64(d)?;

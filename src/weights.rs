@@ -193,10 +193,10 @@ pub fn save(model: &Trm, config: &TrmConfig, weights_path: &std::path::Path, hal
         path: path.display().to_string(),
         message: e.to_string(),
     };
-    if let Some(dir) = weights_path.parent() {
-        if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        }
+    if let Some(dir) = weights_path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     }
     let bytes = to_bytes(model, half)?;
     let tmp = weights_path.with_extension("bpk.tmp");

@@ -27,23 +27,33 @@ fn logged_steps(run: &Path) -> Vec<(u64, f64)> {
         .collect()
 }
 
+/// Trains the tiny preset for 2 steps (batch 2, lr 1e-3, `warmup` steps) into `run`; returns the
+/// flags that every later leg repeats.
+fn first_leg(run: &Path, warmup: &str) -> [String; 6] {
+    let common = ["--eval-every", "0", "--checkpoint-every", "2", "--out", run.to_str().unwrap()].map(String::from);
+    let first = ["train", "--preset", "tiny", "--steps", "2", "--batch-size", "2", "--lr", "1e-3", "--warmup", warmup];
+    let args: Vec<&str> = first.into_iter().chain(common.iter().map(String::as_str)).collect();
+    trm(&args);
+    common
+}
+
 #[test]
 fn resuming_applies_schedule_flags_and_keeps_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    let run_str = run.to_str().unwrap();
-    let common = ["--eval-every", "0", "--checkpoint-every", "2", "--out", run_str];
-    trm(&[
-        &["train", "--preset", "tiny", "--steps", "2", "--batch-size", "2", "--lr", "1e-3", "--warmup", "0"][..],
-        &common,
-    ]
-    .concat());
+    let common = first_leg(&run, "0");
+    let common: Vec<&str> = common.iter().map(String::as_str).collect();
     assert_eq!(saved_config(&run)["steps"], 2);
     assert_eq!(logged_steps(&run).len(), 2);
+    // A step logged after the last checkpoint by a run that was then killed: resuming drops it.
+    let metrics = run.join("metrics.jsonl");
+    let logged = std::fs::read_to_string(&metrics).unwrap();
+    let orphan = logged.lines().last().unwrap().replace(r#""step":2"#, r#""step":3"#);
+    std::fs::write(&metrics, format!("{logged}{orphan}\n")).unwrap();
 
     // Resume: extend to 4 steps and decay to a tenth; the batch-size flag cannot change a run.
     let resumed =
-        trm(&[&["train", "--steps", "4", "--min-lr-ratio", "0.1", "--batch-size", "8"][..], &common].concat());
+        trm(&[&["train", "--steps", "4", "--min-lr-ratio", "0.1", "--batch-size", "8"][..], &common[..]].concat());
     assert!(String::from_utf8_lossy(&resumed.stderr).contains("resuming"));
     let config = saved_config(&run);
     assert_eq!(config["steps"], 4);
@@ -248,15 +258,10 @@ fn export_plot_and_presets_work_on_a_small_run() {
 fn a_new_leg_restarts_the_schedule_on_new_data() {
     let dir = tempfile::tempdir().unwrap();
     let run = dir.path().join("run");
-    let run_str = run.to_str().unwrap();
-    let common = ["--eval-every", "0", "--checkpoint-every", "2", "--out", run_str];
-    trm(&[
-        &["train", "--preset", "tiny", "--steps", "2", "--batch-size", "2", "--lr", "1e-3", "--warmup", "2"][..],
-        &common,
-    ]
-    .concat());
+    let common = first_leg(&run, "2");
+    let common: Vec<&str> = common.iter().map(String::as_str).collect();
     // Leg 2: steps 3-6 on a mixture, warming up again from step 2.
-    trm(&[&["train", "--steps", "6", "--new-leg", "--data", "mix:hard=1,minimal=1"][..], &common].concat());
+    trm(&[&["train", "--steps", "6", "--new-leg", "--data", "mix:hard=1,minimal=1"][..], &common[..]].concat());
     let config = saved_config(&run);
     assert_eq!(config["schedule_start"], 2);
     assert!(config["data"]["Mixture"].is_object());

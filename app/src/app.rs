@@ -68,10 +68,10 @@ pub fn App() -> impl IntoView {
     // K defaults to what this machine's backend runs in about 2 s on a medium puzzle, from a
     // net call timed after the warm-up.
     Effect::new(move |_| {
-        if let Some(ms) = state.readouts.with(|r| r.net_call_ms) {
-            if !state.attempts_chosen.get_untracked() {
-                state.attempts.set(default_attempts(ms));
-            }
+        if let Some(ms) = state.readouts.with(|r| r.net_call_ms)
+            && !state.attempts_chosen.get_untracked()
+        {
+            state.attempts.set(default_attempts(ms));
         }
     });
 
@@ -334,6 +334,48 @@ fn PuzzleVerdict() -> impl IntoView {
     view! { {verdict} }
 }
 
+/// Step forward and jump to the end: the same in the full and the compact controls.
+#[component]
+fn ForwardButtons() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let total = move || state.playback.with(|p| p.total());
+    view! {
+        <button type="button" class="icon" id="step-forward" aria-label="Step forward" title="Step forward (])"
+            disabled=move || total() == 0
+            on:click=move |_| state.playback.update(|p| p.step_forward())>{icon(Icon::Forward)}</button>
+        <button type="button" class="icon" id="to-end" aria-label="Jump to the last step" title="Jump to the last step"
+            disabled=move || total() == 0
+            on:click=move |_| state.playback.update(|p| { p.pause(); p.seek_end(); })>{icon(Icon::Last)}</button>
+    }
+}
+
+/// The recursion-step slider.
+#[component]
+fn Scrubber(
+    /// Where playback stands, in words (read by screen readers as the slider's value).
+    #[prop(into)]
+    where_label: Signal<String>,
+) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let total = move || state.playback.with(|p| p.total());
+    let position = move || state.playback.with(|p| p.position());
+    view! {
+        <label class="scrub">
+            <span class="visually-hidden">"Recursion step"</span>
+            <input type="range" id="scrub" min="0"
+                max=move || total().saturating_sub(1)
+                prop:value=move || position().to_string()
+                disabled=move || total() == 0
+                aria-valuetext=where_label
+                on:input:target=move |ev| {
+                    if let Ok(v) = ev.target().value().parse::<usize>() {
+                        state.playback.update(|p| p.seek(v));
+                    }
+                }/>
+        </label>
+    }
+}
+
 /// Solve, play/pause, step, scrub, speed, and the position label.
 #[component]
 fn Controls() -> impl IntoView {
@@ -377,25 +419,8 @@ fn Controls() -> impl IntoView {
                     <button type="button" class="icon" id="step-back" aria-label="Step back" title="Step back ([)"
                         disabled=move || total() == 0
                         on:click=move |_| state.playback.update(|p| p.step_back())>{icon(Icon::Back)}</button>
-                    <button type="button" class="icon" id="step-forward" aria-label="Step forward" title="Step forward (])"
-                        disabled=move || total() == 0
-                        on:click=move |_| state.playback.update(|p| p.step_forward())>{icon(Icon::Forward)}</button>
-                    <button type="button" class="icon" id="to-end" aria-label="Jump to the last step" title="Jump to the last step"
-                        disabled=move || total() == 0
-                        on:click=move |_| state.playback.update(|p| { p.pause(); p.seek_end(); })>{icon(Icon::Last)}</button>
-                    <label class="scrub">
-                        <span class="visually-hidden">"Recursion step"</span>
-                        <input type="range" id="scrub" min="0"
-                            max=move || total().saturating_sub(1)
-                            prop:value=move || position().to_string()
-                            disabled=move || total() == 0
-                            aria-valuetext=where_label
-                            on:input:target=move |ev| {
-                                if let Ok(v) = ev.target().value().parse::<usize>() {
-                                    state.playback.update(|p| p.seek(v));
-                                }
-                            }/>
-                    </label>
+                    <ForwardButtons/>
+                    <Scrubber where_label=where_label/>
                 </div>
                 <p class="where" id="where" aria-live="polite">{where_label}</p>
             </div>
@@ -422,26 +447,9 @@ fn Controls() -> impl IntoView {
                     on:click=move |_| state.playback.update(|p| p.toggle())>
                     {move || if playing() { icon(Icon::Pause) } else { icon(Icon::Play) }}
                 </button>
-                <button type="button" class="icon" id="step-forward" aria-label="Step forward" title="Step forward (])"
-                    disabled=move || total() == 0
-                    on:click=move |_| state.playback.update(|p| p.step_forward())>{icon(Icon::Forward)}</button>
-                <button type="button" class="icon" id="to-end" aria-label="Jump to the last step" title="Jump to the last step"
-                    disabled=move || total() == 0
-                    on:click=move |_| state.playback.update(|p| { p.pause(); p.seek_end(); })>{icon(Icon::Last)}</button>
+                <ForwardButtons/>
             </div>
-            <label class="scrub">
-                <span class="visually-hidden">"Recursion step"</span>
-                <input type="range" id="scrub" min="0"
-                    max=move || total().saturating_sub(1)
-                    prop:value=move || position().to_string()
-                    disabled=move || total() == 0
-                    aria-valuetext=where_label
-                    on:input:target=move |ev| {
-                        if let Ok(v) = ev.target().value().parse::<usize>() {
-                            state.playback.update(|p| p.seek(v));
-                        }
-                    }/>
-            </label>
+            <Scrubber where_label=where_label/>
             <p class="where" id="where" aria-live="polite">{where_label}</p>
             <Show when=move || !minimal>
                 <div class="options">

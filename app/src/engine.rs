@@ -13,6 +13,7 @@ use futures::StreamExt;
 use futures::channel::mpsc::{UnboundedReceiver, UnboundedSender, unbounded};
 use leptos::prelude::*;
 use trm_sudoku::ErrorKind;
+use trm_sudoku::formats::Manifest;
 use trm_sudoku::grid::Grid;
 use trm_sudoku::inference::{InferenceConfig, Session};
 use trm_sudoku::model::{Trm, TrmConfig};
@@ -98,13 +99,6 @@ pub async fn bench_net_call_js(batch: u32, calls: u32) -> Result<f64, wasm_bindg
 /// Where the shipped model is.
 const MANIFEST_URL: &str = "assets/manifest.json";
 const CACHE_NAME: &str = "trm-sudoku-weights";
-
-#[derive(serde::Deserialize)]
-struct Manifest {
-    weights: String,
-    config: String,
-    version: String,
-}
 
 /// The loaded model and what is needed to rebuild it elsewhere.
 pub struct Engine {

@@ -221,7 +221,7 @@ enum RunEnd {
     /// Paused by the user, or by another request (`Some`), which the caller handles next.
     Paused(Option<Command>),
     /// Stopped by the user: the run is over, its EMA weights are kept.
-    Stopped(Trainer),
+    Stopped(Box<Trainer>),
     /// A step failed: the previous weights stay in use.
     Failed,
 }
@@ -267,7 +267,7 @@ async fn run(
         match rx.try_recv() {
             Ok(Command::FineTune(FineTuneRequest::Pause)) => break RunEnd::Paused(None),
             Ok(Command::Stop) => match engine.trainer.take() {
-                Some(trainer) => break RunEnd::Stopped(trainer),
+                Some(trainer) => break RunEnd::Stopped(Box::new(trainer)),
                 None => break RunEnd::Failed,
             },
             // Another request (a solve, a new run): pause this one and let it through.

@@ -41,12 +41,11 @@ async fn open() -> Result<IdbDatabase, String> {
     let request: IdbOpenDbRequest = factory.open_with_u32(DB_NAME, 1).map_err(js_error)?;
     let upgrade_request = request.clone();
     let on_upgrade = Closure::once_into_js(move || {
-        if let Ok(result) = upgrade_request.result() {
-            if let Ok(db) = result.dyn_into::<IdbDatabase>() {
-                if !db.object_store_names().contains(STORE) {
-                    let _ = db.create_object_store(STORE);
-                }
-            }
+        if let Ok(result) = upgrade_request.result()
+            && let Ok(db) = result.dyn_into::<IdbDatabase>()
+            && !db.object_store_names().contains(STORE)
+        {
+            let _ = db.create_object_store(STORE);
         }
     });
     request.set_onupgradeneeded(Some(on_upgrade.unchecked_ref()));

@@ -32,7 +32,10 @@ struct MapCell {
 
 /// 0..1 on a log scale between a thousandth of the solve's largest change and that largest.
 fn log_intensity(v: f32, largest: f32) -> f32 {
-    if !(largest > 0.0) || !(v > 0.0) {
+    // NaN fails both comparisons and lands here too.
+    if largest.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+        || v.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+    {
         return 0.0;
     }
     let floor = largest * 1e-3;

@@ -33,10 +33,10 @@ fn main() {
         autoplay: platform::query_param("autoplay").is_some_and(|v| v == "1" || v == "true"),
         fixed_height: platform::query_param("height").is_some_and(|v| v == "fixed"),
     };
-    if let Some(theme) = platform::query_param("theme") {
-        if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
-            let _ = root.set_attribute("data-theme", &theme);
-        }
+    if let Some(theme) = platform::query_param("theme")
+        && let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("data-theme", &theme);
     }
     let fallback = presets::presets(Tier::Easy).first().and_then(|s| Grid::parse(s).ok()).unwrap_or_default();
     let (puzzle, bad_param) = match platform::query_param("s") {
@@ -91,15 +91,15 @@ fn embedded_page() -> bool {
 fn install_panic_overlay() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
-        if let Some(document) = web_sys::window().and_then(|w| w.document()) {
-            if let (Ok(div), Some(body)) = (document.create_element("div"), document.body()) {
-                div.set_class_name("crash");
-                div.set_attribute("role", "alert").ok();
-                div.set_text_content(Some(
-                    "Something went wrong inside the model runtime and the page stopped. Reload to start again.",
-                ));
-                let _ = body.append_child(&div);
-            }
+        if let Some(document) = web_sys::window().and_then(|w| w.document())
+            && let (Ok(div), Some(body)) = (document.create_element("div"), document.body())
+        {
+            div.set_class_name("crash");
+            div.set_attribute("role", "alert").ok();
+            div.set_text_content(Some(
+                "Something went wrong inside the model runtime and the page stopped. Reload to start again.",
+            ));
+            let _ = body.append_child(&div);
         }
     }));
 }

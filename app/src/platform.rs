@@ -118,15 +118,14 @@ pub async fn fetch_cached(
         },
         Err(_) => None,
     };
-    if let Some(cache) = &cache {
-        if let Ok(hit) = JsFuture::from(cache.match_with_str(cache_key)).await {
-            if let Ok(response) = hit.dyn_into::<web_sys::Response>() {
-                let buffer = JsFuture::from(response.array_buffer().map_err(js_error)?).await.map_err(js_error)?;
-                let bytes = Uint8Array::new(&buffer).to_vec();
-                progress(bytes.len() as u64, Some(bytes.len() as u64));
-                return Ok(Download { bytes, cached: true });
-            }
-        }
+    if let Some(cache) = &cache
+        && let Ok(hit) = JsFuture::from(cache.match_with_str(cache_key)).await
+        && let Ok(response) = hit.dyn_into::<web_sys::Response>()
+    {
+        let buffer = JsFuture::from(response.array_buffer().map_err(js_error)?).await.map_err(js_error)?;
+        let bytes = Uint8Array::new(&buffer).to_vec();
+        progress(bytes.len() as u64, Some(bytes.len() as u64));
+        return Ok(Download { bytes, cached: true });
     }
     let response = fetch_ok(&window, url).await?;
     let total = response.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<u64>().ok());

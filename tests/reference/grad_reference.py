@@ -52,19 +52,11 @@ def supervision_step_tracked_last(c, p, x, y, z):
     for _ in range(c["latent_updates"]):
         z = ref.net(c, p, z, y + x)
     y = ref.net(c, p, y, z)
-    logits = y[:, c["prefix_len"]:] @ p["output_head.weight"]
-    q = y[:, 0] @ p["halt_head.weight"] + p["halt_head.bias"]
-    return y, z, logits, q[:, 0]
+    return (y, z, *ref.heads(c, p, y))
 
 
 def total_loss(logits, halt, labels):
-    s = torch.where(logits < 0, 1.0 / (1.0 - logits), logits + 1.0)
-    log_probs = torch.log(s / s.sum(-1, keepdim=True))
-    picked = log_probs.gather(-1, labels[..., None])[..., 0]
-    batch = logits.shape[0]
-    answer = (-picked.mean(dim=1)).sum() / batch
-    exact = (logits.argmax(-1) == labels).all(dim=1).double()
-    bce = torch.nn.functional.binary_cross_entropy_with_logits(halt, exact, reduction="sum") / batch
+    answer, bce = ref.loss_parts(logits, halt, labels)
     return answer + 0.5 * bce
 
 

@@ -172,17 +172,23 @@ def mean_cell_norm(h, prefix):
     return h[:, prefix:].norm(dim=-1).mean(dim=1)
 
 
+def heads(c, p, y):
+    """The answer logits [B, 81, V] and the halting logit [B] read from y."""
+    logits = y[:, c["prefix_len"]:] @ p["output_head.weight"]
+    q = y[:, 0] @ p["halt_head.weight"] + p["halt_head.bias"]
+    return logits, q[:, 0]
+
+
 def supervision_step(c, p, x, y, z):
     for _ in range(c["cycles"]):
         for _ in range(c["latent_updates"]):
             z = net(c, p, z, y + x)
         y = net(c, p, y, z)
-    logits = y[:, c["prefix_len"]:] @ p["output_head.weight"]
-    q = y[:, 0] @ p["halt_head.weight"] + p["halt_head.bias"]
-    return y, z, logits, q[:, 0]
+    return (y, z, *heads(c, p, y))
 
 
-def losses(logits, halt, labels):
+def loss_parts(logits, halt, labels):
+    """Stablemax cross-entropy (mean over cells, sum over the batch / B) and halting BCE."""
     s = torch.where(logits < 0, 1.0 / (1.0 - logits), logits + 1.0)
     log_probs = torch.log(s / s.sum(-1, keepdim=True))
     picked = log_probs.gather(-1, labels[..., None])[..., 0]
@@ -190,6 +196,11 @@ def losses(logits, halt, labels):
     answer = (-picked.mean(dim=1)).sum() / batch
     exact = (logits.argmax(-1) == labels).all(dim=1).double()
     bce = torch.nn.functional.binary_cross_entropy_with_logits(halt, exact, reduction="sum") / batch
+    return answer, bce
+
+
+def losses(logits, halt, labels):
+    answer, bce = loss_parts(logits, halt, labels)
     return {"total": float(answer + 0.5 * bce), "answer": float(answer), "halt": float(bce)}
 
 

@@ -109,7 +109,7 @@ pub fn eval_sets(files: &[PathBuf], tiers: &[Tier], limit: usize, seed: u64) -> 
         sets.push((name, examples));
     }
     for &tier in tiers {
-        let examples = generated_examples(tier, limit, seed ^ (tier as u64 + 1) * 0x1000, |_| {});
+        let examples = generated_examples(tier, limit, seed ^ ((tier as u64 + 1) * 0x1000), |_| {});
         sets.push((format!("generated {tier}"), examples));
     }
     Ok(sets)
@@ -141,8 +141,7 @@ fn eval_attempts(
         let per_chunk = (batch / k_max).max(1);
         for chunk in examples.chunks(per_chunk) {
             let puzzles: Vec<Grid> = chunk.iter().map(|e| e.puzzle).collect();
-            let runs =
-                run_attempts_blocking(model, &puzzles, &config.clone().with_attempts(k_max))?;
+            let runs = run_attempts_blocking(model, &puzzles, &config.clone().with_attempts(k_max))?;
             for (e, runs) in chunk.iter().zip(&runs) {
                 for (i, &k) in ks.iter().enumerate() {
                     let score = score_attempts(&e.puzzle, runs, k, calls_per_step);
@@ -203,7 +202,7 @@ fn eval(
     batch: usize,
     json: Option<&Path>,
 ) -> Result<()> {
-    let mut header = format!("| set | puzzles | early exit: exact | mean steps |");
+    let mut header = "| set | puzzles | early exit: exact | mean steps |".to_string();
     for b in budgets {
         header.push_str(&format!(" exact @{b} |"));
     }

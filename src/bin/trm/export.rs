@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow, bail};
 use burn::prelude::*;
-use trm_sudoku::data::fnv1a;
+use trm_sudoku::formats::Manifest;
 use trm_sudoku::model::TrmConfig;
 use trm_sudoku::weights;
 
@@ -51,14 +51,9 @@ fn export(from: Option<&Path>, preset: Option<&str>, seed: u64, out: &Path, half
     };
     weights::save(&model, &config, out, half)?;
     let bytes = std::fs::read(out)?;
-    let manifest = serde_json::json!({
-        "weights": out.file_name().map(|n| n.to_string_lossy().into_owned()),
-        "config": out.with_extension("json").file_name().map(|n| n.to_string_lossy().into_owned()),
-        "version": format!("{:016x}", fnv1a(&bytes)),
-        "bytes": bytes.len(),
-        "parameters": model.num_params(),
-        "precision": if half { "f16" } else { "f32" },
-    });
+    let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let manifest =
+        Manifest::describe(&file_name(out), &file_name(&out.with_extension("json")), &bytes, model.num_params(), half);
     let manifest_path = out.with_file_name("manifest.json");
     std::fs::write(&manifest_path, serde_json::to_string_pretty(&manifest)? + "\n")?;
     eprintln!(

@@ -6,6 +6,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 use plotters::prelude::*;
+use trm_sudoku::formats::MetricsRecord;
+
+/// A bottom chart: its area, the x axis' description and range, and the x of point `i`.
+type XAxis<'a, 'b> =
+    (&'a DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>, &'a str, f64, Box<dyn Fn(usize) -> f64 + 'a>);
 
 struct Point {
     step: f64,
@@ -26,22 +31,16 @@ fn read(metrics: &Path) -> Result<Vec<Point>> {
         if line.trim().is_empty() {
             continue;
         }
-        let v: serde_json::Value = serde_json::from_str(line).with_context(|| format!("line {}", i + 1))?;
-        let num = |k: &str| v.get(k).and_then(|x| x.as_f64()).unwrap_or(f64::NAN);
-        let eval = v
-            .get("eval")
-            .and_then(|e| e.as_object())
-            .map(|o| o.iter().filter_map(|(k, x)| Some((k.clone(), x.get("exact")?.as_f64()?))).collect())
-            .unwrap_or_default();
-        let threads = v.get("threads").and_then(|x| x.as_f64()).unwrap_or(2.0);
+        let record: MetricsRecord = serde_json::from_str(line).with_context(|| format!("line {}", i + 1))?;
+        let eval = record.eval.iter().flatten().map(|(tier, e)| (tier.clone(), e.exact)).collect();
         points.push(Point {
-            step: num("step"),
-            loss: num("loss"),
-            cells: num("cell_accuracy"),
-            exact: num("exact_accuracy"),
+            step: record.step.step as f64,
+            loss: record.step.loss as f64,
+            cells: record.step.cell_accuracy as f64,
+            exact: record.step.exact_accuracy as f64,
             eval,
-            elapsed: num("elapsed_s"),
-            threads,
+            elapsed: record.elapsed_s,
+            threads: record.threads.unwrap_or(2) as f64,
         });
     }
     Ok(points)
@@ -180,7 +179,7 @@ fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
     tiers.sort();
     tiers.dedup();
     // Exact accuracy of the EMA weights per tier, against two measures of compute.
-    let axes: [(&DrawingArea<BitMapBackend, plotters::coord::Shift>, &str, f64, Box<dyn Fn(usize) -> f64>); 2] = [
+    let axes: [XAxis<'_, '_>; 2] = [
         (
             &bottom_left,
             "puzzle-steps seen (millions)",

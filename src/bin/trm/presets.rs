@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use burn::prelude::*;
+use trm_sudoku::formats::Presets;
 use trm_sudoku::generator::{Generator, Tier};
 use trm_sudoku::grid::{CELLS, Grid};
 use trm_sudoku::inference::answer_batch_blocking;
@@ -53,20 +54,19 @@ pub fn run(args: Args) -> Result<()> {
 const EASY_LADDER: [usize; 5] = [30, 36, 42, 48, CELLS];
 
 fn presets(model: &Trm, out: &Path, candidates: usize, keep: usize, seed: u64) -> Result<()> {
-    let current: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out)?)?;
-    let mut file = serde_json::Map::new();
+    let current: Presets = serde_json::from_str(&std::fs::read_to_string(out)?)?;
+    let mut file = Presets::default();
     let mut summary = Vec::new();
     for tier in Tier::ALL {
         let examples: Vec<Example> = if tier == Tier::Extreme {
-            current[tier.to_string()]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|v| Grid::parse(v.as_str()?).ok())
+            current
+                .tier(tier)
+                .iter()
+                .filter_map(|line| Grid::parse(line).ok())
                 .filter_map(|puzzle| Some(Example { puzzle, solution: trm_sudoku::solve_unique(&puzzle).ok()?.0 }))
                 .collect()
         } else {
-            let mut g = Generator::new(seed ^ (tier as u64 + 1) * 0x1000);
+            let mut g = Generator::new(seed ^ ((tier as u64 + 1) * 0x1000));
             // Easy samples form a ladder from few blanks to a full puzzle, so the page has
             // samples at the edge of what the model can do.
             let blanks = |i: usize| if tier == Tier::Easy { EASY_LADDER[i % EASY_LADDER.len()] } else { CELLS };
@@ -89,14 +89,11 @@ fn presets(model: &Trm, out: &Path, candidates: usize, keep: usize, seed: u64) -
             examples.len(),
             kept.len()
         ));
-        file.insert(tier.to_string(), serde_json::json!(kept));
+        *file.tier_mut(tier) = kept;
     }
-    file.insert(
-        "note".into(),
-        serde_json::json!(format!(
-            "written by `trm presets --seed {seed} --candidates {candidates}`: generated puzzles per tier (easy: at most 30/36/42/48/81 blanks in turn; extreme: public hard puzzles), those the shipped model solves within 16 steps first. {}",
-            summary.join("; ")
-        )),
+    file.note = format!(
+        "written by `trm presets --seed {seed} --candidates {candidates}`: generated puzzles per tier (easy: at most 30/36/42/48/81 blanks in turn; extreme: public hard puzzles), those the shipped model solves within 16 steps first. {}",
+        summary.join("; ")
     );
     std::fs::write(out, serde_json::to_string_pretty(&file)? + "\n")?;
     for line in &summary {
@@ -106,17 +103,17 @@ fn presets(model: &Trm, out: &Path, candidates: usize, keep: usize, seed: u64) -
 }
 
 fn refresh_fixtures(presets: &Path, fixtures: &Path) -> Result<()> {
-    let presets: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(presets)?)?;
+    let presets: Presets = serde_json::from_str(&std::fs::read_to_string(presets)?)?;
     let mut file: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&std::fs::read_to_string(fixtures)?)?;
-    for tier in ["easy", "medium"] {
+    for tier in [Tier::Easy, Tier::Medium] {
         let mut entries = Vec::new();
-        for line in presets[tier].as_array().into_iter().flatten().take(3).filter_map(|v| v.as_str()) {
+        for line in presets.tier(tier).iter().take(3) {
             let puzzle = Grid::parse(line)?;
             let (solution, _) = solve_unique(&puzzle)?;
             entries.push(serde_json::json!({ "puzzle": line, "solution": solution.to_line() }));
         }
-        file.insert(tier.into(), serde_json::json!(entries));
+        file.insert(tier.to_string(), serde_json::json!(entries));
     }
     file.insert("note".into(), serde_json::json!("easy/medium = the first shipped samples (assets/puzzles.json, `trm presets --fixtures`), with their solutions; other entries are written by hand"));
     std::fs::write(fixtures, serde_json::to_string_pretty(&file)? + "\n")?;

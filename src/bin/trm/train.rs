@@ -1,5 +1,6 @@
 //! `trm train`: deep-supervision training with checkpoints that resume exactly, in legs.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -7,6 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow, bail};
 use burn::module::Module;
 use trm_sudoku::data::{DataSource, MixPart, PartKind, Split};
+use trm_sudoku::formats::{MetricsRecord, TierEval};
 use trm_sudoku::generator::Tier;
 use trm_sudoku::grid::{CELLS, Grid};
 use trm_sudoku::inference::{answer_batch_blocking, blank_cell_accuracy};
@@ -203,7 +205,9 @@ fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOpt
         .into_iter()
         .map(|tier| (tier, generated_examples(tier, options.eval_size, 0xE7A1 + tier as u64, |_| {})))
         .collect();
-    let mut metrics_log = std::fs::OpenOptions::new().create(true).append(true).open(out.join("metrics.jsonl"))?;
+    let metrics_path = out.join("metrics.jsonl");
+    drop_metrics_after(&metrics_path, trainer.step_count())?;
+    let mut metrics_log = std::fs::OpenOptions::new().create(true).append(true).open(&metrics_path)?;
     let total = trainer.config.steps;
     let bar = progress_bar(total as u64, "{bar:30} {pos}/{len} {msg} eta {eta}");
     bar.set_position(trainer.step_count() as u64);
@@ -223,22 +227,19 @@ fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOpt
             "loss {:.3} cell {:.3} exact {:.3} stage {} {:.1} samples/s",
             m.loss, m.cell_accuracy, m.exact_accuracy, m.stage, samples_per_s
         ));
-        let mut line = serde_json::to_value(m)?;
-        line["elapsed_s"] = serde_json::json!(elapsed);
-        line["samples_per_s"] = serde_json::json!(samples_per_s);
-        // With the elapsed time, gives the CPU-hours of a run made of legs (`trm plot`).
-        line["threads"] = serde_json::json!(threads);
+        // With the elapsed time, `threads` gives the CPU-hours of a run made of legs (`trm plot`).
+        let mut line = MetricsRecord { step: m, elapsed_s: elapsed, samples_per_s, threads: Some(threads), eval: None };
         let out_of_time = options.minutes.is_some_and(|mins| elapsed > mins * 60.0);
         if options.eval_every > 0 && (m.step % options.eval_every == 0 || trainer.done()) {
-            let mut evals = serde_json::Map::new();
+            let mut evals = BTreeMap::new();
             for (tier, set) in &eval_sets {
                 let (exact, cells, steps) = evaluate(trainer.ema(), set, trainer.config.model.supervision_steps)?;
-                evals.insert(tier.name().into(), serde_json::json!({"exact": exact, "cells": cells, "steps": steps}));
+                evals.insert(tier.name().to_string(), TierEval { exact, cells, steps });
             }
-            bar.println(format!("step {}: eval {}", m.step, serde_json::Value::Object(evals.clone())));
-            line["eval"] = serde_json::Value::Object(evals);
+            bar.println(format!("step {}: eval {}", m.step, serde_json::to_string(&evals)?));
+            line.eval = Some(evals);
         }
-        writeln!(metrics_log, "{line}")?;
+        writeln!(metrics_log, "{}", serde_json::to_string(&line)?)?;
         if m.step % options.checkpoint_every.max(1) == 0 || trainer.done() || out_of_time {
             checkpoint::save(&trainer, out)?;
             weights::save(
@@ -246,8 +247,7 @@ fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOpt
                 &trainer.config.model,
                 &out.join("model.bpk").with_file_name("final.bpk"),
                 true,
-            )
-            ?;
+            )?;
         }
         if out_of_time {
             bar.println(format!("time limit reached at step {}; checkpoint saved", m.step));
@@ -259,6 +259,18 @@ fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOpt
 }
 
 /// Exact accuracy, blank-cell accuracy and mean early-exit steps of `model` on `set`.
+/// Removes the lines of steps after `step` (logged after the last checkpoint by a run that was
+/// then killed), so that a resumed run does not log those steps twice.
+fn drop_metrics_after(path: &Path, step: usize) -> Result<()> {
+    let Ok(text) = std::fs::read_to_string(path) else { return Ok(()) };
+    let keep = |line: &&str| serde_json::from_str::<MetricsRecord>(line).map_or(true, |r| r.step.step <= step);
+    let kept: Vec<&str> = text.lines().filter(keep).collect();
+    if kept.len() != text.lines().count() {
+        std::fs::write(path, kept.iter().map(|l| format!("{l}\n")).collect::<String>())?;
+    }
+    Ok(())
+}
+
 fn evaluate(model: &Trm, set: &[Example], max_steps: usize) -> Result<(f64, f64, f64)> {
     let puzzles: Vec<Grid> = set.iter().map(|e| e.puzzle).collect();
     let answers = answer_batch_blocking(model, &puzzles, &[max_steps], 0.5)?;

@@ -1,0 +1,108 @@
+// Fine-tuning on the CPU fallback: Stop keeps what was learned (the EMA weights, saved in
+// IndexedDB and downloadable as a .bpk that the CLI loads), and the main thread's long tasks
+// during a solve and during training are counted and printed (the page still runs the model on
+// its main thread; a worker is the remedy).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ARTIFACTS, FIXTURES, ROOT, gridLine, launch, open, screenshot, serve, waitStatus } from './lib.mjs';
+
+let server;
+before(async () => { server = await serve(); });
+after(async () => { await server.close(); });
+
+/** Starts counting main-thread tasks over 50 ms; `take()` returns and resets the list. */
+async function watchLongTasks(page) {
+  await page.evaluate(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push(Math.round(e.duration));
+    }).observe({ type: 'longtask', buffered: false });
+  });
+  return { take: () => page.evaluate(() => window.__longTasks.splice(0)) };
+}
+
+const describe = (tasks) => `${tasks.length} long tasks${tasks.length ? `, longest ${Math.max(...tasks)} ms` : ''}`;
+
+test('Stop during CPU fine-tuning keeps the learned weights, which survive a reload and load in the CLI', async () => {
+  const { context, close } = await launch('cpu');
+  try {
+    const log = [];
+    const { puzzle, solution } = FIXTURES.easy[0];
+    const page = await open(context, `${server.url}?s=${FIXTURES.medium[0].puzzle}`, log);
+    await waitStatus(page, 'ready');
+    assert.equal(await page.getAttribute('.app', 'data-backend'), 'cpu');
+    const longTasks = await watchLongTasks(page);
+
+    // A solve of a medium puzzle, for the record.
+    await page.click('#solve');
+    await waitStatus(page, 'done');
+    const solveTasks = await longTasks.take();
+
+    // The shipped weights, as the Download button gives them before any training.
+    await page.click('#train-panel summary');
+    const shipped = await download(page);
+
+    await page.fill('#train-steps', '500');
+    await page.dispatchEvent('#train-steps', 'change');
+    await page.selectOption('#train-batch', '4');
+    await page.selectOption('#train-tier', 'easy');
+    await page.click('#train-start', { noWaitAfter: true });
+    await page.waitForFunction(() => Number(document.querySelector('#train-status')?.dataset.steps) >= 20,
+      null, { timeout: 600_000 });
+    const trainTasks = await longTasks.take();
+    const clicked = Date.now();
+    await page.click('#train-stop', { noWaitAfter: true });
+    await page.waitForSelector('#train-resume', { timeout: 60_000 });
+    const stopMs = Date.now() - clicked;
+    await waitStatus(page, 'ready', 60_000);
+    const steps = Number(await page.getAttribute('#train-status', 'data-steps'));
+    assert.ok(steps >= 20 && steps < 500, `stopped after ${steps} steps`);
+    assert.match(await page.textContent('.load'), new RegExp(`Stopped after ${steps} steps`));
+    const [lossText] = /loss [0-9.]+/.exec(await page.textContent('#train-status'));
+    assert.ok(Number.isFinite(Number(lossText.split(' ')[1])), lossText);
+
+    // The weights in use changed and are what the CLI loads.
+    const tuned = await download(page);
+    assert.equal(tuned.length, shipped.length);
+    assert.ok(!tuned.equals(shipped), 'Stop kept the shipped weights: what was learned was thrown away');
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'trm-tuned-')), 'tuned.bpk');
+    fs.writeFileSync(file, tuned);
+    const trm = cliBinary();
+    if (trm) {
+      const out = execFileSync(trm, ['solve', puzzle, '--weights', file], { encoding: 'utf8' });
+      assert.match(out, /✓ satisfies every rule/, out);
+    }
+
+    // After a reload the fine-tuned weights are in use and still solve the easy fixture.
+    await page.goto(`${server.url}?s=${puzzle}`);
+    await waitStatus(page, 'ready');
+    assert.match(await page.textContent('.load'), /fine-tuned weights saved in this browser/);
+    await page.click('#solve');
+    await waitStatus(page, 'done');
+    await page.click('#to-end');
+    assert.equal(await gridLine(page), solution);
+    await screenshot(page, 'finetune-stopped-cpu');
+
+    const report = { solve_long_tasks: solveTasks, train_long_tasks: trainTasks, stop_ms: stopMs, steps_before_stop: steps };
+    fs.writeFileSync(path.join(ARTIFACTS, 'finetune-main-thread.json'), JSON.stringify(report, null, 2));
+    console.log(`CPU path, main thread: medium solve ${describe(solveTasks)}; ${steps} fine-tuning steps (batch 4) `
+      + `${describe(trainTasks)}; Stop → stopped in ${stopMs} ms`);
+    assert.deepEqual(log.filter((l) => /\[(error|pageerror)\]/.test(l)), []);
+  } finally { await close(); }
+});
+
+/** Clicks "Download weights" and returns the file's bytes. */
+async function download(page) {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
+  return fs.readFileSync(await file.path());
+}
+
+/** The native CLI built by `cargo test` (same target directory), if there is one. */
+function cliBinary() {
+  const target = process.env.CARGO_TARGET_DIR || path.join(ROOT, 'target');
+  return ['debug', 'release'].map((p) => path.join(target, p, 'trm')).find((p) => fs.existsSync(p));
+}
