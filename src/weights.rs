@@ -207,16 +207,30 @@ pub fn save(model: &Trm, config: &TrmConfig, weights_path: &std::path::Path, hal
     Ok(())
 }
 
-/// Reads `<stem>.json` and `<stem>.bpk`.
+/// Reads `<stem>.json` and `<stem>.bpk`; weights without their JSON load with the first preset
+/// they fit.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn load(weights_path: &std::path::Path, device: &Device) -> Result<(TrmConfig, Trm), WeightsError> {
     let read = |path: &std::path::Path| {
         std::fs::read(path).map_err(|e| WeightsError::Io { path: path.display().to_string(), message: e.to_string() })
     };
     let config_path = weights_path.with_extension("json");
+    let bytes = read(weights_path)?;
+    if !config_path.exists() {
+        // Weights alone (the page's "Download weights" gives one file): the first preset whose
+        // shapes they fit.
+        return TrmConfig::PRESETS
+            .iter()
+            .filter_map(|name| TrmConfig::preset(name))
+            .find_map(|config| from_bytes(&config, &bytes, device).ok().map(|model| (config, model)))
+            .ok_or_else(|| WeightsError::Io {
+                path: config_path.display().to_string(),
+                message: "missing, and the weights fit none of the presets".into(),
+            });
+    }
     let json = String::from_utf8_lossy(&read(&config_path)?).into_owned();
     let config = config_from_json(&json)?;
-    let model = from_bytes(&config, &read(weights_path)?, device)?;
+    let model = from_bytes(&config, &bytes, device)?;
     Ok((config, model))
 }
 
@@ -275,6 +289,22 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn weights_without_their_json_load_with_the_preset_they_fit() {
+        let device = Device::flex();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("downloaded.bpk");
+        let model = TrmConfig::tiny().init(&device);
+        save(&model, &TrmConfig::tiny(), &path, true).unwrap();
+        std::fs::remove_file(path.with_extension("json")).unwrap();
+        let (config, loaded) = load(&path, &device).unwrap();
+        assert_eq!(config.hidden, TrmConfig::tiny().hidden);
+        assert_eq!(first_weight(&loaded).len(), first_weight(&model).len());
+        // Bytes that fit no preset say so.
+        std::fs::write(&path, b"not weights").unwrap();
+        assert!(load(&path, &device).unwrap_err().to_string().contains("fit none of the presets"));
     }
 
     #[test]

@@ -58,7 +58,8 @@ test('Stop during CPU fine-tuning keeps the learned weights, which survive a rel
     await page.click('#train-stop', { noWaitAfter: true });
     await page.waitForSelector('#train-resume', { timeout: 60_000 });
     const stopMs = Date.now() - clicked;
-    await waitStatus(page, 'ready', 60_000);
+    // Back to idle: "done" rather than "ready", since the earlier solve's trace is still shown.
+    await page.waitForSelector('.app[data-status="done"]', { timeout: 60_000 });
     const steps = Number(await page.getAttribute('#train-status', 'data-steps'));
     assert.ok(steps >= 20 && steps < 500, `stopped after ${steps} steps`);
     assert.match(await page.textContent('.load'), new RegExp(`Stopped after ${steps} steps`));
@@ -74,7 +75,7 @@ test('Stop during CPU fine-tuning keeps the learned weights, which survive a rel
     const trm = cliBinary();
     if (trm) {
       const out = execFileSync(trm, ['solve', puzzle, '--weights', file], { encoding: 'utf8' });
-      assert.match(out, /✓ satisfies every rule/, out);
+      assert.match(out, /^solved: /m, out);
     }
 
     // After a reload the fine-tuned weights are in use and still solve the easy fixture.
