@@ -54,10 +54,20 @@ test('Stop during CPU fine-tuning keeps the learned weights, which survive a rel
     await page.waitForFunction(() => Number(document.querySelector('#train-status')?.dataset.steps) >= 20,
       null, { timeout: 600_000 });
     const trainTasks = await longTasks.take();
-    const clicked = Date.now();
+    // Stop latency as a visitor feels it: from the click event's time stamp (when the input
+    // arrived, even if the page was busy) to the Resume button replacing Stop.
+    await page.evaluate(() => {
+      window.__stop = {};
+      document.addEventListener('click', (e) => {
+        if (e.target.closest('#train-stop')) window.__stop.clicked = e.timeStamp;
+      }, { capture: true });
+      new MutationObserver((_, observer) => {
+        if (document.querySelector('#train-resume')) { window.__stop.shown = performance.now(); observer.disconnect(); }
+      }).observe(document.body, { childList: true, subtree: true });
+    });
     await page.click('#train-stop', { noWaitAfter: true });
     await page.waitForSelector('#train-resume', { timeout: 60_000 });
-    const stopMs = Date.now() - clicked;
+    const stopMs = Math.round(await page.evaluate(() => window.__stop.shown - window.__stop.clicked));
     // Back to idle: "done" rather than "ready", since the earlier solve's trace is still shown.
     await page.waitForSelector('.app[data-status="done"]', { timeout: 60_000 });
     const steps = Number(await page.getAttribute('#train-status', 'data-steps'));
