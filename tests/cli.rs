@@ -144,23 +144,22 @@ fn eval_reports_budgets_and_attempts_as_tables_and_json() {
     assert!(rows[1]["net_calls_per_puzzle"].as_f64() > rows[0]["net_calls_per_puzzle"].as_f64());
 }
 
+/// The puzzle of tests/attempts.rs: attempt 11 of 16 of the shipped model wins at step 2.
+const RESCUED: &str = "9..2...8.......16..35.1...9..617....2.4......1.3.5.4......2.9.....4.58....2.3...4";
+
+/// `trm solve RESCUED --weights <shipped> --attempts 16` plus `extra`.
+fn solve_rescued(extra: &[&str]) -> std::process::Output {
+    let weights = asset("model.bpk");
+    let mut args = vec!["solve", RESCUED, "--weights", weights.to_str().unwrap(), "--attempts", "16"];
+    args.extend_from_slice(extra);
+    trm(&args)
+}
+
 #[test]
 fn solve_names_the_winning_attempt_and_writes_the_trace() {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("trace.json");
-    // The puzzle of tests/attempts.rs: attempt 11 of 16 wins at step 2.
-    let puzzle = "9..2...8.......16..35.1...9..617....2.4......1.3.5.4......2.9.....4.58....2.3...4";
-    let weights = asset("model.bpk");
-    let out = stdout(&trm(&[
-        "solve",
-        puzzle,
-        "--weights",
-        weights.to_str().unwrap(),
-        "--attempts",
-        "16",
-        "--trace",
-        trace.to_str().unwrap(),
-    ]));
+    let out = stdout(&solve_rescued(&["--trace", trace.to_str().unwrap()]));
     assert!(
         out.contains("solved: Attempt 11 of 16 satisfied every rule at supervision step 2 (320 net calls)"),
         "{out}"
@@ -276,20 +275,7 @@ fn solve_exports_an_animation_that_decodes_and_ends_on_the_answer() {
     let dir = tempfile::tempdir().unwrap();
     let gif_path = dir.path().join("solve.gif");
     let trace_path = dir.path().join("solve.json");
-    let puzzle = "9..2...8.......16..35.1...9..617....2.4......1.3.5.4......2.9.....4.58....2.3...4";
-    let weights = asset("model.bpk");
-    trm(&[
-        "solve",
-        puzzle,
-        "--weights",
-        weights.to_str().unwrap(),
-        "--attempts",
-        "16",
-        "--gif",
-        gif_path.to_str().unwrap(),
-        "--trace",
-        trace_path.to_str().unwrap(),
-    ]);
+    solve_rescued(&["--gif", gif_path.to_str().unwrap(), "--trace", trace_path.to_str().unwrap()]);
     let recorded: trm_sudoku::trace::SolveTrace =
         serde_json::from_str(&std::fs::read_to_string(&trace_path).unwrap()).unwrap();
     let winner = &recorded.attempts[recorded.outcome.unwrap().selected].trace;
@@ -309,7 +295,7 @@ fn solve_exports_an_animation_that_decodes_and_ends_on_the_answer() {
         grids.push(trm_sudoku::animation::read_grid(&frame.buffer, frame.width));
     }
     assert_eq!(grids.len(), 1 + updates, "the puzzle, then one frame per answer update");
-    let puzzle = trm_sudoku::Grid::parse(puzzle).unwrap();
+    let puzzle = trm_sudoku::Grid::parse(RESCUED).unwrap();
     assert_eq!(grids[0], puzzle);
     assert_eq!(Some(grids[grids.len() - 1]), recorded.final_answer());
     assert!(grids[grids.len() - 1].check_solves(&puzzle).is_ok());

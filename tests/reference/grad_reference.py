@@ -14,10 +14,6 @@ on both sides), so that every element is checked without storing every element.
 
 Needs torch (CPU is enough). CI does not run this; it uses the committed goldens.
 """
-import json
-import math
-import os
-import sys
 
 import torch
 
@@ -102,15 +98,11 @@ def case(name, c):
 
 def main():
     torch.set_default_dtype(torch.float64)
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gradients.json")
     data = {"generator": "tests/reference/grad_reference.py", "torch": torch.__version__,
             "projections": PROJECTIONS, "projection_seed": PROJECTION_SEED,
             "puzzles": [q for q, _ in ref.PUZZLES], "solutions": [s for _, s in ref.PUZZLES],
             "cases": [case(n, c) for n, c in PRESETS.items()]}
-    with open(out, "w") as f:
-        json.dump(data, f)
-        f.write("\n")
-    print(f"wrote {out}", file=sys.stderr)
+    ref.write_goldens("gradients.json", data)
 
 
 if __name__ == "__main__":

@@ -233,15 +233,19 @@ def goldens_for(name, c):
     }
 
 
-def main():
-    torch.set_default_dtype(torch.float64)
-    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "goldens.json")
-    data = {"generator": "tests/reference/trm_reference.py", "torch": torch.__version__,
-            "cases": [goldens_for(n, c) for n, c in CONFIGS.items()]}
+def write_goldens(name, data):
+    """Writes `data` as JSON to `name` beside this script (the goldens the Rust tests read)."""
+    out = os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
     with open(out, "w") as f:
         json.dump(data, f)
         f.write("\n")
     print(f"wrote {out}", file=sys.stderr)
+
+
+def main():
+    torch.set_default_dtype(torch.float64)
+    write_goldens("goldens.json", {"generator": "tests/reference/trm_reference.py", "torch": torch.__version__,
+                                   "cases": [goldens_for(n, c) for n, c in CONFIGS.items()]})
 
 
 if __name__ == "__main__":

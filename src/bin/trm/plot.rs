@@ -105,6 +105,39 @@ pub fn run(args: Args) -> Result<()> {
     plot(&args.metrics, &args.out, &args.font)
 }
 
+type Chart<'a, 'b> = ChartContext<
+    'a,
+    BitMapBackend<'b>,
+    Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+>;
+
+/// A captioned chart on `area` with the plot's margins and label areas.
+fn chart_on<'a, 'b>(
+    area: &'a DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>,
+    caption: &str,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> Result<Chart<'a, 'b>> {
+    ChartBuilder::on(area)
+        .caption(caption, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(48)
+        .build_cartesian_2d(x, y)
+        .map_err(|e| anyhow!("drawing failed: {e:?}"))
+}
+
+/// The series' legend in a framed, translucent box.
+fn draw_legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, position: SeriesLabelPosition) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .border_style(BLACK)
+        .background_style(WHITE.mix(0.8))
+        .draw()
+        .map_err(|e| anyhow!("drawing failed: {e:?}"))
+}
+
 fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
     let font_bytes: &'static [u8] = Box::leak(
         std::fs::read(font).with_context(|| format!("reading the font {}", font.display()))?.into_boxed_slice(),
@@ -133,28 +166,21 @@ fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
     let (bottom_left, bottom_right) = bottom.split_horizontally(600);
     let err = |e: DrawingAreaErrorKind<_>| anyhow!("drawing failed: {e:?}");
 
-    let mut chart = ChartBuilder::on(&left)
-        .caption(format!("Training loss (moving average of {window} steps)"), ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(48)
-        .build_cartesian_2d(0.0..max_step, 0.0..max_loss * 1.05)
-        .map_err(err)?;
+    let mut chart = chart_on(
+        &left,
+        &format!("Training loss (moving average of {window} steps)"),
+        0.0..max_step,
+        0.0..max_loss * 1.05,
+    )?;
     chart.configure_mesh().x_desc("optimizer step").y_desc("loss").draw().map_err(err)?;
     chart
         .draw_series(LineSeries::new(loss, &RED))
         .map_err(err)?
         .label("total loss")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED));
-    chart.configure_series_labels().border_style(BLACK).background_style(WHITE.mix(0.8)).draw().map_err(err)?;
+    draw_legend(&mut chart, SeriesLabelPosition::MiddleRight)?;
 
-    let mut chart = ChartBuilder::on(&right)
-        .caption("Training batch accuracy", ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(48)
-        .build_cartesian_2d(0.0..max_step, 0.0..1.0)
-        .map_err(err)?;
+    let mut chart = chart_on(&right, "Training batch accuracy", 0.0..max_step, 0.0..1.0)?;
     chart.configure_mesh().x_desc("optimizer step").y_desc("fraction").draw().map_err(err)?;
     chart
         .draw_series(LineSeries::new(cells, &BLUE))
@@ -166,13 +192,7 @@ fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
         .map_err(err)?
         .label("train exact")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], GREEN));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .border_style(BLACK)
-        .background_style(WHITE.mix(0.8))
-        .draw()
-        .map_err(err)?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
 
     let colours = [MAGENTA, RGBColor(230, 120, 0), BLACK, CYAN];
     let mut tiers: Vec<String> = points.iter().flat_map(|p| p.eval.iter().map(|(k, _)| k.clone())).collect();
@@ -189,16 +209,8 @@ fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
         (&bottom_right, "CPU-hours", max_hours, Box::new(|i: usize| hours[i])),
     ];
     for (area, x_desc, x_max, x_of) in axes {
-        let mut chart = ChartBuilder::on(area)
-            .caption(
-                format!("EMA model, exact per tier (16 steps) vs {}", x_desc.split(' ').next().unwrap_or("")),
-                ("sans-serif", 20),
-            )
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(48)
-            .build_cartesian_2d(0.0..x_max * 1.02, 0.0..1.0)
-            .map_err(err)?;
+        let caption = format!("EMA model, exact per tier (16 steps) vs {}", x_desc.split(' ').next().unwrap_or(""));
+        let mut chart = chart_on(area, &caption, 0.0..x_max * 1.02, 0.0..1.0)?;
         chart.configure_mesh().x_desc(x_desc).y_desc("exact").draw().map_err(err)?;
         for (t, tier) in tiers.iter().enumerate() {
             let colour = colours[t % colours.len()];
@@ -213,13 +225,7 @@ fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
                 .label(format!("eval exact: {tier}"))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .border_style(BLACK)
-            .background_style(WHITE.mix(0.8))
-            .draw()
-            .map_err(err)?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     }
     root.present().map_err(|e| anyhow!("{e:?}"))?;
     eprintln!("wrote {}", out.display());
