@@ -23,7 +23,7 @@ stamp "formatting and lints"
 cargo fmt --all --check
 cargo clippy --locked --offline --all-targets -- -D warnings
 if rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
-  ( wasm_env && cargo clippy --locked --offline -p trm-app --target wasm32-unknown-unknown --profile wasm-dev -- -D warnings )
+  ( wasm_env && cargo clippy --locked --offline -p trm-app -p trm-worker --target wasm32-unknown-unknown --profile wasm-dev -- -D warnings )
 fi
 
 stamp "native tests"

@@ -22,6 +22,7 @@ pub mod grid;
 pub mod inference;
 pub mod model;
 pub mod playback;
+pub mod protocol;
 pub mod puzzles;
 pub mod recursion;
 pub mod solver;

@@ -10,14 +10,15 @@ use trm_sudoku::playback::{
 };
 use trm_sudoku::trace::CallKind;
 
+use crate::bridge::EngineHandle;
 use crate::charts::{LineChart, Series};
-use crate::engine::{Command, EngineHandle};
 use crate::grid_view::SudokuGrid;
 use crate::platform::{copy_text, download_typed, now_ms, page_url, set_query_param};
 use crate::presets::presets;
 use crate::state::{AppState, EngineStatus};
 use trm_sudoku::animation::{AnimationOptions, encode_gif, frame_count};
 use trm_sudoku::attempts::{ATTEMPT_CHOICES, clamp_attempts, default_attempts};
+use trm_sudoku::protocol::Request;
 
 /// Speed slider position (0..=100) to net calls per second, on a log scale.
 fn speed_from_slider(v: f64) -> f64 {
@@ -250,8 +251,8 @@ fn solve(state: &AppState, engine: &EngineHandle) {
         return;
     }
     state.notice.set(None);
-    engine.send(Command::Solve {
-        puzzle: state.puzzle.get_untracked(),
+    engine.send(Request::Solve {
+        puzzle: state.puzzle.get_untracked().to_string(),
         max_steps: state.max_steps.get_untracked(),
         early_exit: state.early_exit.get_untracked(),
         attempts: state.attempts.get_untracked(),
@@ -431,7 +432,7 @@ fn Controls() -> impl IntoView {
         <div class="controls">
             <div class="buttons">
                 <Show when=move || !solving() fallback=move || view! {
-                    <button type="button" class="primary" id="stop" on:click=move |_| engine.send(Command::Stop)>"Stop"</button>
+                    <button type="button" class="primary" id="stop" on:click=move |_| engine.send(Request::Stop)>"Stop"</button>
                 }>
                     <button type="button" class="primary" id="solve" disabled=move || !ready()
                         on:click=move |_| solve(&state, &engine)>"Solve with TRM"</button>
@@ -638,7 +639,7 @@ fn Readouts() -> impl IntoView {
             <dt>"Total"</dt>
             <dd id="readout-total">{move || fmt_ms(r().total_ms)}</dd>
             <dt>"Steps used"</dt>
-            <dd id="readout-steps">{move || r().steps_used.map(|s| format!("{s}{}", r().stopped_by.map(|why| format!(" ({why})")).unwrap_or_default())).unwrap_or_else(|| "–".into())}</dd>
+            <dd id="readout-steps">{move || r().steps_used.map(|s| format!("{s}{}", r().stopped_by.map(|why| format!(" ({})", why.label())).unwrap_or_default())).unwrap_or_else(|| "–".into())}</dd>
             <dt>"Exact solver"</dt>
             <dd id="readout-classical">{move || r().classical_us.map(|v| format!("{v:.0} µs")).unwrap_or_else(|| "–".into())}</dd>
         </dl>

@@ -1,15 +1,17 @@
 //! The web page: watch a Tiny Recursive Model solve Sudoku, on WebGPU or the CPU.
 //!
-//! Module map: [`state`] (reactive state), [`engine`] (the one owner of device and model),
-//! [`app`] (page layout and controls), [`grid_view`], [`attempts_view`] (the K parallel
-//! attempts), [`latent_view`] (the latent map), [`charts`], [`finetune`] (training in
-//! the page), [`platform`] and [`idb`] (browser plumbing), [`presets`] (sample puzzles).
+//! The model runs in a worker (the `trm-worker` crate, `worker/`); this page runs no model
+//! code. Module map: [`state`] (reactive state), [`bridge`] (requests to the
+//! worker, its events into signals), [`app`] (page layout and controls), [`grid_view`],
+//! [`attempts_view`] (the K parallel attempts), [`latent_view`] (the latent map), [`charts`],
+//! [`finetune`] (the Train panel), [`platform`] and [`idb`] (browser plumbing), [`presets`]
+//! (sample puzzles).
 
 mod app;
 mod attempts_view;
+mod bridge;
 mod charts;
 mod embed_dialog;
-mod engine;
 mod finetune;
 mod grid_view;
 mod idb;
@@ -58,7 +60,7 @@ fn main() {
         state.say(true, message);
     }
     let finetune = finetune::FineTuneState::new();
-    let engine = engine::start(state, finetune);
+    let engine = bridge::start(state, finetune);
     let mount = move || {
         provide_context(state);
         provide_context(finetune);
@@ -91,15 +93,20 @@ fn embedded_page() -> bool {
 fn install_panic_overlay() {
     std::panic::set_hook(Box::new(|info| {
         console_error_panic_hook::hook(info);
-        if let Some(document) = web_sys::window().and_then(|w| w.document())
-            && let (Ok(div), Some(body)) = (document.create_element("div"), document.body())
-        {
-            div.set_class_name("crash");
-            div.set_attribute("role", "alert").ok();
-            div.set_text_content(Some(
-                "Something went wrong inside the model runtime and the page stopped. Reload to start again.",
-            ));
-            let _ = body.append_child(&div);
-        }
+        show_crash_overlay();
     }));
+}
+
+/// Says that the page (or its model worker) stopped and needs a reload.
+fn show_crash_overlay() {
+    if let Some(document) = web_sys::window().and_then(|w| w.document())
+        && let (Ok(div), Some(body)) = (document.create_element("div"), document.body())
+    {
+        div.set_class_name("crash");
+        div.set_attribute("role", "alert").ok();
+        div.set_text_content(Some(
+            "Something went wrong inside the model runtime and the page stopped. Reload to start again.",
+        ));
+        let _ = body.append_child(&div);
+    }
 }

@@ -1,4 +1,4 @@
-//! Small browser helpers: clocks, the URL, the clipboard, and fetching with progress into
+//! Small page helpers: the URL, the clipboard, downloads, and fetching with progress into
 //! Cache Storage. Every fallible call returns a `Result`; nothing here panics.
 
 use js_sys::{Reflect, Uint8Array};
@@ -10,9 +10,12 @@ pub fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 
-/// Lets the browser render and handle input before the next chunk of work.
-pub async fn yield_to_browser() {
-    gloo_timers::future::TimeoutFuture::new(0).await;
+/// Readable message of a JavaScript error value.
+pub fn js_error(value: JsValue) -> String {
+    if let Some(s) = value.as_string() {
+        return s;
+    }
+    Reflect::get(&value, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_else(|| format!("{value:?}"))
 }
 
 /// A query parameter of the page URL.
@@ -46,38 +49,6 @@ pub async fn copy_text(text: &str) -> Result<(), String> {
     let window = web_sys::window().ok_or("no window")?;
     let promise = window.navigator().clipboard().write_text(text);
     JsFuture::from(promise).await.map(|_| ()).map_err(js_error)
-}
-
-/// Readable message of a JavaScript error value.
-pub fn js_error(value: JsValue) -> String {
-    if let Some(s) = value.as_string() {
-        return s;
-    }
-    Reflect::get(&value, &"message".into()).ok().and_then(|m| m.as_string()).unwrap_or_else(|| format!("{value:?}"))
-}
-
-/// Whether `navigator.gpu.requestAdapter()` yields an adapter. Probed here, before burn
-/// touches WebGPU, because a missing adapter must lead to the CPU path, not a trap.
-pub async fn webgpu_adapter_available() -> Result<(), String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let gpu = Reflect::get(&window.navigator(), &"gpu".into()).map_err(js_error)?;
-    if gpu.is_undefined() || gpu.is_null() {
-        return Err("this browser has no WebGPU (navigator.gpu is missing)".into());
-    }
-    let request = Reflect::get(&gpu, &"requestAdapter".into())
-        .map_err(js_error)?
-        .dyn_into::<js_sys::Function>()
-        .map_err(|_| "navigator.gpu.requestAdapter is not a function".to_string())?;
-    let promise = request
-        .call0(&gpu)
-        .map_err(js_error)?
-        .dyn_into::<js_sys::Promise>()
-        .map_err(|_| "requestAdapter did not return a promise".to_string())?;
-    let adapter = JsFuture::from(promise).await.map_err(js_error)?;
-    if adapter.is_null() || adapter.is_undefined() {
-        return Err("WebGPU is present but no adapter is available (no usable GPU)".into());
-    }
-    Ok(())
 }
 
 /// GETs `url`; an HTTP error status is an error.

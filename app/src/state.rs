@@ -1,5 +1,5 @@
-//! The page's reactive state. Plain data only: the model and its tensors live in the engine
-//! task ([`crate::engine`]); the UI sees recorded traces and status.
+//! The page's reactive state. Plain data only: the model and its tensors live in the worker
+//! (the worker (`worker/`)); the page sees recorded traces and status, through [`crate::bridge`].
 
 use leptos::prelude::*;
 use trm_sudoku::grid::Grid;
@@ -7,51 +7,7 @@ use trm_sudoku::playback::Playback;
 use trm_sudoku::solver::{SolveError, solve_unique};
 use trm_sudoku::trace::{RecursionTrace, SolveTrace};
 
-/// Which compute backend runs the model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    /// burn-wgpu on the browser's WebGPU.
-    WebGpu,
-    /// burn's CPU backend (flex) in wasm.
-    Cpu,
-}
-
-impl Backend {
-    /// Short name, also used as a data attribute by the tests.
-    pub fn name(self) -> &'static str {
-        match self {
-            Backend::WebGpu => "webgpu",
-            Backend::Cpu => "cpu",
-        }
-    }
-
-    /// Human label.
-    pub fn label(self) -> &'static str {
-        match self {
-            Backend::WebGpu => "WebGPU",
-            Backend::Cpu => "CPU (WebAssembly)",
-        }
-    }
-}
-
-/// Where the engine is.
-#[derive(Debug, Clone, PartialEq)]
-pub enum EngineStatus {
-    /// Looking for WebGPU.
-    Probing,
-    /// Downloading weights: bytes so far and total if known.
-    Downloading { loaded: u64, total: Option<u64> },
-    /// Running the warm-up pass (shader compilation on WebGPU).
-    WarmingUp,
-    /// Idle, ready to solve.
-    Ready,
-    /// A solve is running.
-    Solving,
-    /// Fine-tuning is running.
-    Training,
-    /// Loading failed; the message says why.
-    Failed(String),
-}
+pub use trm_sudoku::protocol::{Backend, EngineStatus, StopReason};
 
 /// Timing and other figures shown beside the grid.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -64,9 +20,8 @@ pub struct Readouts {
     pub total_ms: Option<f64>,
     /// Supervision steps the last solve used.
     pub steps_used: Option<usize>,
-    /// Why the last solve stopped before its step budget: "verified" (an attempt satisfied
-    /// every rule) or "halted" (the halting head said stop); `None` when it used the budget.
-    pub stopped_by: Option<&'static str>,
+    /// Why the last solve stopped before its step budget; `None` when it used the budget.
+    pub stopped_by: Option<StopReason>,
     /// The exact solver's time on the same puzzle, µs.
     pub classical_us: Option<f64>,
     /// One net call at batch 1 right after the warm-up, ms (sets the default K).

@@ -1,4 +1,5 @@
-// A lost GPU device mid-solve: the page falls back to the CPU, says so, and finishes the solve.
+// A lost GPU device mid-solve: the worker falls back to the CPU, the page says so, and the solve
+// finishes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FIXTURES, gridLine, launch, open, screenshot, serve, waitStatus } from './lib.mjs';
@@ -7,15 +8,6 @@ test('losing the WebGPU device mid-solve falls back to the CPU and keeps the pag
   const server = await serve();
   const { context, close } = await launch('webgpu');
   try {
-    // Keep a handle on the device the page creates, to destroy it later.
-    await context.addInitScript(() => {
-      const requestDevice = GPUAdapter.prototype.requestDevice;
-      GPUAdapter.prototype.requestDevice = async function (...args) {
-        const device = await requestDevice.apply(this, args);
-        (window.__trmDevices ||= []).push(device);
-        return device;
-      };
-    });
     // A puzzle the shipped model works on for several supervision steps (it halts after 4),
     // so that the device is lost while work remains; easy samples finish in one or two.
     const puzzle = FIXTURES.extreme;
@@ -24,7 +16,11 @@ test('losing the WebGPU device mid-solve falls back to the CPU and keeps the pag
     assert.equal(await page.getAttribute('.app', 'data-backend'), 'webgpu');
     await page.click('#solve');
     await page.waitForFunction(() => /supervision step 1\//.test(document.querySelector('#where')?.textContent || ''), null, { timeout: 300_000 });
-    await page.evaluate(() => window.__trmDevices.forEach((device) => device.destroy()));
+    // The model worker keeps its GPU devices in `self.__trmDevices` (www/worker.js).
+    const [worker] = page.workers();
+    assert.ok(worker, 'the model runs in a worker');
+    assert.ok(await worker.evaluate(() => (self.__trmDevices || []).length) > 0, 'the worker made a GPU device');
+    await worker.evaluate(() => self.__trmDevices.forEach((device) => device.destroy()));
     await waitStatus(page, 'done');
     assert.equal(await page.getAttribute('.app', 'data-backend'), 'cpu');
     assert.match(await page.textContent('.load'), /GPU stopped working .*switched to the CPU/s);

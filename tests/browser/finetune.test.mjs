@@ -1,7 +1,7 @@
 // Fine-tuning on the CPU fallback: Stop keeps what was learned (the EMA weights, saved in
-// IndexedDB and downloadable as a .bpk that the CLI loads), and the main thread's long tasks
-// during a solve and during training are counted and printed (the page still runs the model on
-// its main thread; a worker is the remedy).
+// IndexedDB and downloadable as a .bpk that the CLI loads). The model runs in a worker: the
+// page's long tasks during a solve and during training are counted and printed, and Stop answers
+// the click at once (the worker confirms after the step in flight).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

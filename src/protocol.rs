@@ -1,0 +1,337 @@
+//! What the web page and its model worker say to each other. The page sends [`Request`]s and
+//! hears [`Event`]s back. Each message crosses `postMessage` as one byte array in postcard's
+//! compact binary form ([`encode`] / [`decode`]), its buffer transferred, not copied: a step of
+//! 16 attempts carries about 170,000 numbers, which as JavaScript values cost the page seconds.
+//! Nothing here touches tensors, so the page's bundle speaks the protocol without containing
+//! a model runtime.
+
+use crate::generator::Tier;
+use crate::trace::{Outcome, SolveTrace, StepTrace};
+use crate::training::StepMetrics;
+use serde::{Deserialize, Serialize};
+
+/// Which compute backend runs the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Backend {
+    /// burn-wgpu on the browser's WebGPU.
+    WebGpu,
+    /// burn's CPU backend (flex) in wasm.
+    Cpu,
+}
+
+impl Backend {
+    /// Short name, also used as a data attribute by the tests.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::WebGpu => "webgpu",
+            Backend::Cpu => "cpu",
+        }
+    }
+
+    /// Human label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::WebGpu => "WebGPU",
+            Backend::Cpu => "CPU (WebAssembly)",
+        }
+    }
+}
+
+/// Where the engine is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum EngineStatus {
+    /// Looking for WebGPU.
+    Probing,
+    /// Downloading weights: bytes so far and total if known.
+    Downloading { loaded: u64, total: Option<u64> },
+    /// Running the warm-up pass (shader compilation on WebGPU).
+    WarmingUp,
+    /// Idle, ready to solve.
+    Ready,
+    /// A solve is running.
+    Solving,
+    /// Fine-tuning is running.
+    Training,
+    /// Loading failed; the message says why.
+    Failed(String),
+}
+
+/// Weights with the config they belong to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeightsFile {
+    /// The model config, as JSON.
+    pub config_json: String,
+    /// The `.bpk` bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// What a fine-tuning run trains on, and how.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    /// Tier of the generated puzzles.
+    pub tier: Tier,
+    /// Start from freshly initialised weights (with an easy curriculum).
+    pub from_scratch: bool,
+    /// Optimizer steps.
+    pub steps: usize,
+    /// Carried batch size.
+    pub batch_size: usize,
+    /// Peak learning rate.
+    pub learning_rate: f64,
+}
+
+impl RunSettings {
+    /// The "train from scratch" demo: easy puzzles, few blanks first.
+    pub fn scratch_demo() -> Self {
+        Self { tier: Tier::Easy, from_scratch: true, steps: 400, batch_size: 32, learning_rate: 1e-3 }
+    }
+}
+
+/// Fine-tuning requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum FineTuneRequest {
+    /// Start a new run (dropping a paused one).
+    Start(RunSettings),
+    /// Continue a paused run.
+    Resume,
+    /// Pause: keep the run to resume later.
+    Pause,
+    /// Go back to the shipped weights (the page forgets the saved ones).
+    Reset,
+    /// Send the current weights back to be downloaded.
+    Download,
+}
+
+/// What the page asks of the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    /// Load the shipped weights, or the fine-tuned ones saved in this browser if they load.
+    Load {
+        /// The shipped model.
+        shipped: WeightsFile,
+        /// Fine-tuned weights saved in IndexedDB, if any.
+        saved: Option<WeightsFile>,
+    },
+    /// Solve a puzzle with K attempts, recording every attempt's trace.
+    Solve {
+        /// The puzzle, 81 characters.
+        puzzle: String,
+        /// Most supervision steps.
+        max_steps: usize,
+        /// Stop at the halting head's signal.
+        early_exit: bool,
+        /// K: attempts side by side.
+        attempts: usize,
+    },
+    /// Stop the running solve or training run.
+    Stop,
+    /// Fine-tuning.
+    FineTune(FineTuneRequest),
+    /// Time bare net calls: answered by [`Event::BenchResult`] with the same `id`.
+    Bench {
+        /// Matches the answer to the question.
+        id: u32,
+        /// Batch size.
+        batch: usize,
+        /// Net calls to time.
+        calls: usize,
+    },
+}
+
+/// One attempt's new supervision step.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptProgress {
+    /// Which attempt.
+    pub attempt: usize,
+    /// Its new step.
+    pub step: StepTrace,
+    /// Where its halting head said stop, if it has.
+    pub halted_at: Option<usize>,
+}
+
+/// Why a solve ended before its step budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StopReason {
+    /// An attempt satisfied every rule.
+    Verified,
+    /// The halting head said stop.
+    Halted,
+}
+
+impl StopReason {
+    /// Short label for the readouts.
+    pub fn label(self) -> &'static str {
+        match self {
+            StopReason::Verified => "verified",
+            StopReason::Halted => "halted",
+        }
+    }
+}
+
+/// Which fine-tuning figures changed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrainProgress {
+    /// The step's metrics.
+    pub metrics: StepMetrics,
+    /// Recent optimizer steps per second, when a new window closed.
+    pub steps_per_s: Option<f64>,
+    /// The worker's WebAssembly memory, MB, when a new window closed.
+    pub memory_mb: Option<f64>,
+}
+
+/// What the worker tells the page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Event {
+    /// The worker listens: requests sent before this were kept by the page.
+    Listening,
+    /// The backend chosen; `note` says why it is the CPU, if it is.
+    Backend { backend: Backend, note: Option<String> },
+    /// The engine's status changed.
+    Status(EngineStatus),
+    /// Warm-up done: its time, and one net call at batch 1 (which sets the default K).
+    WarmedUp { warmup_ms: f64, net_call_ms: Option<f64> },
+    /// Which weights are in use: the fine-tuned ones saved in this browser, or the shipped ones.
+    UsingFineTuned(bool),
+    /// The saved fine-tuned weights did not load: the page should forget them.
+    SavedWeightsRejected,
+    /// A message for the user.
+    Notice { error: bool, text: String },
+    /// A solve began: the empty recording, and the exact solver's time on the puzzle.
+    SolveStarted { trace: SolveTrace, classical_us: Option<f64> },
+    /// New steps of a running solve.
+    SolveProgress { steps: Vec<AttemptProgress>, outcome: Option<Outcome>, ms_per_call: f64, steps_used: usize },
+    /// The solve ended on its own.
+    SolveFinished { total_ms: f64, stopped_by: Option<StopReason> },
+    /// A fine-tuning run began (or resumed) towards `target_steps`; `fresh` clears the chart.
+    TrainStarted { target_steps: usize, fresh: bool },
+    /// One fine-tuning step.
+    TrainStep(TrainProgress),
+    /// The run stopped; `paused` if it can resume. `memory_mb` as in [`TrainProgress`].
+    TrainEnded { paused: bool, memory_mb: f64 },
+    /// Fine-tuning was reset: the chart clears.
+    TrainReset,
+    /// Fine-tuned weights to keep in this browser.
+    SaveWeights(WeightsFile),
+    /// Weights the user asked to download.
+    DownloadWeights(WeightsFile),
+    /// Answer to [`Request::Bench`]: ms per net call, or why it failed.
+    BenchResult { id: u32, result: Result<f64, String> },
+    /// The worker panicked and stopped.
+    Crashed(String),
+}
+
+/// A message as bytes.
+pub fn encode<T: Serialize>(message: &T) -> Result<Vec<u8>, String> {
+    postcard::to_allocvec(message).map_err(|e| format!("could not encode a message: {e}"))
+}
+
+/// A message back from its bytes.
+pub fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, String> {
+    postcard::from_bytes(bytes).map_err(|e| format!("could not decode a message: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grid::Grid;
+    use crate::inference::{InferenceConfig, solve_attempts_blocking};
+    use crate::model::TrmConfig;
+    use burn::prelude::Device;
+
+    const PUZZLE: &str = "..3.2.6..9..3.5..1..18.64....81.29..7.......8..67.82....26.95..8..2.3..9..5.1.3..";
+
+    /// A real recorded solve: 2 attempts, 2 supervision steps of the tiny model.
+    fn recorded() -> SolveTrace {
+        let model = TrmConfig::tiny().init(&Device::flex());
+        let config = InferenceConfig::new().with_max_steps(2).with_early_exit(false).with_attempts(2);
+        solve_attempts_blocking(&model, &Grid::parse(PUZZLE).unwrap(), config).unwrap()
+    }
+
+    fn round_trip<T: Serialize + for<'de> Deserialize<'de> + PartialEq + std::fmt::Debug>(message: T) {
+        let bytes = encode(&message).unwrap();
+        assert_eq!(decode::<T>(&bytes).unwrap(), message);
+    }
+
+    #[test]
+    fn every_request_round_trips() {
+        let weights = WeightsFile { config_json: "{\"hidden\":64}".into(), bytes: (0..=255).collect() };
+        let requests = vec![
+            Request::Load { shipped: weights.clone(), saved: None },
+            Request::Load { shipped: weights.clone(), saved: Some(weights) },
+            Request::Solve { puzzle: PUZZLE.into(), max_steps: 16, early_exit: true, attempts: 8 },
+            Request::Stop,
+            Request::FineTune(FineTuneRequest::Start(RunSettings::scratch_demo())),
+            Request::FineTune(FineTuneRequest::Resume),
+            Request::FineTune(FineTuneRequest::Pause),
+            Request::FineTune(FineTuneRequest::Reset),
+            Request::FineTune(FineTuneRequest::Download),
+            Request::Bench { id: 7, batch: 16, calls: 5 },
+        ];
+        for request in requests {
+            round_trip(request);
+        }
+    }
+
+    #[test]
+    fn every_event_round_trips_with_a_real_trace() {
+        let trace = recorded();
+        assert_eq!(trace.attempts.len(), 2);
+        assert_eq!(trace.attempts[1].trace.steps.len(), 2);
+        let step = trace.attempts[1].trace.steps[1].clone();
+        assert!(!step.calls.is_empty() && !step.calls[0].dz.is_empty(), "the trace carries its per-cell data");
+        let events = vec![
+            Event::Listening,
+            Event::Backend { backend: Backend::Cpu, note: Some("no WebGPU".into()) },
+            Event::Backend { backend: Backend::WebGpu, note: None },
+            Event::Status(EngineStatus::Downloading { loaded: 10, total: Some(20) }),
+            Event::Status(EngineStatus::Failed("bad weights".into())),
+            Event::WarmedUp { warmup_ms: 12.5, net_call_ms: None },
+            Event::UsingFineTuned(true),
+            Event::SavedWeightsRejected,
+            Event::Notice { error: true, text: "é ✓".into() },
+            Event::SolveStarted { trace: trace.clone(), classical_us: Some(3.5) },
+            Event::SolveProgress {
+                steps: vec![AttemptProgress { attempt: 1, step, halted_at: Some(2) }],
+                outcome: trace.outcome,
+                ms_per_call: 1.25,
+                steps_used: 2,
+            },
+            Event::SolveFinished { total_ms: 40.0, stopped_by: Some(StopReason::Verified) },
+            Event::TrainStarted { target_steps: 100, fresh: true },
+            Event::TrainStep(TrainProgress {
+                metrics: StepMetrics { step: 3, loss: 0.5, ..Default::default() },
+                steps_per_s: Some(2.0),
+                memory_mb: None,
+            }),
+            Event::TrainEnded { paused: true, memory_mb: 35.0 },
+            Event::TrainReset,
+            Event::SaveWeights(WeightsFile { config_json: "{}".into(), bytes: vec![1, 2, 3] }),
+            Event::DownloadWeights(WeightsFile { config_json: "{}".into(), bytes: vec![] }),
+            Event::BenchResult { id: 3, result: Ok(6.2) },
+            Event::BenchResult { id: 4, result: Err("device lost".into()) },
+            Event::Crashed("panicked at …".into()),
+        ];
+        for event in events {
+            round_trip(event);
+        }
+    }
+
+    #[test]
+    fn a_whole_trace_is_compact() {
+        // Bytes, not JSON or JavaScript numbers: each per-cell probability is one byte.
+        let trace = recorded();
+        let bytes = encode(&Event::SolveStarted { trace: trace.clone(), classical_us: None }).unwrap();
+        let json = serde_json::to_vec(&trace).unwrap();
+        assert!(bytes.len() * 2 < json.len(), "{} bytes encoded, {} as JSON", bytes.len(), json.len());
+    }
+
+    #[test]
+    fn bad_bytes_are_an_error_not_a_panic() {
+        assert!(decode::<Request>(&[]).is_err());
+        assert!(decode::<Request>(&[200, 1, 2]).is_err());
+        let mut bytes =
+            encode(&Request::Solve { puzzle: PUZZLE.into(), max_steps: 1, early_exit: true, attempts: 1 }).unwrap();
+        bytes.truncate(bytes.len() / 2);
+        assert!(decode::<Request>(&bytes).unwrap_err().contains("could not decode"));
+    }
+}

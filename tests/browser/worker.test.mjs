@@ -1,0 +1,53 @@
+// The model runs in a dedicated worker: while it solves, the page's own thread stays free for
+// input, timers and rendering. Measured with a 5 ms timer on the page and a long-task observer.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ARTIFACTS, FIXTURES, gridLine, launch, open, serve, waitStatus } from './lib.mjs';
+
+/** Longest wait allowed between two ticks of the page's 5 ms timer. */
+const MAX_GAP_MS = 50;
+
+for (const backend of ['cpu', 'webgpu']) {
+  test(`${backend}: a solve with 4 attempts leaves the page's thread free`, async () => {
+    const server = await serve();
+    const { context, close } = await launch(backend);
+    try {
+      const log = [];
+      const { puzzle, solution } = FIXTURES.medium[0];
+      const page = await open(context, `${server.url}?s=${puzzle}&k=4`, log);
+      await waitStatus(page, 'ready');
+      assert.equal(await page.getAttribute('.app', 'data-backend'), backend);
+      assert.equal(page.workers().length, 1, 'one model worker');
+      await page.evaluate(() => {
+        const watch = { gaps: [], longTasks: [], last: performance.now() };
+        watch.timer = setInterval(() => {
+          const now = performance.now();
+          watch.gaps.push(now - watch.last);
+          watch.last = now;
+        }, 5);
+        new PerformanceObserver((list) => {
+          for (const e of list.getEntries()) watch.longTasks.push(Math.round(e.duration));
+        }).observe({ type: 'longtask' });
+        window.__watch = watch;
+      });
+      await page.click('#solve');
+      await waitStatus(page, 'done');
+      const { maxGap, ticks, longTasks } = await page.evaluate(() => {
+        const watch = window.__watch;
+        clearInterval(watch.timer);
+        return { maxGap: Math.max(...watch.gaps), ticks: watch.gaps.length, longTasks: watch.longTasks };
+      });
+      await page.click('#to-end');
+      assert.equal(await gridLine(page), solution);
+      const report = { backend, ticks, max_gap_ms: Math.round(maxGap), long_tasks: longTasks };
+      fs.writeFileSync(path.join(ARTIFACTS, `main-thread-solve-${backend}.json`), JSON.stringify(report, null, 2));
+      console.log(`${backend}: medium solve, K = 4: ${ticks} timer ticks, longest gap ${maxGap.toFixed(1)} ms, `
+        + `${longTasks.length} long tasks on the page's thread`);
+      assert.ok(ticks > 0, 'the timer ticked during the solve');
+      assert.ok(maxGap <= MAX_GAP_MS, `the page's thread was blocked for ${maxGap.toFixed(1)} ms`);
+      assert.deepEqual(log.filter((l) => /\[(error|pageerror)\]/.test(l)), []);
+    } finally { await close(); await server.close(); }
+  });
+}
