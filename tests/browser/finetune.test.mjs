@@ -102,6 +102,10 @@ test('Stop during CPU fine-tuning keeps the learned weights, which survive a rel
     fs.writeFileSync(path.join(ARTIFACTS, 'finetune-main-thread.json'), JSON.stringify(report, null, 2));
     console.log(`CPU path, main thread: medium solve ${describe(solveTasks)}; ${steps} fine-tuning steps (batch 4) `
       + `${describe(trainTasks)}; Stop → stopped in ${stopMs} ms`);
+    // The model runs in the worker: the page's thread stays free, and Stop answers at once.
+    assert.deepEqual(solveTasks, [], 'long tasks on the page during a solve');
+    assert.deepEqual(trainTasks, [], 'long tasks on the page during fine-tuning');
+    assert.ok(stopMs <= 100, `Stop took ${stopMs} ms to show`);
     assert.deepEqual(log.filter((l) => /\[(error|pageerror)\]/.test(l)), []);
   } finally { await close(); }
 });

@@ -6,8 +6,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { ARTIFACTS, FIXTURES, gridLine, launch, open, serve, waitStatus } from './lib.mjs';
 
-/** Longest wait allowed between two ticks of the page's 5 ms timer. */
-const MAX_GAP_MS = 50;
+/** A tick of the page's 5 ms timer later than this counts as a stall. */
+const STALL_MS = 50;
+/** Stalls allowed, as a share of ticks: on a 2-core machine the worker, the GPU process and the
+ * page share the cores, and the OS may delay a timer with no task of the page running. */
+const STALL_SHARE = 0.02;
 
 for (const backend of ['cpu', 'webgpu']) {
   test(`${backend}: a solve with 4 attempts leaves the page's thread free`, async () => {
@@ -34,19 +37,22 @@ for (const backend of ['cpu', 'webgpu']) {
       });
       await page.click('#solve');
       await waitStatus(page, 'done');
-      const { maxGap, ticks, longTasks } = await page.evaluate(() => {
+      const { maxGap, ticks, stalls, longTasks } = await page.evaluate((stallMs) => {
         const watch = window.__watch;
         clearInterval(watch.timer);
-        return { maxGap: Math.max(...watch.gaps), ticks: watch.gaps.length, longTasks: watch.longTasks };
-      });
+        const stalls = watch.gaps.filter((g) => g > stallMs).length;
+        return { maxGap: Math.max(...watch.gaps), ticks: watch.gaps.length, stalls, longTasks: watch.longTasks };
+      }, STALL_MS);
       await page.click('#to-end');
       assert.equal(await gridLine(page), solution);
-      const report = { backend, ticks, max_gap_ms: Math.round(maxGap), long_tasks: longTasks };
+      const report = { backend, ticks, max_gap_ms: Math.round(maxGap), gaps_over_50_ms: stalls, long_tasks: longTasks };
       fs.writeFileSync(path.join(ARTIFACTS, `main-thread-solve-${backend}.json`), JSON.stringify(report, null, 2));
-      console.log(`${backend}: medium solve, K = 4: ${ticks} timer ticks, longest gap ${maxGap.toFixed(1)} ms, `
-        + `${longTasks.length} long tasks on the page's thread`);
+      console.log(`${backend}: medium solve, K = 4: ${ticks} timer ticks, ${stalls} over ${STALL_MS} ms, longest gap `
+        + `${maxGap.toFixed(1)} ms; ${longTasks.length} long tasks on the page's thread`);
       assert.ok(ticks > 0, 'the timer ticked during the solve');
-      assert.ok(maxGap <= MAX_GAP_MS, `the page's thread was blocked for ${maxGap.toFixed(1)} ms`);
+      // The page's own thread never runs a task over 50 ms: the model is elsewhere.
+      assert.deepEqual(longTasks, [], 'tasks over 50 ms on the page\'s thread');
+      assert.ok(stalls <= Math.max(2, STALL_SHARE * ticks), `${stalls} of ${ticks} timer ticks came over ${STALL_MS} ms late`);
       assert.deepEqual(log.filter((l) => /\[(error|pageerror)\]/.test(l)), []);
     } finally { await close(); await server.close(); }
   });

@@ -8,7 +8,7 @@ use trm_sudoku::generator::Tier;
 use trm_sudoku::training::{Trainer, TrainingConfig};
 use trm_sudoku::weights;
 
-use super::{Engine, Inbox, Outbox, fall_back_to_cpu};
+use super::{Engine, Inbox, Outbox, fall_back_to_cpu, load_file};
 use crate::runtime::{now_ms, wasm_memory_mb, yield_now};
 use trm_sudoku::protocol::{
     Backend, EngineStatus, Event, FineTuneRequest, Request, RunSettings, TrainProgress, WeightsFile,
@@ -17,9 +17,7 @@ use trm_sudoku::protocol::{
 /// Uses fine-tuned weights saved in this browser, if they fit and load; otherwise says so and
 /// tells the page to forget them.
 pub(super) fn restore_saved(engine: &mut Engine, out: &Outbox, saved: &WeightsFile) {
-    let loaded = weights::config_from_json(&saved.config_json)
-        .and_then(|config| Ok((weights::from_bytes(&config, &saved.bytes, &engine.device)?, config)));
-    match loaded {
+    match load_file(saved, &engine.device) {
         Ok((model, config)) => {
             engine.model = model;
             engine.config = config;
@@ -57,9 +55,7 @@ pub(super) async fn handle(engine: &mut Engine, out: &Outbox, inbox: &mut Inbox,
         FineTuneRequest::Reset => {
             engine.trainer = None;
             out.send(Event::TrainReset);
-            let reloaded = weights::config_from_json(&engine.shipped.config_json)
-                .and_then(|config| Ok((weights::from_bytes(&config, &engine.shipped.bytes, &engine.device)?, config)));
-            match reloaded {
+            match load_file(&engine.shipped, &engine.device) {
                 Ok((model, config)) => {
                     engine.model = model;
                     engine.config = config;

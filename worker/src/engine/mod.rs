@@ -144,6 +144,12 @@ pub async fn run(mut inbox: Inbox, out: Outbox) {
     }
 }
 
+/// The model a weights file describes, on `device`, with its config.
+fn load_file(file: &WeightsFile, device: &Device) -> Result<(Trm, TrmConfig), weights::WeightsError> {
+    let config = weights::config_from_json(&file.config_json)?;
+    Ok((weights::from_bytes(&config, &file.bytes, device)?, config))
+}
+
 /// WebGPU if it starts, else the CPU backend, with a note saying why.
 async fn pick_device(out: &Outbox) -> (Device, Backend) {
     let (device, backend, note) = match webgpu_adapter_available().await {
@@ -166,8 +172,7 @@ async fn load(
     saved: Option<WeightsFile>,
     out: &Outbox,
 ) -> Result<Engine, String> {
-    let config = weights::config_from_json(&shipped.config_json).map_err(|e| e.to_string())?;
-    let model = weights::from_bytes(&config, &shipped.bytes, &device).map_err(|e| e.to_string())?;
+    let (model, config) = load_file(&shipped, &device).map_err(|e| e.to_string())?;
     let mut engine = Engine { config, shipped, model, device, backend, trainer: None };
     if let Some(saved) = saved {
         finetune::restore_saved(&mut engine, out, &saved);
@@ -200,8 +205,7 @@ async fn fall_back_to_cpu(engine: &mut Engine, out: &Outbox, why: &str) -> Resul
     let model = match weights::to_host(&engine.model, &engine.config).await {
         Ok(host) => host,
         Err(_) => {
-            let config = weights::config_from_json(&engine.shipped.config_json).map_err(|e| e.to_string())?;
-            let model = weights::from_bytes(&config, &engine.shipped.bytes, &device).map_err(|e| e.to_string())?;
+            let (model, config) = load_file(&engine.shipped, &device).map_err(|e| e.to_string())?;
             engine.config = config;
             out.send(Event::UsingFineTuned(false));
             model
