@@ -40,7 +40,7 @@ impl Backend {
 /// Where the engine is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum EngineStatus {
-    /// Looking for WebGPU.
+    /// Starting: the page's first status, while the worker looks for WebGPU.
     Probing,
     /// Downloading weights: bytes so far and total if known.
     Downloading { loaded: u64, total: Option<u64> },
@@ -168,7 +168,7 @@ impl StopReason {
     }
 }
 
-/// Which fine-tuning figures changed.
+/// The figures of one fine-tuning step.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TrainProgress {
     /// The step's metrics.

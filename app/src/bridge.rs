@@ -143,7 +143,7 @@ async fn download(state: &AppState) -> Result<Request, String> {
     let key = format!("{url}?v={}", manifest.version);
     let status = state.status;
     let set_progress = move |loaded, total| {
-        // The worker may already be warming up the model by the time the last chunk lands.
+        // Progress must not hide a failure (a worker that would not start).
         if matches!(status.get_untracked(), EngineStatus::Probing | EngineStatus::Downloading { .. }) {
             status.set(EngineStatus::Downloading { loaded, total });
         }
@@ -180,13 +180,7 @@ fn apply(state: &AppState, finetune: &FineTuneState, event: Event) {
                 state.backend_note.set(note);
             }
         }
-        Event::Status(status) => {
-            // The page's download reports its own progress while the worker probes.
-            let downloading = matches!(state.status.get_untracked(), EngineStatus::Downloading { .. });
-            if !(downloading && status == EngineStatus::Probing) {
-                state.status.set(status);
-            }
-        }
+        Event::Status(status) => state.status.set(status),
         Event::WarmedUp { warmup_ms, net_call_ms } => state.readouts.update(|r| {
             r.warmup_ms = Some(warmup_ms);
             r.net_call_ms = net_call_ms;

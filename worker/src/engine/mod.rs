@@ -104,7 +104,6 @@ pub struct Engine {
 
 /// Runs the engine until the page goes away.
 pub async fn run(mut inbox: Inbox, out: Outbox) {
-    out.status(EngineStatus::Probing);
     let (device, backend) = pick_device(&out).await;
     let mut waiting = Vec::new();
     let (shipped, saved) = loop {
