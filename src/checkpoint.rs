@@ -3,7 +3,8 @@
 //!
 //! Layout of a checkpoint directory:
 //! `training.json`, `progress.json`, `model.bpk`, `optimizer.bpk`, `carry.bpk`, and the EMA
-//! weights as `ema.bpk` + `ema.json`, which load like any shipped model.
+//! weights as `ema.bpk` + `ema.json`, which load like any shipped model. `carry.bpk` may be left
+//! out (a large-batch GPU leg's is tens of MB): the run then resumes with every slot refilled.
 
 use std::path::Path;
 
@@ -102,7 +103,9 @@ pub fn load_with_config(
     let optimizer = Trainer::optimizer_init(&config)
         .from_bytes(burn::tensor::Bytes::from_bytes_vec(read("optimizer.bpk")?))
         .map_err(|e| Error::file(dir.join("optimizer.bpk"), format!("{e:?}")))?;
-    let state = if saved.batch_size == config.batch_size {
+    // A checkpoint may come without its carried states (a large-batch leg's are too big to
+    // keep): every slot then starts afresh, as with a new batch size.
+    let state = if saved.batch_size == config.batch_size && dir.join("carry.bpk").is_file() {
         let shape = [config.batch_size, config.model.seq_len(), config.model.hidden];
         let empty = Carry {
             y: Param::from_tensor(Tensor::zeros(shape, &train_device)),
@@ -113,7 +116,8 @@ pub fn load_with_config(
         let carry = empty.try_load_record(record).map_err(|e| Error::file(dir.join("carry.bpk"), format!("{e:?}")))?;
         RecursionState { y: carry.y.val().detach(), z: carry.z.val().detach() }
     } else {
-        // A new batch size: every slot halted, so the first step refills them all.
+        // A new batch size or no carried states: every slot halted, so the first step refills
+        // them all.
         progress.slots = vec![SlotState::fresh(); config.batch_size];
         let (y, z) = model.initial_state(config.batch_size);
         RecursionState { y, z }

@@ -247,6 +247,35 @@ impl ExampleStream {
         }
     }
 
+    /// Examples `first..first + count`, drawn at optimizer step `step`: the same examples as
+    /// [`ExampleStream::example`] gives one by one. Natively they are generated on every core,
+    /// because a large batch on a GPU refills more slots per step than one core generates in time.
+    pub fn examples(&self, first: u64, count: usize, step: usize) -> Vec<Example> {
+        let indices = first..first + count as u64;
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(count);
+            if threads > 1 {
+                let chunk = count.div_ceil(threads) as u64;
+                return std::thread::scope(|scope| {
+                    let workers: Vec<_> = (0..threads as u64)
+                        .map(|t| {
+                            let start = first + t * chunk;
+                            let end = (start + chunk).min(first + count as u64);
+                            scope.spawn(move || (start..end).map(|i| self.example(i, step)).collect::<Vec<_>>())
+                        })
+                        .collect();
+                    // A generator panic is a bug: re-raise it on this thread.
+                    workers
+                        .into_iter()
+                        .flat_map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                        .collect()
+                });
+            }
+        }
+        indices.map(|i| self.example(i, step)).collect()
+    }
+
     /// Example number `index`, drawn at optimizer step `step`.
     pub fn example(&self, index: u64, step: usize) -> Example {
         let mut rng = ChaCha8Rng::seed_from_u64(mix(self.seed, index));
@@ -338,6 +367,16 @@ mod tests {
         assert_eq!(solve_unique(&a.puzzle).unwrap().0, a.solution);
         // The first stage limits blanks to 10.
         assert!(CELLS - a.puzzle.givens() <= 10);
+    }
+
+    #[test]
+    fn a_block_of_examples_is_the_same_as_drawing_them_one_by_one() {
+        let stream = ExampleStream::new(DataSource::hard_mixture(None), vec![], true, 9).unwrap();
+        // 13 examples over however many cores there are: uneven chunks, order kept.
+        let block = stream.examples(40, 13, 7);
+        let one_by_one: Vec<Example> = (40..53).map(|i| stream.example(i, 7)).collect();
+        assert_eq!(block, one_by_one);
+        assert!(stream.examples(40, 0, 7).is_empty());
     }
 
     #[test]

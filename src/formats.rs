@@ -105,6 +105,13 @@ pub struct MetricsRecord {
     /// CPU threads of this leg (absent in the oldest runs, which used 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threads: Option<usize>,
+    /// The batch size of this leg (absent in runs that never changed it: `training.json` has it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
+    /// The accelerator this leg trained on (`cuda` or `wgpu`); absent on the CPU. Its wall time
+    /// is device time, not CPU time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accelerator: Option<String>,
     /// The EMA model's evaluation per tier name, at evaluation steps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eval: Option<BTreeMap<String, TierEval>>,

@@ -9,7 +9,8 @@
 //! - Halting: at step ≥ Nsup, or when the halting logit is positive; with probability 0.1 a
 //!   puzzle draws a minimum number of steps in [2, Nsup] (exploration).
 //!
-//! The trainer needs no file system or threads, so the web page's fine-tuning uses it too.
+//! The trainer needs no file system (natively it generates refills on every core), so the web
+//! page's fine-tuning uses it too.
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
@@ -348,9 +349,12 @@ impl Trainer {
 
         // Refill halted slots and reset their states.
         let mut reset = vec![false; batch];
+        let refills = self.slots.iter().filter(|(_, slot)| slot.halted).count();
+        let mut fresh = self.stream.examples(self.samples_drawn, refills, self.step).into_iter();
         for (i, (example, slot)) in self.slots.iter_mut().enumerate() {
             if slot.halted {
-                *example = self.stream.example(self.samples_drawn, self.step);
+                let Some(next) = fresh.next() else { break };
+                *example = next;
                 self.samples_drawn += 1;
                 let mut rng = ChaCha8Rng::seed_from_u64(mix(self.config.seed ^ 0x4841_4C54, self.samples_drawn));
                 let min_steps = if rng.random_bool(self.config.halt_exploration.clamp(0.0, 1.0)) {

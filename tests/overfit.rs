@@ -121,3 +121,30 @@ fn checkpoints_resume_exactly() {
     let diff = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
     assert!(diff <= 1e-5, "EMA weights differ by {diff}");
 }
+
+#[test]
+fn a_checkpoint_without_its_carried_states_restarts_every_slot() {
+    let set = fixed_set(6);
+    let device = Device::flex();
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = Trainer::new(config(6), vec![set.clone()], &device).unwrap();
+    for _ in 0..3 {
+        first.train_step_blocking().unwrap();
+    }
+    trm_sudoku::checkpoint::save(&first, dir.path()).unwrap();
+    let saved_slots = first.parts().3.slots;
+
+    // With its carry, a checkpoint resumes every slot mid-puzzle where it was.
+    let kept = trm_sudoku::checkpoint::load(dir.path(), vec![set.clone()], &device).unwrap();
+    let kept_slots = kept.parts().3.slots;
+    assert!(kept_slots.iter().zip(&saved_slots).all(|(a, b)| a.steps == b.steps && a.puzzle == b.puzzle));
+
+    // Without it (a large-batch GPU leg's carry is not kept), every slot starts afresh.
+    std::fs::remove_file(dir.path().join("carry.bpk")).unwrap();
+    let mut resumed = trm_sudoku::checkpoint::load(dir.path(), vec![set], &device).unwrap();
+    assert_eq!(resumed.step_count(), 3);
+    assert!(resumed.parts().3.slots.iter().all(|s| s.halted && s.steps == 0 && s.puzzle.is_empty()));
+    let next = resumed.train_step_blocking().unwrap();
+    assert_eq!(next.step, 4);
+    assert!(resumed.parts().3.slots.iter().all(|s| s.steps == 1 && !s.puzzle.is_empty()));
+}

@@ -22,6 +22,10 @@ struct Point {
     elapsed: f64,
     /// Threads of that leg (legs before the field existed ran on two).
     threads: f64,
+    /// The batch size of that leg, where the line says.
+    batch: Option<f64>,
+    /// Whether that leg trained on an accelerator (its wall time is device time).
+    accelerator: bool,
 }
 
 fn read(metrics: &Path) -> Result<Vec<Point>> {
@@ -40,18 +44,22 @@ fn read(metrics: &Path) -> Result<Vec<Point>> {
             exact: record.step.exact_accuracy as f64,
             eval,
             elapsed: record.elapsed_s,
-            threads: record.threads.unwrap_or(2) as f64,
+            // A leg on an accelerator spends device time, not CPU time: it adds no CPU-hours.
+            threads: if record.accelerator.is_some() { 0.0 } else { record.threads.unwrap_or(2) as f64 },
+            batch: record.batch_size.map(|b| b as f64),
+            accelerator: record.accelerator.is_some(),
         });
     }
     Ok(points)
 }
 
 /// CPU-hours at every point: each leg's wall time (its `elapsed_s` restarts at 0) times its
-/// threads, summed over the legs so far.
-fn cpu_hours(points: &[Point]) -> Vec<f64> {
+/// threads, summed over the legs so far; and the minutes spent on accelerators in all.
+fn compute_time(points: &[Point]) -> (Vec<f64>, f64) {
     let mut total = 0.0;
+    let mut accelerator_s = 0.0;
     let mut previous = 0.0;
-    points
+    let hours = points
         .iter()
         .map(|p| {
             let elapsed = if p.elapsed.is_finite() { p.elapsed } else { previous };
@@ -59,6 +67,25 @@ fn cpu_hours(points: &[Point]) -> Vec<f64> {
             let delta = if elapsed >= previous { elapsed - previous } else { elapsed };
             previous = elapsed;
             total += delta * p.threads / 3600.0;
+            if p.accelerator {
+                accelerator_s += delta;
+            }
+            total
+        })
+        .collect();
+    (hours, accelerator_s / 60.0)
+}
+
+/// Puzzle-steps seen at every point: each step's batch (the line's own, else `default_batch`)
+/// summed over the steps so far.
+fn puzzle_steps(points: &[Point], default_batch: f64) -> Vec<f64> {
+    let mut total = 0.0;
+    let mut previous_step = 0.0;
+    points
+        .iter()
+        .map(|p| {
+            total += (p.step - previous_step).max(0.0) * p.batch.unwrap_or(default_batch);
+            previous_step = p.step;
             total
         })
         .collect()
@@ -155,8 +182,15 @@ fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
     let exact = smooth(&points.iter().map(|p| (p.step, p.exact)).collect::<Vec<_>>(), window);
     let max_loss = loss.iter().map(|p| p.1).filter(|v| v.is_finite()).fold(0.1, f64::max);
 
-    let batch = read_batch_size(metrics).unwrap_or(32) as f64;
-    let hours = cpu_hours(&points);
+    let seen = puzzle_steps(&points, read_batch_size(metrics).unwrap_or(32) as f64);
+    let max_seen = seen.last().copied().unwrap_or(1.0).max(1.0);
+    let (hours, accelerator_minutes) = compute_time(&points);
+    // Accelerator legs add no CPU-hours: their points stand in a vertical line, named here.
+    let cpu_axis = if accelerator_minutes > 0.0 {
+        format!("CPU-hours (+ {accelerator_minutes:.1} min on a GPU, vertical)")
+    } else {
+        "CPU-hours".to_string()
+    };
     let max_hours = hours.last().copied().unwrap_or(1.0).max(1e-3);
 
     let root = BitMapBackend::new(out, (1200, 900)).into_drawing_area();
@@ -200,13 +234,8 @@ fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
     tiers.dedup();
     // Exact accuracy of the EMA weights per tier, against two measures of compute.
     let axes: [XAxis<'_, '_>; 2] = [
-        (
-            &bottom_left,
-            "puzzle-steps seen (millions)",
-            max_step * batch / 1e6,
-            Box::new(|i: usize| points[i].step * batch / 1e6),
-        ),
-        (&bottom_right, "CPU-hours", max_hours, Box::new(|i: usize| hours[i])),
+        (&bottom_left, "puzzle-steps seen (millions)", max_seen / 1e6, Box::new(|i: usize| seen[i] / 1e6)),
+        (&bottom_right, cpu_axis.as_str(), max_hours, Box::new(|i: usize| hours[i])),
     ];
     for (area, x_desc, x_max, x_of) in axes {
         let caption = format!("EMA model, exact per tier (16 steps) vs {}", x_desc.split(' ').next().unwrap_or(""));
@@ -230,4 +259,28 @@ fn plot(metrics: &Path, out: &Path, font: &Path) -> Result<()> {
     root.present().map_err(|e| anyhow!("{e:?}"))?;
     eprintln!("wrote {}", out.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(step: f64, elapsed: f64, threads: f64, batch: Option<f64>) -> Point {
+        let accelerator = batch.is_some();
+        Point { step, loss: 1.0, cells: 0.5, exact: 0.0, eval: Vec::new(), elapsed, threads, batch, accelerator }
+    }
+
+    #[test]
+    fn compute_axes_follow_each_legs_batch_and_threads() {
+        // Two CPU steps at the carried batch (32) on 2 threads, then a GPU leg at batch 768,
+        // whose clock restarts and whose wall time is not CPU time.
+        let points = [
+            point(1.0, 1800.0, 2.0, None),
+            point(2.0, 3600.0, 2.0, None),
+            point(3.0, 10.0, 0.0, Some(768.0)),
+            point(4.0, 20.0, 0.0, Some(768.0)),
+        ];
+        assert_eq!(puzzle_steps(&points, 32.0), vec![32.0, 64.0, 832.0, 1600.0]);
+        assert_eq!(compute_time(&points), (vec![1.0, 2.0, 2.0, 2.0], 20.0 / 60.0));
+    }
 }

@@ -218,6 +218,11 @@ fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOpt
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
         .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let accelerator = match backend {
+        Backend::Cpu => None,
+        Backend::Wgpu => Some("wgpu".to_string()),
+        Backend::Cuda => Some("cuda".to_string()),
+    };
     while !trainer.done() {
         let m = trainer.train_step_blocking()?;
         let elapsed = start.elapsed().as_secs_f64();
@@ -228,7 +233,15 @@ fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOpt
             m.loss, m.cell_accuracy, m.exact_accuracy, m.stage, samples_per_s
         ));
         // With the elapsed time, `threads` gives the CPU-hours of a run made of legs (`trm plot`).
-        let mut line = MetricsRecord { step: m, elapsed_s: elapsed, samples_per_s, threads: Some(threads), eval: None };
+        let mut line = MetricsRecord {
+            step: m,
+            elapsed_s: elapsed,
+            samples_per_s,
+            threads: Some(threads),
+            batch_size: Some(batch),
+            accelerator: accelerator.clone(),
+            eval: None,
+        };
         let out_of_time = options.minutes.is_some_and(|mins| elapsed > mins * 60.0);
         if options.eval_every > 0 && (m.step % options.eval_every == 0 || trainer.done()) {
             let mut evals = BTreeMap::new();
