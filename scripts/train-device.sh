@@ -22,6 +22,7 @@ WARMUP=${WARMUP:-200}
 BACKEND=${BACKEND:-cuda}      # cuda, wgpu (Vulkan) or cpu (to try the script anywhere)
 OUT=${OUT:-artifacts/device}
 EVAL_LIMIT=${EVAL_LIMIT:-256}
+EVAL_SIZE=${EVAL_SIZE:-128}   # puzzles per tier of the in-training evaluations
 RESUME_FROM=${RESUME_FROM:-checkpoints/browser}
 seventeen=../shared/data/sudoku/royle_17clue.txt
 if [[ -z "${DATA:-}" ]]; then
@@ -47,7 +48,7 @@ steps=$(( start_step + LEG_STEPS ))
 echo "leg: steps $start_step -> $steps, batch $BATCH, lr $LR, data $DATA, backend $BACKEND, at most $MINUTES min"
 "$trm" train --out "$run" --new-leg --steps "$steps" --batch-size "$BATCH" --lr "$LR" --warmup "$WARMUP" \
   --min-lr-ratio 0.05 --data "$DATA" --backend "$BACKEND" --minutes "$MINUTES" \
-  --eval-every 500 --eval-size 128 --checkpoint-every 200 2>&1 | tr '\r' '\n' | grep -v '^$' | tail -40
+  --eval-every 500 --eval-size "$EVAL_SIZE" --checkpoint-every 200 2>&1 | tr '\r' '\n' | grep -v '^$' | tail -40
 "$trm" plot --metrics "$run/metrics.jsonl" --out "$OUT/training.png" || true
 "$trm" eval --weights "$run" --tiers easy,medium,hard,extreme --limit "$EVAL_LIMIT" --budgets 16 \
   --backend "$BACKEND" --json "$OUT/eval.json" || true

@@ -27,6 +27,7 @@ fn the_device_script_resumes_the_checkpoint_on_the_cpu() {
         .env("LEG_STEPS", "2")
         .env("BATCH", "4")
         .env("EVAL_LIMIT", "2")
+        .env("EVAL_SIZE", "2")
         .env("DATA", "tier:easy")
         .env("RAYON_NUM_THREADS", "1")
         .output()
@@ -47,6 +48,9 @@ fn the_device_script_resumes_the_checkpoint_on_the_cpu() {
     let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
     let last: serde_json::Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
     assert_eq!(last["step"].as_u64().unwrap(), end);
+    // Each line names its leg's batch size; a CPU leg names no accelerator.
+    assert_eq!(last["batch_size"], 4);
+    assert!(last.get("accelerator").is_none());
     assert_eq!(&std::fs::read(out.path().join("training.png")).unwrap()[..4], b"\x89PNG");
     let eval: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("eval.json")).unwrap()).unwrap();
