@@ -370,6 +370,46 @@ mod tests {
         line.push_str(&".".repeat(63));
         let grid = Grid::parse(&line).unwrap();
         assert_eq!(solve_unique(&grid), Err(SolveError::Unsolvable));
+        // The whole tree was explored and held nothing: no unique solution, and no panic.
+        let report = count_solutions(&grid, 2);
+        assert!(report.exhausted && report.solutions.is_empty());
+        assert_eq!(report.unique(), None);
+    }
+
+    #[test]
+    fn two_solutions_found_exhaustively_are_not_unique() {
+        let puzzle = Grid::parse(&TOP95_1_SOLUTION.replace(['8', '9'], ".")).unwrap();
+        let report = count_solutions(&puzzle, 64);
+        assert!(report.exhausted, "a limit above the count explores the whole tree");
+        assert!(report.solutions.len() >= 2);
+        assert_eq!(report.unique(), None);
+    }
+
+    #[test]
+    fn a_cell_left_with_one_candidate_is_a_naked_single() {
+        // One blank: once the givens are placed, it has a single candidate, which propagation
+        // places as a naked single (not by a unit scan, not by a guess).
+        let mut line = TOP95_1_SOLUTION.to_string();
+        line.replace_range(40..41, ".");
+        let report = count_solutions(&Grid::parse(&line).unwrap(), 2);
+        assert_eq!(report.unique(), Some(Grid::parse(TOP95_1_SOLUTION).unwrap()));
+        assert_eq!((report.stats.naked_singles, report.stats.hidden_singles, report.stats.guesses), (1, 0, 0));
+    }
+
+    #[test]
+    fn easy_puzzles_are_solved_by_singles_without_a_guess() {
+        // The easy tier is graded as solvable by naked and hidden singles alone, so propagation
+        // must finish it: a guess here means a single was missed.
+        let mut generator = crate::generator::Generator::new(7);
+        let mut hidden = 0;
+        for _ in 0..5 {
+            let generated = generator.generate_with_blanks(crate::generator::Tier::Easy, CELLS);
+            let report = count_solutions(&generated.puzzle, 2);
+            assert_eq!(report.unique(), Some(generated.solution));
+            assert_eq!(report.stats.guesses, 0, "{}", generated.puzzle.to_line());
+            hidden += report.stats.hidden_singles;
+        }
+        assert!(hidden > 0, "these puzzles exercise hidden singles too");
     }
 
     #[test]
