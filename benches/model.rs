@@ -6,9 +6,14 @@
 //!
 //! `cargo bench --bench model` prints a table and, with `--json <path>`, writes the figures for
 //! `scripts/bench-model.sh`, which runs the PyTorch reference beside it and prints the ratios.
-//! `TRM_BENCH_PRESETS=browser,paper_mlp` picks presets; `TRM_BENCH_SECONDS` sets the time per case.
+//! `TRM_BENCH_PRESETS=browser,paper_mlp` picks presets, `TRM_BENCH_CASES=b1,b64,fixed,loop` the
+//! cases; `TRM_BENCH_SECONDS` sets the time per case.
 
 use std::time::{Duration, Instant};
+
+// As the `trm` binary does: see trm_sudoku::allocator.
+#[global_allocator]
+static ALLOCATOR: trm_sudoku::allocator::Allocator = trm_sudoku::allocator::Allocator;
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
@@ -19,15 +24,20 @@ use trm_sudoku::model::{Trm, TrmConfig};
 use trm_sudoku::recursion::{NoObserver, RecursionState};
 use trm_sudoku::training::{Trainer, TrainingConfig, ema_update, losses};
 
+/// Median milliseconds per run after one warm-up run, and the number of runs (as
+/// `tests/reference/bench_pytorch.py` does): the median shrugs off the stalls a shared machine
+/// adds to a few runs.
 fn time_it(budget: Duration, mut f: impl FnMut()) -> (f64, usize) {
     f(); // warm-up
     let start = Instant::now();
-    let mut runs = 0;
-    while runs < 3 || (start.elapsed() < budget && runs < 1000) {
+    let mut times = Vec::new();
+    while times.len() < 3 || (start.elapsed() < budget && times.len() < 1000) {
+        let run = Instant::now();
         f();
-        runs += 1;
+        times.push(run.elapsed().as_secs_f64() * 1000.0);
     }
-    (start.elapsed().as_secs_f64() * 1000.0 / runs as f64, runs)
+    times.sort_by(f64::total_cmp);
+    (times[times.len() / 2], times.len())
 }
 
 fn net_call_ms(model: &Trm, batch: usize, device: &Device, budget: Duration) -> f64 {
@@ -85,7 +95,17 @@ fn train_step_ms(config: &TrmConfig, batch: usize, device: &Device, budget: Dura
     .0
 }
 
+/// Runs a case unless `TRM_BENCH_CASES` (comma-separated: b1, b64, fixed, loop) leaves it out,
+/// which lets a profiler look at one case at a time. A skipped case reads NaN.
+fn run_case(name: &str, case: impl FnOnce() -> f64) -> f64 {
+    match std::env::var("TRM_BENCH_CASES") {
+        Ok(cases) if !cases.split(',').any(|c| c.trim() == name) => f64::NAN,
+        _ => case(),
+    }
+}
+
 fn main() {
+    trm_sudoku::allocator::keep_freed_memory();
     let args: Vec<String> = std::env::args().collect();
     let json_path = args.iter().position(|a| a == "--json").and_then(|i| args.get(i + 1)).cloned();
     let presets = std::env::var("TRM_BENCH_PRESETS").unwrap_or_else(|_| "browser,paper_mlp".into());
@@ -105,12 +125,12 @@ fn main() {
             continue;
         };
         let model = config.init(&device);
-        let b1 = net_call_ms(&model, 1, &device, budget);
-        let b64 = net_call_ms(&model, 64, &device, budget);
+        let b1 = run_case("b1", || net_call_ms(&model, 1, &device, budget));
+        let b64 = run_case("b64", || net_call_ms(&model, 64, &device, budget));
         // The batch the shipped model trains at (browser) and a CPU-sized one (paper presets).
         let train_batch = if config.hidden <= 128 { 32 } else { 4 };
-        let fixed = fixed_train_step_ms(&config, train_batch, &device, budget);
-        let train = train_step_ms(&config, train_batch, &device, budget);
+        let fixed = run_case("fixed", || fixed_train_step_ms(&config, train_batch, &device, budget));
+        let train = run_case("loop", || train_step_ms(&config, train_batch, &device, budget));
         println!(
             "| {name} | {} | {b1:.2} ms | {b64:.1} ms | {fixed:.0} ms ({train_batch}) | {train:.0} ms |",
             model.num_params()

@@ -433,6 +433,7 @@ mod tests {
     fn tiers_parse_and_print() {
         for tier in Tier::ALL {
             assert_eq!(tier.name().parse::<Tier>().unwrap(), tier);
+            assert_eq!(tier.to_string(), tier.name());
         }
         assert!("impossible".parse::<Tier>().unwrap_err().to_string().contains("unknown tier"));
     }
@@ -457,8 +458,45 @@ mod tests {
                 assert_eq!(grade(&generated.puzzle), tier);
                 let (solution, _) = solve_unique(&generated.puzzle).unwrap();
                 assert_eq!(solution, generated.solution);
+                if tier == Tier::Medium {
+                    // Medium needs more than singles, and intermediate techniques finish it.
+                    assert_eq!(hardest_technique(&generated.puzzle, Technique::Singles), None);
+                    assert_eq!(
+                        hardest_technique(&generated.puzzle, Technique::Intermediate),
+                        Some(Technique::Intermediate)
+                    );
+                }
+                if tier == Tier::Hard {
+                    // Hard means search within the guess budget, checked apart from `grade`.
+                    assert_eq!(hardest_technique(&generated.puzzle, Technique::Intermediate), None);
+                    assert!(count_solutions(&generated.puzzle, 2).stats.guesses <= HARD_MAX_GUESSES);
+                }
             }
         }
+    }
+
+    #[test]
+    fn minimal_puzzles_need_every_given() {
+        let mut generator = Generator::new(5);
+        let minimal = generator.minimal();
+        assert_eq!(solve_unique(&minimal.puzzle).unwrap().0, minimal.solution);
+        assert!(minimal.puzzle.givens() < 30, "{} givens", minimal.puzzle.givens());
+        for cell in (0..CELLS).filter(|&c| minimal.puzzle.get(c) != 0) {
+            let mut fewer = minimal.puzzle;
+            fewer.set(cell, 0).unwrap();
+            assert!(count_solutions(&fewer, 2).solutions.len() > 1, "given {cell} could go");
+        }
+        assert_eq!(minimal.tier, grade(&minimal.puzzle));
+    }
+
+    #[test]
+    fn below_draws_across_its_range() {
+        let mut generator = Generator::new(9);
+        let draws: Vec<usize> = (0..200).map(|_| generator.below(10)).collect();
+        assert!(draws.iter().all(|&d| d < 10));
+        let distinct: std::collections::BTreeSet<_> = draws.iter().collect();
+        assert!(distinct.len() >= 8, "{distinct:?}");
+        assert_eq!(generator.below(0), 0);
     }
 
     #[test]
@@ -473,8 +511,11 @@ mod tests {
         // The first puzzle of the forum's hardest list needs search.
         let hard =
             Grid::parse("........8..3...4...9..2..6.....79.......612...6.5.2.7...8...5...1.....2.4.5.....3").unwrap();
-        assert!(grade(&hard) >= Tier::Hard);
         assert_eq!(hardest_technique(&hard, Technique::Intermediate), None);
+        // Search decides between hard and extreme, at the guess budget.
+        let guesses = count_solutions(&hard, 2).stats.guesses;
+        let expected = if guesses <= HARD_MAX_GUESSES { Tier::Hard } else { Tier::Extreme };
+        assert_eq!(grade(&hard), expected, "{guesses} guesses");
         // A solved grid minus one cell is a naked single.
         let mut easy =
             Grid::parse("417369825632158947958724316825437169791586432346912758289643571573291684164875293").unwrap();
@@ -516,6 +557,91 @@ mod tests {
             }
         }
         assert!(solved > 0 && solved < 120, "{solved}");
+    }
+
+    #[test]
+    fn naked_and_hidden_singles_are_placed() {
+        // A lone candidate in a cell whose units leave every digit several spots: only the
+        // naked-single rule can place it.
+        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        board.candidates[0] = 1 << 4;
+        assert!(board.singles());
+        assert_eq!((board.values[0], board.open), (5, CELLS - 1));
+        assert!(PEERS[0].iter().all(|&peer| board.candidates[peer as usize] & (1 << 4) == 0));
+
+        // A digit left one spot in a row whose cells keep several candidates: only the
+        // hidden-single rule can place it.
+        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        for cell in (0..9).filter(|&c| c != 3) {
+            board.candidates[cell] &= !(1 << 6);
+        }
+        assert!(board.singles());
+        assert_eq!((board.values[3], board.open), (7, CELLS - 1));
+
+        // A digit with no spot left in a row is a contradiction, though every cell still has
+        // candidates.
+        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        for cell in 0..9 {
+            board.candidates[cell] &= !(1 << 6);
+        }
+        assert!(!board.singles());
+    }
+
+    #[test]
+    fn locked_candidates_point_and_claim() {
+        let five = 1u16 << 4;
+        let box0_rows_1_2 = [9, 10, 11, 18, 19, 20];
+        // Pointing: in box 0, 5 is left only on row 0, so the rest of row 0 loses it.
+        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        for cell in box0_rows_1_2 {
+            board.candidates[cell] &= !five;
+        }
+        board.locked_candidates();
+        assert!((3..9).all(|c| board.candidates[c] & five == 0));
+        assert!((0..3).all(|c| board.candidates[c] & five != 0));
+        assert!((27..CELLS).all(|c| board.candidates[c] & five != 0), "other rows keep 5");
+        // Claiming: on row 0, 5 is left only in box 0, so the rest of box 0 loses it.
+        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        for cell in 3..9 {
+            board.candidates[cell] &= !five;
+        }
+        board.locked_candidates();
+        assert!(box0_rows_1_2.iter().all(|&c| board.candidates[c] & five == 0));
+        assert!((0..3).all(|c| board.candidates[c] & five != 0));
+        assert!((12..18).chain(21..27).all(|c| board.candidates[c] & five != 0), "other boxes keep 5");
+        // Nothing is locked on an empty board.
+        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        board.locked_candidates();
+        assert!(board.candidates.iter().all(|&c| c == 0x1FF));
+    }
+
+    #[test]
+    fn naked_and_hidden_pairs_eliminate() {
+        let one_two = 0b11u16;
+        // Naked pair: cells 0 and 1 hold only {1, 2}, so row 0 and box 0 lose 1 and 2 elsewhere.
+        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        board.candidates[0] = one_two;
+        board.candidates[1] = one_two;
+        board.naked_subsets(2);
+        assert!((2..9).chain([9, 10, 11, 18, 19, 20]).all(|c| board.candidates[c] == 0x1FF & !one_two));
+        assert_eq!((board.candidates[0], board.candidates[1]), (one_two, one_two));
+        assert_eq!(board.candidates[27], 0x1FF, "column 0 below box 0 is untouched");
+        // Hidden pair: on row 0, digits 1 and 2 fit only cells 0 and 1, which lose the rest.
+        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        for cell in 2..9 {
+            board.candidates[cell] &= !one_two;
+        }
+        board.hidden_subsets(2);
+        assert_eq!((board.candidates[0], board.candidates[1]), (one_two, one_two));
+        assert!((2..9).all(|c| board.candidates[c] == 0x1FF & !one_two));
+        assert_eq!(board.candidates[9], 0x1FF);
+        // Neither fires on an empty board.
+        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        for size in 2..=3 {
+            board.naked_subsets(size);
+            board.hidden_subsets(size);
+        }
+        assert!(board.candidates.iter().all(|&c| c == 0x1FF));
     }
 
     #[test]

@@ -8,6 +8,8 @@
 // Sudoku code indexes cells, units and digits by number: index loops read best there.
 #![allow(clippy::needless_range_loop)]
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod allocator;
 pub mod animation;
 pub mod attempts;
 pub mod augment;

@@ -394,7 +394,7 @@ impl Block {
         let h = if let Some(mlp) = &self.mixer.mlp {
             let t = h.swap_dims(1, 2); // [B, D, L]
             // As in the reference code, this norm runs over positions (the last axis here).
-            let t = rms_norm(t.clone() + mlp.forward(t), self.norm_eps); // [B, D, L]
+            let t = rms_norm(t.clone() + mlp.forward_transposed(t), self.norm_eps); // [B, D, L]
             t.swap_dims(1, 2) // [B, L, D]
         } else if let (Some(attention), Some(rope)) = (&self.mixer.attention, rope) {
             rms_norm(h.clone() + attention.forward(h, rope), self.norm_eps) // [B, L, D]
@@ -428,11 +428,31 @@ impl SwiGlu {
     /// - x: `[B, S, W]`
     /// - output: `[B, S, W]`
     pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let gate_up = self.gate_up.forward(x); // [B, S, 2I]
-        let [b, s, _] = gate_up.dims();
-        let gate = gate_up.clone().slice([0..b, 0..s, 0..self.inner]); // [B, S, I]
-        let up = gate_up.slice([0..b, 0..s, self.inner..2 * self.inner]); // [B, S, I]
-        self.down.forward(silu(gate) * up) // [B, S, W]
+        // The rows of every batch element in one matrix, so that each projection and each of
+        // its gradients is one matrix product: given `[B, S, W]`, burn may run B products
+        // against a broadcast weight, and the weight's gradient as B products and a sum.
+        let [b, s, w] = x.dims();
+        self.apply(x.reshape([b * s, w])).reshape([b, s, w]) // [B, S, W]
+    }
+
+    /// The same map for an `x` that is a transposed view (the token mixer's): batches stay
+    /// separate, so that the view is read in place rather than copied into rows first.
+    ///
+    /// # Shapes
+    /// - x: `[B, S, W]`
+    /// - output: `[B, S, W]`
+    pub fn forward_transposed(&self, x: Tensor<3>) -> Tensor<3> {
+        self.apply(x)
+    }
+
+    /// # Shapes
+    /// - x: `[..., W]`
+    /// - output: `[..., W]`
+    fn apply<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        let gate_up = self.gate_up.forward(x); // [..., 2I]
+        let gate = gate_up.clone().narrow(D - 1, 0, self.inner); // [..., I]
+        let up = gate_up.narrow(D - 1, self.inner, self.inner); // [..., I]
+        self.down.forward(silu(gate) * up) // [..., W]
     }
 }
 

@@ -1,5 +1,6 @@
 //! The patched CPU kernels (patches/burn-flex) against the unpatched formula in f64: sigmoid
-//! and SiLU, forward and backward, within 1e-6, on contiguous and strided tensors.
+//! and SiLU, forward and backward, within 1e-6, on contiguous and strided tensors; and the
+//! element-wise paths that split large tensors across threads, element by element.
 
 use burn::prelude::*;
 use burn::tensor::activation::{sigmoid, silu};
@@ -79,4 +80,69 @@ fn silu_gradient_matches_the_formula() {
             g[i]
         );
     }
+}
+
+/// Large enough that the patched element-wise kernels split it into several tasks (32,768
+/// elements each) with a partial last one.
+const LARGE: usize = 3 * 32_768 + 1_001;
+
+fn large_inputs(len: usize) -> Vec<f32> {
+    (0..len).map(|i| ((i * 7_919) % 20_011) as f32 * 0.002 - 20.0).collect()
+}
+
+#[test]
+fn large_tensors_take_the_same_values_on_every_path() {
+    let device = Device::flex();
+    let xs = large_inputs(LARGE);
+    let x = Tensor::<1>::from_data(TensorData::new(xs.clone(), [LARGE]), &device);
+    // In place (a unique tensor) and into a new buffer (a shared one).
+    let in_place = values(sigmoid(x.clone().mul_scalar(1.0)));
+    let shared = values(sigmoid(x.clone()));
+    drop(x);
+    for (i, &v) in xs.iter().enumerate() {
+        let expected = reference_sigmoid(v as f64);
+        assert!((in_place[i] as f64 - expected).abs() <= 1e-6, "in place, at {i}: {}", in_place[i]);
+        assert!((shared[i] as f64 - expected).abs() <= 1e-6, "shared, at {i}: {}", shared[i]);
+    }
+
+    // A strided gate of a wider tensor (rows of 96 of 160), as in a SwiGLU.
+    let rows = LARGE / 96;
+    let wide_values = large_inputs(rows * 160);
+    let wide = Tensor::<2>::from_data(TensorData::new(wide_values.clone(), [rows, 160]), &device);
+    let gate: Vec<f32> = sigmoid(wide.slice([0..rows, 0..96])).into_data().convert::<f32>().try_into_vec().unwrap();
+    for r in 0..rows {
+        for c in 0..96 {
+            let expected = reference_sigmoid(wide_values[r * 160 + c] as f64);
+            assert!((gate[r * 96 + c] as f64 - expected).abs() <= 1e-6, "gate at {r},{c}");
+        }
+    }
+}
+
+#[test]
+fn large_binary_operations_cover_every_element() {
+    let device = Device::flex();
+    let a = large_inputs(LARGE);
+    let b: Vec<f32> = a.iter().rev().map(|v| v * 0.5 + 1.0).collect();
+    let ta = Tensor::<1>::from_data(TensorData::new(a.clone(), [LARGE]), &device);
+    let tb = Tensor::<1>::from_data(TensorData::new(b.clone(), [LARGE]), &device);
+    let sum = values(ta.clone() + tb.clone());
+    let product = values(ta.clone() * tb.clone());
+    let difference = values(ta - tb);
+    for i in 0..LARGE {
+        assert_eq!(sum[i], a[i] + b[i], "sum at {i}");
+        assert_eq!(product[i], a[i] * b[i], "product at {i}");
+        assert_eq!(difference[i], a[i] - b[i], "difference at {i}");
+    }
+}
+
+#[test]
+fn empty_tensors_stay_empty() {
+    let device = Device::flex();
+    let empty = Tensor::<1>::from_data(TensorData::new(Vec::<f32>::new(), [0]), &device);
+    // Shared (a new buffer) and unique (in place).
+    assert!(values(sigmoid(empty.clone())).is_empty());
+    assert!(values(sigmoid(empty)).is_empty());
+    let wide = Tensor::<2>::from_data(TensorData::new(vec![1.0f32; 8], [2, 4]), &device);
+    let none: Vec<f32> = sigmoid(wide.slice([0..2, 0..0])).into_data().convert::<f32>().try_into_vec().unwrap();
+    assert!(none.is_empty());
 }

@@ -26,13 +26,17 @@ PRESETS = {
 
 
 def time_it(seconds, fn):
+    """Median milliseconds per run after one warm-up run (as benches/model.rs does): the median
+    shrugs off the stalls a shared machine adds to a few runs."""
     fn()
     start = time.perf_counter()
-    runs = 0
-    while runs < 3 or (time.perf_counter() - start < seconds and runs < 1000):
+    times = []
+    while len(times) < 3 or (time.perf_counter() - start < seconds and len(times) < 1000):
+        t = time.perf_counter()
         fn()
-        runs += 1
-    return (time.perf_counter() - start) * 1000.0 / runs
+        times.append((time.perf_counter() - t) * 1000.0)
+    times.sort()
+    return times[len(times) // 2]
 
 
 def params_for(c):

@@ -11,6 +11,10 @@
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
+// Freed tensors are kept for the next ones instead of page-faulting anew: see the module.
+#[global_allocator]
+static ALLOCATOR: trm_sudoku::allocator::Allocator = trm_sudoku::allocator::Allocator;
+
 mod check;
 mod common;
 mod eval;
@@ -50,6 +54,7 @@ enum Command {
 }
 
 fn main() {
+    trm_sudoku::allocator::keep_freed_memory();
     if let Err(err) = run(Cli::parse()) {
         eprintln!("error: {err:#}");
         std::process::exit(1);
