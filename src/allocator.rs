@@ -4,7 +4,7 @@
 //! A batch's tensors are megabytes each and are freed and allocated again at every op. glibc's
 //! malloc returns them to the kernel on free (mimalloc, by default, a second later), so the next
 //! tensor page-faults on first touch: 40% of a batch-64 net call of the browser preset here,
-//! and 10–15% of a training step. Each binary declares
+//! and 4–20% of a training step. Each binary declares
 //! `#[global_allocator] static ALLOCATOR: Allocator = Allocator;` and calls
 //! [`keep_freed_memory`] first thing in `main`. The library and its tests keep the system
 //! allocator; the wasm build never sees this module.
