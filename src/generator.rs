@@ -559,11 +559,16 @@ mod tests {
         assert!(solved > 0 && solved < 120, "{solved}");
     }
 
+    /// A board with every candidate open.
+    fn empty_board() -> LogicBoard {
+        LogicBoard::new(&Grid::empty()).unwrap()
+    }
+
     #[test]
     fn naked_and_hidden_singles_are_placed() {
         // A lone candidate in a cell whose units leave every digit several spots: only the
         // naked-single rule can place it.
-        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        let mut board = empty_board();
         board.candidates[0] = 1 << 4;
         assert!(board.singles());
         assert_eq!((board.values[0], board.open), (5, CELLS - 1));
@@ -571,7 +576,7 @@ mod tests {
 
         // A digit left one spot in a row whose cells keep several candidates: only the
         // hidden-single rule can place it.
-        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        let mut board = empty_board();
         for cell in (0..9).filter(|&c| c != 3) {
             board.candidates[cell] &= !(1 << 6);
         }
@@ -580,7 +585,7 @@ mod tests {
 
         // A digit with no spot left in a row is a contradiction, though every cell still has
         // candidates.
-        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        let mut board = empty_board();
         for cell in 0..9 {
             board.candidates[cell] &= !(1 << 6);
         }
@@ -592,7 +597,7 @@ mod tests {
         let five = 1u16 << 4;
         let box0_rows_1_2 = [9, 10, 11, 18, 19, 20];
         // Pointing: in box 0, 5 is left only on row 0, so the rest of row 0 loses it.
-        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        let mut board = empty_board();
         for cell in box0_rows_1_2 {
             board.candidates[cell] &= !five;
         }
@@ -601,7 +606,7 @@ mod tests {
         assert!((0..3).all(|c| board.candidates[c] & five != 0));
         assert!((27..CELLS).all(|c| board.candidates[c] & five != 0), "other rows keep 5");
         // Claiming: on row 0, 5 is left only in box 0, so the rest of box 0 loses it.
-        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        let mut board = empty_board();
         for cell in 3..9 {
             board.candidates[cell] &= !five;
         }
@@ -610,7 +615,7 @@ mod tests {
         assert!((0..3).all(|c| board.candidates[c] & five != 0));
         assert!((12..18).chain(21..27).all(|c| board.candidates[c] & five != 0), "other boxes keep 5");
         // Nothing is locked on an empty board.
-        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        let mut board = empty_board();
         board.locked_candidates();
         assert!(board.candidates.iter().all(|&c| c == 0x1FF));
     }
@@ -619,7 +624,7 @@ mod tests {
     fn naked_and_hidden_pairs_eliminate() {
         let one_two = 0b11u16;
         // Naked pair: cells 0 and 1 hold only {1, 2}, so row 0 and box 0 lose 1 and 2 elsewhere.
-        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        let mut board = empty_board();
         board.candidates[0] = one_two;
         board.candidates[1] = one_two;
         board.naked_subsets(2);
@@ -627,7 +632,7 @@ mod tests {
         assert_eq!((board.candidates[0], board.candidates[1]), (one_two, one_two));
         assert_eq!(board.candidates[27], 0x1FF, "column 0 below box 0 is untouched");
         // Hidden pair: on row 0, digits 1 and 2 fit only cells 0 and 1, which lose the rest.
-        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        let mut board = empty_board();
         for cell in 2..9 {
             board.candidates[cell] &= !one_two;
         }
@@ -636,7 +641,7 @@ mod tests {
         assert!((2..9).all(|c| board.candidates[c] == 0x1FF & !one_two));
         assert_eq!(board.candidates[9], 0x1FF);
         // Neither fires on an empty board.
-        let mut board = LogicBoard::new(&Grid::empty()).unwrap();
+        let mut board = empty_board();
         for size in 2..=3 {
             board.naked_subsets(size);
             board.hidden_subsets(size);
