@@ -614,6 +614,14 @@ mod tests {
         assert!(box0_rows_1_2.iter().all(|&c| board.candidates[c] & five == 0));
         assert!((0..3).all(|c| board.candidates[c] & five != 0));
         assert!((12..18).chain(21..27).all(|c| board.candidates[c] & five != 0), "other boxes keep 5");
+        // Pointing in the last box: there 5 is left only on row 8, so cells 72-77 lose it.
+        let mut board = empty_board();
+        for cell in [60, 61, 62, 69, 70, 71] {
+            board.candidates[cell] &= !five;
+        }
+        board.locked_candidates();
+        assert!((72..78).all(|c| board.candidates[c] & five == 0));
+        assert!((78..81).all(|c| board.candidates[c] & five != 0));
         // Nothing is locked on an empty board.
         let mut board = empty_board();
         board.locked_candidates();
