@@ -476,6 +476,69 @@ mod tests {
         let long = format!("{PUZZLE}7");
         assert_eq!(Grid::parse(&long).unwrap_err(), ParseError::TooMany { ch: '7', line: 1, column: 82 });
         assert_eq!(Grid::parse("").unwrap_err(), ParseError::TooFew { found: 0 });
+        // A bad character after 81 cells names the last cell, so the message's row stays 1-9.
+        let err = Grid::parse(&format!("{PUZZLE}x")).unwrap_err();
+        assert_eq!(err, ParseError::InvalidChar { ch: 'x', line: 1, column: 82, cell: 80 });
+        assert!(err.to_string().contains("row 9, column 9"), "{err}");
+    }
+
+    #[test]
+    fn complete_and_solved_are_told_apart() {
+        let puzzle = Grid::parse(PUZZLE).unwrap();
+        assert!(!puzzle.is_complete() && !puzzle.is_solved(), "blanks, no conflict: not solved");
+        let solution = Grid::parse(SOLUTION).unwrap();
+        assert!(solution.is_complete() && solution.is_solved());
+        // The first two digits swapped: still complete, but their columns now repeat a digit.
+        let mut swapped = solution;
+        swapped.set(0, solution.get(1)).unwrap();
+        swapped.set(1, solution.get(0)).unwrap();
+        assert!(swapped.is_complete() && !swapped.is_solved());
+    }
+
+    #[test]
+    fn pretty_form_draws_box_separators() {
+        let pretty = Grid::parse(PUZZLE).unwrap().to_pretty();
+        let lines: Vec<&str> = pretty.lines().collect();
+        assert_eq!(lines[0], "4 . . | . . . | 8 . 5");
+        assert_eq!(lines[3], "------+-------+------");
+        assert_eq!(lines[7], "------+-------+------");
+        assert_eq!(lines.len(), 11);
+    }
+
+    #[test]
+    fn separator_lines_are_told_from_rows() {
+        for line in ["------+-------+------", "  =====  ", "-"] {
+            assert!(is_separator_line(line), "{line:?}");
+        }
+        // No dash or equals sign, blank, or digits among the dashes: not a separator.
+        for line in ["| + |", "", "   ", "1-2", "4 . . | . . . | 8 . 5"] {
+            assert!(!is_separator_line(line), "{line:?}");
+        }
+    }
+
+    #[test]
+    fn std_traits_agree_with_the_line_form() {
+        let grid: Grid = PUZZLE.parse().unwrap();
+        assert_eq!(grid, Grid::parse(PUZZLE).unwrap());
+        assert!("12x".parse::<Grid>().is_err());
+        assert_eq!(grid.to_string(), PUZZLE);
+        assert_eq!(format!("{grid:?}"), format!("Grid({PUZZLE})"));
+    }
+
+    #[test]
+    fn values_above_nine_name_the_value_and_cell() {
+        // 12 shows as base-36 'c': the digit the caller passed, at 1-based column 6.
+        let mut cells = [0u8; CELLS];
+        cells[5] = 12;
+        let expected = ParseError::InvalidChar { ch: 'c', line: 1, column: 6, cell: 5 };
+        assert_eq!(Grid::from_cells(cells).unwrap_err(), expected);
+        let mut grid = Grid::empty();
+        assert_eq!(grid.set(5, 12).unwrap_err(), expected);
+        // A cell past the grid is named as the last one.
+        assert_eq!(grid.set(81, 3).unwrap_err(), ParseError::InvalidChar { ch: '3', line: 1, column: 82, cell: 80 });
+        assert_eq!(grid, Grid::empty(), "a rejected set changes nothing");
+        cells[5] = 9;
+        assert_eq!(Grid::from_cells(cells).unwrap().get(5), 9);
     }
 
     #[test]
