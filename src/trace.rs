@@ -236,3 +236,118 @@ impl SolveTrace {
 pub fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::attempts::TransformMix;
+    use crate::grid::samples::{PUZZLE, SOLUTION};
+
+    /// An answer update whose digits are `answer`'s, each with probability 1.
+    fn answer_call(answer: &str) -> CallTrace {
+        let digits: Vec<u8> = answer.bytes().map(|b| if b == b'.' { 0 } else { b - b'0' }).collect();
+        let mut probs = vec![0u8; CELLS * 9];
+        for (cell, &d) in digits.iter().enumerate().filter(|(_, d)| **d > 0) {
+            probs[cell * 9 + usize::from(d) - 1] = 255;
+        }
+        CallTrace {
+            cycle: 0,
+            kind: CallKind::Answer,
+            confidence: vec![1.0; CELLS],
+            digits,
+            z_norm: 1.0,
+            y_norm: 1.0,
+            halt_logit: 0.0,
+            dz: vec![0.0; CELLS],
+            dz_mean: 0.0,
+            dy_mean: 0.0,
+            sketch: Vec::new(),
+            sketch_scale: 0.0,
+            probs,
+        }
+    }
+
+    fn step(calls: Vec<CallTrace>, halt_logit: f32) -> StepTrace {
+        StepTrace { calls, halt_logit }
+    }
+
+    /// Two steps of PUZZLE: the first answers with one wrong digit, the second solves it.
+    fn two_steps() -> RecursionTrace {
+        let mut wrong = SOLUTION.to_string();
+        wrong.replace_range(1..2, "9"); // cell 1 is blank in PUZZLE; 9 repeats in row 0
+        let latent = CallTrace { kind: CallKind::Latent(0), probs: Vec::new(), ..answer_call(&wrong) };
+        RecursionTrace {
+            puzzle: PUZZLE.to_string(),
+            latent_updates: 1,
+            cycles: 1,
+            steps: vec![step(vec![latent, answer_call(&wrong)], -2.0), step(vec![answer_call(SOLUTION)], 3.0)],
+            halted_at: Some(2),
+        }
+    }
+
+    #[test]
+    fn probabilities_come_from_the_answer_update() {
+        let mut call = answer_call(SOLUTION);
+        call.probs[9 + 6] = 128; // cell 1 (a 1), digit 7: about one half
+        assert_eq!(call.probability(0, 4), Some(1.0));
+        assert_eq!(call.probability(0, 5), Some(0.0));
+        assert!((call.probability(1, 7).unwrap() - 128.0 / 255.0).abs() < 1e-6);
+        assert_eq!(call.probability(0, 0), None);
+        assert_eq!(call.probability(0, 10), None);
+        assert_eq!(call.top3(1).unwrap()[..2], [(1, 1.0), (7, 128.0 / 255.0)]);
+        let latent = CallTrace { probs: Vec::new(), ..call };
+        assert_eq!(latent.probability(0, 4), None, "latent updates carry no probabilities");
+        assert_eq!(latent.top3(0), None);
+    }
+
+    #[test]
+    fn answers_keep_the_givens_and_follow_the_steps() {
+        let trace = two_steps();
+        let puzzle = Grid::parse(PUZZLE).unwrap();
+        assert_eq!(trace.call_count(), 3);
+        assert_eq!(trace.steps[1].answer(&puzzle).unwrap().to_line(), SOLUTION);
+        assert_eq!(trace.final_answer().unwrap().to_line(), SOLUTION);
+        // Digits the model wrote over a given do not show: the given stays.
+        let mut over = SOLUTION.to_string();
+        over.replace_range(0..1, "9");
+        assert_eq!(answer_call(&over).answer(&puzzle).to_line(), SOLUTION);
+        assert_eq!(step(Vec::new(), 0.0).answer(&puzzle), None);
+        let empty = RecursionTrace { steps: Vec::new(), ..trace };
+        assert_eq!(empty.final_answer(), None);
+        assert_eq!(empty.call_count(), 0);
+    }
+
+    #[test]
+    fn halting_probability_is_the_logistic_of_the_logit() {
+        assert_eq!(sigmoid(0.0), 0.5);
+        assert!((sigmoid(2.0) - 0.880_797).abs() < 1e-6);
+        assert!((sigmoid(-2.0) - 0.119_203).abs() < 1e-6);
+        assert!((step(Vec::new(), 3.0).halt_probability() - 0.952_574).abs() < 1e-6);
+    }
+
+    #[test]
+    fn attempts_summarise_each_step_and_the_outcome_picks_one() {
+        let start = AttemptStart::new(0, 7, TransformMix::Full, false);
+        let attempt = AttemptTrace { start, trace: two_steps() };
+        let summaries = attempt.step_summaries();
+        assert_eq!(summaries.len(), 2);
+        assert!(!summaries[0].verified && summaries[0].conflicts >= 2, "{:?}", summaries[0]);
+        assert!(summaries[1].verified && summaries[1].conflicts == 0);
+        assert!((summaries[1].halt_probability - sigmoid(3.0)).abs() < 1e-6);
+
+        let unsolved =
+            AttemptTrace { start, trace: RecursionTrace { steps: vec![two_steps().steps[0].clone()], ..two_steps() } };
+        let mut solve = SolveTrace { puzzle: PUZZLE.to_string(), attempts: vec![unsolved, attempt], outcome: None };
+        // While running, attempt 0 is shown; no answer yet.
+        assert_eq!(solve.selected().unwrap().steps.len(), 1);
+        assert_eq!(solve.final_answer(), None);
+        solve.outcome = Some(Outcome { selected: 1, verified: true, step: 2, net_calls: 5 });
+        assert_eq!(solve.selected().unwrap().steps.len(), 2);
+        assert_eq!(solve.final_answer().unwrap().to_line(), SOLUTION);
+        // The outcome's step counts from 1: step 1 of attempt 1 is the wrong answer.
+        solve.outcome = Some(Outcome { selected: 1, verified: false, step: 1, net_calls: 5 });
+        assert_ne!(solve.final_answer().unwrap().to_line(), SOLUTION);
+        solve.outcome = Some(Outcome { selected: 1, verified: false, step: 0, net_calls: 5 });
+        assert_eq!(solve.final_answer(), None);
+    }
+}
