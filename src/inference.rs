@@ -531,6 +531,172 @@ pub fn blank_cell_accuracy(puzzle: &Grid, answer: &Grid, solution: &Grid) -> f64
 mod tests {
     use super::*;
     use crate::grid::samples::{PUZZLE, SOLUTION};
+    use crate::model::TrmConfig;
+    use crate::trace::CallKind;
+
+    /// Three puzzles for the untrained tiny model, which never solves them: every solve runs
+    /// until its halting head or the step budget stops it.
+    fn puzzles() -> Vec<Grid> {
+        [
+            PUZZLE,
+            "..3.2.6..9..3.5..1..18.64....81.29..7.......8..67.82....26.95..8..2.3..9..5.1.3..",
+            "52...6.........7.13...........4..8..6......5...........418.........3..2...87.....",
+        ]
+        .iter()
+        .map(|p| Grid::parse(p).unwrap())
+        .collect()
+    }
+
+    /// The untrained tiny model, with a halting head that reads y (initialised, it gives every
+    /// row the same logit, -5), so that rows halt at different steps.
+    fn tiny_model() -> Trm {
+        let device = Device::flex();
+        let mut model = TrmConfig::tiny().init(&device);
+        let d = model.hidden();
+        let weights: Vec<f32> = (0..d * 2).map(|i| ((i * 37 % 11) as f32 - 5.0) * 0.3).collect();
+        model.halt_head.weight =
+            burn::module::Param::from_tensor(Tensor::from_data(TensorData::new(weights, [d, 2]), &device));
+        model.halt_head.bias = Some(burn::module::Param::from_tensor(Tensor::zeros([2], &device)));
+        model
+    }
+
+    /// A threshold halfway between two neighbouring halting probabilities near the middle of
+    /// `probabilities`, so that some rows halt early and some do not. The gap it sits in is wide
+    /// enough that batch-size rounding cannot move a probability across it.
+    fn split_threshold(mut probabilities: Vec<f32>) -> f32 {
+        probabilities.sort_by(f32::total_cmp);
+        let middle = probabilities.len() / 2;
+        let (below, above) = (1..probabilities.len())
+            .map(|i| (probabilities[i - 1], probabilities[i]))
+            .filter(|(a, b)| b - a > 1e-4)
+            .min_by_key(|(a, _)| {
+                let index = probabilities.iter().position(|p| p == a).unwrap();
+                index.abs_diff(middle)
+            })
+            .expect("distinct halting probabilities");
+        (below + above) / 2.0
+    }
+
+    #[test]
+    fn batch_answers_match_each_puzzle_traced_alone() {
+        let model = tiny_model();
+        let puzzles = puzzles();
+        let config = InferenceConfig::new().with_max_steps(3).with_early_exit(false);
+        let traces: Vec<RecursionTrace> =
+            puzzles.iter().map(|p| solve_traced_blocking(&model, p, config.clone()).unwrap()).collect();
+        assert!(traces.iter().all(|t| t.steps.len() == 3));
+        let threshold =
+            split_threshold(traces.iter().flat_map(|t| t.steps.iter().map(StepTrace::halt_probability)).collect());
+
+        let answers = answer_batch_blocking(&model, &puzzles, &[3, 1], threshold).unwrap();
+        assert_eq!(answers.len(), 3);
+        let mut exits = Vec::new();
+        for ((answer, trace), puzzle) in answers.iter().zip(&traces).zip(&puzzles) {
+            let at = |step: usize| trace.steps[step - 1].answer(puzzle).unwrap();
+            assert_eq!(answer.at_budget, vec![at(3), at(1)]);
+            let exit = trace.steps.iter().position(|s| s.halt_probability() >= threshold).map_or(3, |i| i + 1);
+            assert_eq!((answer.early_exit_steps, answer.early_exit), (exit, at(exit)));
+            exits.push(exit);
+        }
+        assert!(exits.iter().any(|&e| e < 3), "no puzzle halted early: {exits:?}");
+        assert!(answer_batch_blocking(&model, &[], &[1], 0.5).unwrap().is_empty());
+    }
+
+    #[test]
+    fn attempt_runs_match_the_interactive_solve_and_stop_where_each_attempt_halts() {
+        let model = tiny_model();
+        let puzzles = puzzles();
+        let full = InferenceConfig::new().with_max_steps(3).with_early_exit(false).with_attempts(3);
+        let runs = run_attempts_blocking(&model, &puzzles, &full).unwrap();
+        assert_eq!(runs.len(), 3);
+        for (puzzle, runs) in puzzles.iter().zip(&runs) {
+            // The session behind the page records the same answers and halting probabilities.
+            let solve = solve_attempts_blocking(&model, puzzle, full.clone()).unwrap();
+            assert_eq!(runs.len(), solve.attempts.len());
+            for (run, attempt) in runs.iter().zip(&solve.attempts) {
+                assert_eq!(run.steps.len(), 3);
+                for ((answer, p), step) in run.steps.iter().zip(&attempt.trace.steps) {
+                    assert_eq!(*answer, step.answer(puzzle).unwrap());
+                    assert!((p - step.halt_probability()).abs() < 1e-5);
+                }
+            }
+            let outcome = solve.outcome.unwrap();
+            assert_eq!((outcome.step, outcome.net_calls), (3, 3 * 3 * model.calls_per_step()));
+        }
+
+        // With early exit, each attempt stops at the first step its head says stop.
+        let threshold = split_threshold(runs.iter().flatten().flat_map(|r| r.steps.iter().map(|s| s.1)).collect());
+        let early = full.clone().with_early_exit(true).with_halt_threshold(threshold);
+        let early_runs = run_attempts_blocking(&model, &puzzles, &early).unwrap();
+        let mut lengths = Vec::new();
+        for ((puzzle, runs), early_runs) in puzzles.iter().zip(&runs).zip(&early_runs) {
+            let mut session = Session::new(model.clone(), *puzzle, early.clone());
+            while !session.finished() {
+                crate::recursion::block_on(session.step()).unwrap();
+            }
+            assert_eq!(session.puzzle(), puzzle);
+            for (a, (run, early_run)) in runs.iter().zip(early_runs).enumerate() {
+                let halt = run.steps.iter().position(|s| s.1 >= threshold);
+                let length = halt.map_or(3, |i| i + 1);
+                assert_eq!(early_run.steps.len(), length);
+                assert!(early_run.steps.iter().zip(&run.steps).all(|(e, f)| e.0 == f.0 && (e.1 - f.1).abs() < 1e-5));
+                let trace = &session.solve_trace().attempts[a].trace;
+                assert_eq!(trace.steps.len(), length);
+                assert_eq!(trace.halted_at, halt.map(|i| i + 1));
+                lengths.push(length);
+            }
+            let longest = early_runs.iter().map(|r| r.steps.len()).max().unwrap();
+            assert_eq!(session.steps_run(), longest);
+            let calls: usize = early_runs.iter().map(|r| r.steps.len()).sum();
+            assert_eq!(session.solve_trace().outcome.unwrap().net_calls, calls * model.calls_per_step());
+        }
+        assert!(lengths.contains(&3) && lengths.iter().any(|&l| l < 3), "{lengths:?}");
+    }
+
+    #[test]
+    fn the_first_step_starts_blank_and_later_steps_carry_the_answer() {
+        let model = tiny_model();
+        let puzzle = puzzles()[0];
+        let config = InferenceConfig::new().with_max_steps(2).with_early_exit(false);
+        let trace = solve_traced_blocking(&model, &puzzle, config).unwrap();
+        let first_latent = &trace.steps[0].calls[0];
+        assert_eq!(first_latent.kind, CallKind::Latent(0));
+        assert!(first_latent.digits.iter().all(|&d| d == 0), "no answer before the first answer update");
+        assert_eq!(trace.steps[1].calls[0].digits, trace.steps[0].last().unwrap().digits);
+    }
+
+    #[test]
+    fn blank_cell_accuracy_counts_only_the_blanks() {
+        let puzzle = Grid::parse(PUZZLE).unwrap();
+        let solution = Grid::parse(SOLUTION).unwrap();
+        assert_eq!(blank_cell_accuracy(&puzzle, &solution, &solution), 1.0);
+        // The puzzle itself: its givens are right, but they do not count; no blank is.
+        assert_eq!(blank_cell_accuracy(&puzzle, &puzzle, &solution), 0.0);
+        // 16 of the 64 blanks wrong.
+        let mut answer = solution;
+        let blanks: Vec<usize> = (0..CELLS).filter(|&c| puzzle.get(c) == 0).collect();
+        assert_eq!(blanks.len(), 64);
+        for &c in &blanks[..16] {
+            answer.set(c, solution.get(c) % 9 + 1).unwrap();
+        }
+        assert_eq!(blank_cell_accuracy(&puzzle, &answer, &solution), 0.75);
+        assert_eq!(blank_cell_accuracy(&solution, &puzzle, &solution), 1.0, "no blanks: nothing to get wrong");
+    }
+
+    #[test]
+    fn keep_givens_puts_the_puzzle_back_and_clamps_digits() {
+        let puzzle = Grid::parse(PUZZLE).unwrap();
+        let solution = Grid::parse(SOLUTION).unwrap();
+        let mut digits: Vec<i64> = solution.cells().iter().map(|&d| i64::from(d)).collect();
+        digits[0] = 7; // over a given (4): the given stays
+        assert_eq!(keep_givens(&puzzle, &digits), solution);
+        digits[1] = 12; // out of range: clamped to 9
+        digits[2] = -3; // clamped to blank
+        let answer = keep_givens(&puzzle, &digits);
+        assert_eq!((answer.get(0), answer.get(1), answer.get(2)), (4, 9, 0));
+        // Missing digits are blanks.
+        assert_eq!(keep_givens(&puzzle, &[]), puzzle);
+    }
 
     fn run(steps: &[(Grid, f32)]) -> AttemptRun {
         AttemptRun { steps: steps.to_vec() }
