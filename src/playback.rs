@@ -457,11 +457,108 @@ mod tests {
         assert!(changed_cells(&t, &puzzle, 5)[40]);
     }
 
+    /// `trace()` with answer updates that carry probabilities (digit 1 at 0.2 and digit 2 at
+    /// 0.4 in step 1, with cell 3 sure of 2; digit 2 at 1.0 in step 2) and a Δz of 9 per cell, so
+    /// that they are told apart from the latent updates.
+    fn trace_with_probabilities() -> RecursionTrace {
+        let mut t = trace();
+        for (step, (p1, p2)) in [(51u8, 102u8), (0, 255)].into_iter().enumerate() {
+            let answer = &mut t.steps[step].calls[2];
+            answer.dz = vec![9.0; CELLS];
+            answer.probs = (0..CELLS).flat_map(|_| [p1, p2, 0, 0, 0, 0, 0, 0, 0]).collect();
+        }
+        t.steps[0].calls[2].probs[3 * 9 + 1] = 255;
+        t
+    }
+
+    #[test]
+    fn latent_map_shows_the_latest_latent_update() {
+        let t = trace_with_probabilities();
+        assert_eq!(latent_map(&t, 0), [1.0; CELLS]);
+        assert_eq!(latent_map(&t, 1), [2.0; CELLS]);
+        assert_eq!(latent_map(&t, 2), [2.0; CELLS], "an answer update leaves z alone");
+        assert_eq!(latent_map(&t, 3), [3.0; CELLS]);
+        assert_eq!(latent_map(&t, 99), [4.0; CELLS]);
+        assert_eq!(latent_map(&RecursionTrace { steps: Vec::new(), ..t }, 0), [0.0; CELLS]);
+    }
+
+    #[test]
+    fn probabilities_follow_the_latest_answer_update() {
+        let t = trace_with_probabilities();
+        assert!(answer_update_at(&t, 1).is_none(), "no answer update yet");
+        let first = |p: usize| answer_update_at(&t, p).map(|c| c.probability(0, 2));
+        assert_eq!(first(2), Some(Some(0.4)));
+        assert_eq!(first(4), Some(Some(0.4)));
+        assert_eq!(first(5), Some(Some(1.0)));
+        // The solve ends on 2 everywhere: its probability at each answer update, on average over
+        // the blanks or at one cell. A given (cell 3 here) is not averaged.
+        let blank = Grid::empty();
+        assert_eq!(confidence_series(&t, &blank, Some(0)), vec![0.4, 1.0]);
+        assert_eq!(confidence_series(&t, &blank, Some(3)), vec![1.0, 1.0]);
+        let mean = (80.0 * 0.4 + 1.0) / 81.0;
+        let all = confidence_series(&t, &blank, None);
+        assert!((all[0] - mean).abs() < 1e-6 && all[1] == 1.0, "{all:?}");
+        assert_eq!(confidence_series(&t, &blank, Some(CELLS)), all, "a cell off the grid means every blank");
+        let mut given = Grid::empty();
+        given.set(3, 2).unwrap();
+        assert!((confidence_series(&t, &given, None)[0] - 0.4).abs() < 1e-6);
+        assert!(confidence_series(&t, &Grid::parse(&"2".repeat(81)).unwrap(), None).is_empty(), "no blanks");
+        assert!(confidence_series(&trace(), &blank, None).is_empty(), "no answer update with probabilities");
+    }
+
+    /// One call whose cells' sketches lie on a known plane: cell c is (4·(c mod 9), c div 9, 0, …)
+    /// times `scale`. The first principal axis is then the first dimension (variance 16 times
+    /// the second's) and the second axis the second dimension.
+    fn sketched(scale: f32, second_axis: bool) -> RecursionTrace {
+        let mut t = trace();
+        let call = &mut t.steps[0].calls[0];
+        call.sketch_scale = scale;
+        call.sketch = (0..CELLS)
+            .flat_map(|c| {
+                let mut v = [0i8; SKETCH_DIMS];
+                v[0] = (c % 9 * 4) as i8;
+                v[1] = if second_axis { (c / 9) as i8 } else { 0 };
+                v
+            })
+            .collect();
+        t
+    }
+
+    #[test]
+    fn latent_pca_finds_the_two_axes_and_scales_them_to_one() {
+        let t = sketched(0.5, true);
+        let pca = LatentPca::fit(&t).unwrap();
+        let points = pca.project(&t, 0);
+        assert_eq!(points.len(), CELLS);
+        // Centred on the mean cell, scaled so the farthest cell is at ±1; an axis's sign is free.
+        let expected = |c: usize| ((c % 9) as f32 / 4.0 - 1.0, (c / 9) as f32 / 4.0 - 1.0);
+        let signs = (points[80].0.signum(), points[80].1.signum());
+        for (c, &(a, b)) in points.iter().enumerate() {
+            let (ea, eb) = expected(c);
+            assert!((a - signs.0 * ea).abs() < 1e-4 && (b - signs.1 * eb).abs() < 1e-4, "cell {c}: {a}, {b}");
+        }
+        assert!(pca.project(&t, 1).is_empty(), "a call without a sketch has no points");
+        assert!(pca.project(&t, 99).is_empty());
+        // A flat cloud: the second axis has no extent and every cell sits at 0 on it.
+        let flat = sketched(1.0, false);
+        let points = LatentPca::fit(&flat).unwrap().project(&flat, 0);
+        assert!(points.iter().all(|&(a, b)| a.abs() <= 1.0 && b == 0.0), "{:?}", &points[..3]);
+        // Fitting needs two sketched cells.
+        assert!(LatentPca::fit(&trace()).is_none());
+        let mut two = trace();
+        two.steps[0].calls[0].sketch = vec![1; 2 * SKETCH_DIMS];
+        two.steps[0].calls[0].sketch_scale = 1.0;
+        assert!(LatentPca::fit(&two).is_some());
+    }
+
     #[test]
     fn series_have_one_point_per_call_or_step() {
         let t = trace();
         assert_eq!(norm_series(&t).len(), 6);
         assert_eq!(norm_series(&t)[3], (3.0, 1.0));
+        // Δz per call, and Δy only at the answer updates.
+        let deltas = [(1.0, 0.0), (2.0, 0.0), (2.0, 1.0), (3.0, 0.0), (4.0, 0.0), (4.0, 1.0)];
+        assert_eq!(delta_series(&t), deltas);
         let halts = halt_series(&t);
         assert_eq!(halts.len(), 2);
         assert!(halts[0] < 0.5 && halts[1] > 0.5);
