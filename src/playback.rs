@@ -604,5 +604,32 @@ mod tests {
         p.seek(2);
         p.set_total(2);
         assert_eq!(p.position(), 1);
+        assert_eq!(p.total(), 2);
+        // Play from the middle resumes there; the end key jumps to the last call.
+        p.set_total(7);
+        p.seek(3);
+        p.play();
+        assert_eq!(p.position(), 3);
+        p.seek_end();
+        assert_eq!(p.position(), 6);
+        // A clock that went backwards or is not a number moves nothing and owes nothing.
+        p.set_speed(10.0);
+        p.seek(0);
+        p.play();
+        assert!(!p.tick(-1000.0) && !p.tick(f64::NAN) && !p.tick(f64::INFINITY));
+        assert!(p.tick(100.0));
+        assert_eq!(p.position(), 1);
+        // A fraction of a call carries over to the next tick while moving, but not while waiting
+        // at the end: calls that arrive later are shown one by one, not caught up at once.
+        assert!(p.tick(150.0) && !p.tick(40.0) && p.tick(10.0));
+        assert_eq!(p.position(), 3);
+        p.set_total(5);
+        assert!(p.tick(1050.0));
+        assert_eq!(p.position(), 4);
+        assert!(!p.tick(1050.0));
+        p.set_total(6);
+        assert!(!p.tick(50.0), "the wait at the end left nothing owed");
+        assert!(p.tick(50.0));
+        assert_eq!(p.position(), 5);
     }
 }
