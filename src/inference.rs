@@ -654,6 +654,24 @@ mod tests {
     }
 
     #[test]
+    fn a_rule_satisfying_answer_ends_a_solve_with_several_attempts_only() {
+        // A complete grid: every answer keeps all its givens, so every step is verified.
+        let model = tiny_model();
+        let solved = Grid::parse(SOLUTION).unwrap();
+        let config = InferenceConfig::new().with_max_steps(3).with_early_exit(false);
+        let several = solve_attempts_blocking(&model, &solved, config.clone().with_attempts(3)).unwrap();
+        let outcome = several.outcome.unwrap();
+        assert!(outcome.verified);
+        assert_eq!((outcome.step, outcome.net_calls), (1, 3 * model.calls_per_step()));
+        let single = solve_attempts_blocking(&model, &solved, config.clone()).unwrap();
+        assert_eq!(single.outcome.unwrap().step, 3, "one attempt runs until its head or the budget stops it");
+        // No step reaches a threshold above 1: nothing is marked as halted.
+        let never =
+            solve_attempts_blocking(&model, &puzzles()[0], config.with_attempts(2).with_halt_threshold(1.1)).unwrap();
+        assert!(never.attempts.iter().all(|a| a.trace.steps.len() == 3 && a.trace.halted_at.is_none()));
+    }
+
+    #[test]
     fn the_first_step_starts_blank_and_later_steps_carry_the_answer() {
         let model = tiny_model();
         let puzzle = puzzles()[0];
