@@ -606,7 +606,7 @@ mod tests {
     fn attempt_runs_match_the_interactive_solve_and_stop_where_each_attempt_halts() {
         let model = tiny_model();
         let puzzles = puzzles();
-        let full = InferenceConfig::new().with_max_steps(3).with_early_exit(false).with_attempts(3);
+        let full = InferenceConfig::new().with_max_steps(3).with_early_exit(false).with_attempts(3).with_noise(0.3);
         let runs = run_attempts_blocking(&model, &puzzles, &full).unwrap();
         assert_eq!(runs.len(), 3);
         for (puzzle, runs) in puzzles.iter().zip(&runs) {
