@@ -386,6 +386,26 @@ mod tests {
     }
 
     #[test]
+    fn a_deadly_rectangle_costs_one_branch_of_two_guesses() {
+        // Cells 1, 3 (row 0) and 10, 12 (row 1) hold 1 3 / 3 1 in two boxes: blanked, each has
+        // the candidates {1, 3} and no unit pins either digit, so the search branches once at
+        // depth 1, and each of the two guesses fills the other three cells as naked singles.
+        let mut line = TOP95_1_SOLUTION.to_string();
+        for cell in [1, 3, 10, 12] {
+            line.replace_range(cell..cell + 1, ".");
+        }
+        let report = count_solutions(&Grid::parse(&line).unwrap(), 64);
+        assert!(report.exhausted);
+        assert_eq!(report.solutions.len(), 2);
+        assert_eq!(report.solutions[0].to_line(), TOP95_1_SOLUTION, "digit 1 is tried first at cell 1");
+        let stats = report.stats;
+        assert_eq!((stats.guesses, stats.dead_ends, stats.max_depth), (2, 0, 1));
+        assert_eq!((stats.naked_singles, stats.hidden_singles), (6, 0));
+        // Stopping at the first solution: one guess.
+        assert_eq!(count_solutions(&Grid::parse(&line).unwrap(), 1).stats.guesses, 1);
+    }
+
+    #[test]
     fn a_cell_left_with_one_candidate_is_a_naked_single() {
         // One blank: once the givens are placed, it has a single candidate, which propagation
         // places as a naked single (not by a unit scan, not by a guess).
