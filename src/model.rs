@@ -321,15 +321,21 @@ impl Trm {
 
     /// One net call: the blocks applied to `state + injection`.
     ///
+    /// Inside the net the state is position-major, `[L, B·D]`: a column is one feature of one
+    /// puzzle across positions. Then the token mixer is one matrix product from the left and
+    /// the channel SwiGLU one from the right, both on contiguous memory, and each weight's
+    /// gradient is one product too. Only entering and leaving the net move the state.
+    ///
     /// # Shapes
     /// - state, injection: `[B, L, D]`
     /// - output: `[B, L, D]`
     pub fn net(&self, state: Tensor<3>, injection: Tensor<3>) -> Tensor<3> {
-        let mut h = state + injection; // [B, L, D]
+        let [batch, seq, d] = state.dims();
+        let mut h = (state + injection).swap_dims(0, 1).reshape([seq, batch * d]); // [L, B·D]
         for block in &self.blocks {
-            h = block.forward(h, self.rope.as_ref()); // [B, L, D]
+            h = block.forward(h, batch, self.rope.as_ref()); // [L, B·D]
         }
-        h
+        h.reshape([seq, batch, d]).swap_dims(0, 1) // [B, L, D]
     }
 
     /// Initial y and z for a batch.
@@ -388,20 +394,23 @@ pub struct Mixer {
 
 impl Block {
     /// # Shapes
-    /// - h: `[B, L, D]`
-    /// - output: `[B, L, D]`
-    pub fn forward(&self, h: Tensor<3>, rope: Option<&Rope>) -> Tensor<3> {
+    /// - h: `[L, B·D]`, position-major (see [`Trm::net`])
+    /// - output: `[L, B·D]`
+    pub fn forward(&self, h: Tensor<2>, batch: usize, rope: Option<&Rope>) -> Tensor<2> {
+        let [seq, columns] = h.dims();
+        let d = columns / batch;
         let h = if let Some(mlp) = &self.mixer.mlp {
-            let t = h.swap_dims(1, 2); // [B, D, L]
-            // As in the reference code, this norm runs over positions (the last axis here).
-            let t = rms_norm(t.clone() + mlp.forward_transposed(t), self.norm_eps); // [B, D, L]
-            t.swap_dims(1, 2) // [B, L, D]
+            // As in the reference code, this norm runs over positions.
+            rms_norm(h.clone() + mlp.forward_columns(h), 0, self.norm_eps) // [L, B·D]
         } else if let (Some(attention), Some(rope)) = (&self.mixer.attention, rope) {
-            rms_norm(h.clone() + attention.forward(h, rope), self.norm_eps) // [B, L, D]
+            let h = h.reshape([seq, batch, d]).swap_dims(0, 1); // [B, L, D]
+            let h = rms_norm(h.clone() + attention.forward(h, rope), 2, self.norm_eps); // [B, L, D]
+            h.swap_dims(0, 1).reshape([seq, columns]) // [L, B·D]
         } else {
             h
         };
-        rms_norm(h.clone() + self.mlp.forward(h), self.norm_eps) // [B, L, D]
+        let rows = h.reshape([seq * batch, d]); // [L·B, D]
+        rms_norm(rows.clone() + self.mlp.forward_rows(rows), 1, self.norm_eps).reshape([seq, columns]) // [L, B·D]
     }
 }
 
@@ -424,35 +433,43 @@ impl SwiGlu {
         }
     }
 
-    /// # Shapes
-    /// - x: `[B, S, W]`
-    /// - output: `[B, S, W]`
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        // The rows of every batch element in one matrix, so that each projection and each of
-        // its gradients is one matrix product: given `[B, S, W]`, burn may run B products
-        // against a broadcast weight, and the weight's gradient as B products and a sum.
-        let [b, s, w] = x.dims();
-        self.apply(x.reshape([b * s, w])).reshape([b, s, w]) // [B, S, W]
-    }
-
-    /// The same map for an `x` that is a transposed view (the token mixer's): batches stay
-    /// separate, so that the view is read in place rather than copied into rows first.
+    /// The map applied to each row. Rows of every batch element form one matrix, so that each
+    /// projection and each of its gradients is one matrix product (given `[B, S, W]`, burn may
+    /// run B products against a broadcast weight, and the weight's gradient as B products and
+    /// a sum).
     ///
     /// # Shapes
-    /// - x: `[B, S, W]`
-    /// - output: `[B, S, W]`
-    pub fn forward_transposed(&self, x: Tensor<3>) -> Tensor<3> {
-        self.apply(x)
+    /// - x: `[N, W]`
+    /// - output: `[N, W]`
+    pub fn forward_rows(&self, x: Tensor<2>) -> Tensor<2> {
+        let (gate, up) = self.gate_up_weights(); // [W, I] each
+        let gate = x.clone().matmul(gate); // [N, I]
+        let up = x.matmul(up); // [N, I]
+        self.down.forward(silu(gate) * up) // [N, W]
     }
 
+    /// The same map applied to each column: `down(silu(gate(x)) * up(x))` with every product
+    /// taken from the left, so the token mixer reads its position-major input in place.
+    ///
     /// # Shapes
-    /// - x: `[..., W]`
-    /// - output: `[..., W]`
-    fn apply<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
-        let gate_up = self.gate_up.forward(x); // [..., 2I]
-        let gate = gate_up.clone().narrow(D - 1, 0, self.inner); // [..., I]
-        let up = gate_up.narrow(D - 1, self.inner, self.inner); // [..., I]
-        self.down.forward(silu(gate) * up) // [..., W]
+    /// - x: `[W, N]`
+    /// - output: `[W, N]`
+    pub fn forward_columns(&self, x: Tensor<2>) -> Tensor<2> {
+        let (gate, up) = self.gate_up_weights(); // [W, I] each
+        let gate = gate.transpose().matmul(x.clone()); // [I, N]
+        let up = up.transpose().matmul(x); // [I, N]
+        self.down.weight.val().transpose().matmul(silu(gate) * up) // [W, N]
+    }
+
+    /// The gate and up halves of the fused weight. The weight is split, not the product: the
+    /// gradient of a slice is a zero tensor of the whole with the slice written in, which costs
+    /// little for a `[W, 2I]` weight and a lot for a `[N, 2I]` product.
+    ///
+    /// # Shapes
+    /// - output: (`[W, I]`, `[W, I]`)
+    fn gate_up_weights(&self) -> (Tensor<2>, Tensor<2>) {
+        let weight = self.gate_up.weight.val(); // [W, 2I]
+        (weight.clone().narrow(1, 0, self.inner), weight.narrow(1, self.inner, self.inner))
     }
 }
 
@@ -532,13 +549,13 @@ impl Rope {
     }
 }
 
-/// RMSNorm over the last axis, without gain.
+/// RMSNorm over axis `dim`, without gain.
 ///
 /// # Shapes
-/// - x: `[..., F]`
+/// - x: any
 /// - output: same
-pub fn rms_norm<const D: usize>(x: Tensor<D>, eps: f64) -> Tensor<D> {
-    let variance = x.clone().square().mean_dim(D - 1); // [..., 1]
+pub fn rms_norm<const D: usize>(x: Tensor<D>, dim: usize, eps: f64) -> Tensor<D> {
+    let variance = x.clone().square().mean_dim(dim); // size 1 along `dim`
     x * variance.add_scalar(eps).sqrt().recip()
 }
 

@@ -5,6 +5,10 @@ forward of trm_reference.py in float32: one net call at batch 1 and 64, and one 
 fixed token batches at the training batch size (32 for the browser preset).
 
     python3 tests/reference/bench_pytorch.py --json out.json [--threads N] [--seconds S]
+        [--formulation reference|position-major]
+
+`--formulation position-major` runs the MLP-mixer net as burn computes it (see
+`net_position_major`), to show what the same reformulation gives PyTorch.
 """
 import argparse
 import json
@@ -39,6 +43,35 @@ def time_it(seconds, fn):
     return times[len(times) // 2]
 
 
+def swiglu_rows(x, gate_up, down):
+    """`swiglu` with the weight split instead of the product (as burn's `SwiGlu::forward_rows`)."""
+    inner = down.shape[0]
+    return (torch.nn.functional.silu(x @ gate_up[:, :inner]) * (x @ gate_up[:, inner:])) @ down
+
+
+def swiglu_columns(x, gate_up, down):
+    """The same map on each column of `x` `[W, N]`, products from the left (burn's `forward_columns`)."""
+    inner = down.shape[0]
+    return down.t() @ (torch.nn.functional.silu(gate_up[:, :inner].t() @ x) * (gate_up[:, inner:].t() @ x))
+
+
+def net_position_major(c, p, state, injection):
+    """`ref.net` (MLP mixer) as burn computes it: position-major `[L, B*D]` inside the net, the
+    gate/up weight split rather than its product. Same values; here to show what the same
+    reformulation gives PyTorch."""
+    b, l, d = state.shape
+    eps = c["norm_eps"]
+    h = (state + injection).transpose(0, 1).reshape(l, b * d)
+    for i in range(c["layers"]):
+        h = h + swiglu_columns(h, p[f"blocks.{i}.mixer.mlp.gate_up.weight"], p[f"blocks.{i}.mixer.mlp.down.weight"])
+        h = h * torch.rsqrt(h.pow(2).mean(0, keepdim=True) + eps)
+        rows = h.reshape(l * b, d)
+        rows = ref.rms_norm(rows + swiglu_rows(rows, p[f"blocks.{i}.mlp.gate_up.weight"],
+                                               p[f"blocks.{i}.mlp.down.weight"]), eps)
+        h = rows.reshape(l, b * d)
+    return h.reshape(l, b, d).transpose(0, 1)
+
+
 def params_for(c):
     p = ref.build_params(c)
     return {k: v.float().clone().requires_grad_(k not in ("y_init", "z_init")) for k, v in p.items()}
@@ -50,16 +83,24 @@ def main():
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--presets", default="browser,paper_mlp")
+    ap.add_argument("--formulation", choices=["reference", "position-major"], default="reference",
+                    help="the reference code's net, or the MLP mixer as burn computes it")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.set_default_dtype(torch.float32)
-    print(f"PyTorch {torch.__version__} CPU, {torch.get_num_threads()} threads, {args.seconds} s per case")
+    print(f"PyTorch {torch.__version__} CPU, {torch.get_num_threads()} threads, {args.seconds} s per case, "
+          f"{args.formulation} formulation")
     rows = []
     for name in args.presets.split(","):
         c = PRESETS[name]
         p = params_for(c)
         seq = c["prefix_len"] + 81
+        net = ref.net if args.formulation == "reference" or c["mixer"] != "Mlp" else net_position_major
+        if net is not ref.net:  # same values as the reference, or the figures mean nothing
+            z, inj = torch.randn(3, seq, c["hidden"]), torch.randn(3, seq, c["hidden"])
+            with torch.no_grad():
+                assert torch.allclose(net(c, p, z, inj), ref.net(c, p, z, inj), atol=1e-5)
         n_params = sum(v.numel() for k, v in p.items())
 
         def net_call(batch):
@@ -68,7 +109,7 @@ def main():
 
             def run():
                 with torch.no_grad():
-                    ref.net(c, p, z, inj)
+                    net(c, p, z, inj)
             return time_it(args.seconds, run)
 
         b1, b64 = net_call(1), net_call(64)
@@ -88,11 +129,11 @@ def main():
             with torch.no_grad():
                 for _ in range(c["cycles"] - 1):
                     for _ in range(c["latent_updates"]):
-                        z = ref.net(c, p, z, y + x)
-                    y = ref.net(c, p, y, z)
+                        z = net(c, p, z, y + x)
+                    y = net(c, p, y, z)
             for _ in range(c["latent_updates"]):
-                z = ref.net(c, p, z, y + x)
-            y = ref.net(c, p, y, z)
+                z = net(c, p, z, y + x)
+            y = net(c, p, y, z)
             logits = y[:, c["prefix_len"]:] @ p["output_head.weight"]
             q = (y[:, 0] @ p["halt_head.weight"] + p["halt_head.bias"])[:, 0]
             s = torch.where(logits < 0, 1.0 / (1.0 - logits), logits + 1.0)
