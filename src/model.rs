@@ -333,7 +333,7 @@ impl Trm {
         let [batch, seq, d] = state.dims();
         let mut h = (state + injection).swap_dims(0, 1).reshape([seq, batch * d]); // [L, B·D]
         for block in &self.blocks {
-            h = block.forward(h, batch, self.rope.as_ref()); // [L, B·D]
+            h = block.forward(h, d, self.rope.as_ref()); // [L, B·D]
         }
         h.reshape([seq, batch, d]).swap_dims(0, 1) // [B, L, D]
     }
@@ -394,11 +394,11 @@ pub struct Mixer {
 
 impl Block {
     /// # Shapes
-    /// - h: `[L, B·D]`, position-major (see [`Trm::net`])
+    /// - h: `[L, B·D]`, position-major (see [`Trm::net`]); `d` is D
     /// - output: `[L, B·D]`
-    pub fn forward(&self, h: Tensor<2>, batch: usize, rope: Option<&Rope>) -> Tensor<2> {
+    pub fn forward(&self, h: Tensor<2>, d: usize, rope: Option<&Rope>) -> Tensor<2> {
         let [seq, columns] = h.dims();
-        let d = columns / batch;
+        let batch = columns / d;
         let h = if let Some(mlp) = &self.mixer.mlp {
             // As in the reference code, this norm runs over positions.
             rms_norm(h.clone() + mlp.forward_columns(h), 0, self.norm_eps) // [L, B·D]
