@@ -14,6 +14,11 @@ use trm_sudoku::inference::{InferenceConfig, solve_attempts_blocking};
 use trm_sudoku::weights;
 
 fn main() {
+    // As the CLI does: on a worker of the pool the CPU kernels split their work over.
+    trm_sudoku::cpu_pool::install(bench);
+}
+
+fn bench() {
     let puzzles: usize = std::env::var("TRM_BENCH_PUZZLES").ok().and_then(|v| v.parse().ok()).unwrap_or(8);
     let ks: Vec<usize> = std::env::var("TRM_BENCH_ATTEMPTS")
         .unwrap_or_else(|_| "1,4,8,16,32,64".into())

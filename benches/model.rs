@@ -106,6 +106,15 @@ fn run_case(name: &str, case: impl FnOnce() -> f64) -> f64 {
 
 fn main() {
     trm_sudoku::allocator::keep_freed_memory();
+    // As the CLI does (src/cpu_pool.rs); `TRM_BENCH_OUTSIDE_POOL=1` times the main thread instead.
+    if std::env::var_os("TRM_BENCH_OUTSIDE_POOL").is_some() {
+        bench();
+    } else {
+        trm_sudoku::cpu_pool::install(bench);
+    }
+}
+
+fn bench() {
     let args: Vec<String> = std::env::args().collect();
     let json_path = args.iter().position(|a| a == "--json").and_then(|i| args.get(i + 1)).cloned();
     let presets = std::env::var("TRM_BENCH_PRESETS").unwrap_or_else(|_| "browser,paper_mlp".into());

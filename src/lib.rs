@@ -15,6 +15,7 @@ pub mod attempts;
 pub mod augment;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod checkpoint;
+pub mod cpu_pool;
 pub mod data;
 pub mod encoding;
 pub mod error;

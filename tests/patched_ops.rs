@@ -1,7 +1,8 @@
 //! The patched CPU kernels (patches/burn-flex) against the unpatched formula in f64: sigmoid
 //! and SiLU, forward and backward, within 1e-6, on contiguous and strided tensors; and the
 //! element-wise paths that split large tensors across threads, element by element; and matrix
-//! products, which the patch writes column-major when that is faster, against f64 products.
+//! products, which the patch writes column-major when that is faster and splits between rayon's
+//! workers from a lower size when called on one, against f64 products.
 
 use burn::prelude::*;
 use burn::tensor::activation::{sigmoid, silu};
@@ -164,44 +165,58 @@ fn short_wide_products_over_a_long_axis_match_the_formula() {
     // The patch writes a product with m < n <= k column-major (a transposed view); the others
     // stay row-major. Both, on contiguous and transposed inputs, and read back through further
     // ops, must give the formula's values.
+    for (m, k, n) in [(5, 40, 12), (12, 40, 5), (5, 8, 12), (85, 300, 256), (1, 3, 2)] {
+        assert_products_match_the_formula(m, k, n);
+    }
+}
+
+#[test]
+fn products_split_between_workers_match_the_formula() {
+    // On one of rayon's workers the patch splits products from 2M multiply-adds (32M elsewhere):
+    // a batch-1 net call's channel and token products, a short-wide one, and one just above the
+    // threshold with ragged edges.
+    trm_sudoku::cpu_pool::install(|| {
+        assert!(rayon::current_thread_index().is_some());
+        for (m, k, n) in [(85, 128, 768), (256, 85, 128), (85, 384, 128), (85, 4096, 256), (131, 127, 129)] {
+            assert_products_match_the_formula(m, k, n);
+        }
+    });
+}
+
+/// `[m, k] × [k, n]` on contiguous and transposed operands, read directly and through further
+/// ops, against the f64 product, within 1e-6 of its largest value.
+fn assert_products_match_the_formula(m: usize, k: usize, n: usize) {
     let device = Device::flex();
     let fill = |len: usize, seed: usize| -> Vec<f32> {
         (0..len).map(|i| (((i * 7 + seed * 13) % 23) as f32 - 11.0) * 0.125).collect()
     };
-    for (m, k, n) in [(5, 40, 12), (12, 40, 5), (5, 8, 12), (85, 300, 256), (1, 3, 2)] {
-        let (a, b) = (fill(m * k, 1), fill(k * n, 2));
-        let expected = reference_matmul(&a, &b, m, k, n);
-        let lhs = Tensor::<2>::from_data(TensorData::new(a.clone(), [m, k]), &device);
-        let rhs = Tensor::<2>::from_data(TensorData::new(b.clone(), [k, n]), &device);
-        // The same operands as transposed views of transposed copies.
-        let lhs_t = Tensor::<2>::from_data(TensorData::new(transpose(&a, m, k), [k, m]), &device).transpose();
-        let rhs_t = Tensor::<2>::from_data(TensorData::new(transpose(&b, k, n), [n, k]), &device).transpose();
-        for (case, product) in [
-            ("contiguous", lhs.clone().matmul(rhs.clone())),
-            ("transposed lhs", lhs_t.matmul(rhs.clone())),
-            ("transposed rhs", lhs.matmul(rhs_t)),
-        ] {
-            assert_eq!(product.dims(), [m, n]);
-            // Row-major reads of the product, directly and after an element-wise op and a reshape.
-            let direct: Vec<f32> = product.clone().into_data().convert::<f32>().try_into_vec().unwrap();
-            let shifted: Vec<f32> =
-                product.add_scalar(1.0).reshape([m * n]).into_data().convert::<f32>().try_into_vec().unwrap();
-            let scale = expected.iter().fold(1.0f64, |s, v| s.max(v.abs()));
-            for i in 0..m * n {
-                let what = format!("{case} [{m}, {k}] x [{k}, {n}] at {}, {}", i / n, i % n);
-                assert!(
-                    (direct[i] as f64 - expected[i]).abs() <= 1e-6 * scale,
-                    "{what}: {} vs {}",
-                    direct[i],
-                    expected[i]
-                );
-                assert!(
-                    (shifted[i] as f64 - expected[i] - 1.0).abs() <= 1e-6 * (scale + 1.0),
-                    "{what} (+1): {} vs {}",
-                    shifted[i],
-                    expected[i] + 1.0
-                );
-            }
+    let (a, b) = (fill(m * k, 1), fill(k * n, 2));
+    let expected = reference_matmul(&a, &b, m, k, n);
+    let lhs = Tensor::<2>::from_data(TensorData::new(a.clone(), [m, k]), &device);
+    let rhs = Tensor::<2>::from_data(TensorData::new(b.clone(), [k, n]), &device);
+    // The same operands as transposed views of transposed copies.
+    let lhs_t = Tensor::<2>::from_data(TensorData::new(transpose(&a, m, k), [k, m]), &device).transpose();
+    let rhs_t = Tensor::<2>::from_data(TensorData::new(transpose(&b, k, n), [n, k]), &device).transpose();
+    for (case, product) in [
+        ("contiguous", lhs.clone().matmul(rhs.clone())),
+        ("transposed lhs", lhs_t.matmul(rhs.clone())),
+        ("transposed rhs", lhs.matmul(rhs_t)),
+    ] {
+        assert_eq!(product.dims(), [m, n]);
+        // Row-major reads of the product, directly and after an element-wise op and a reshape.
+        let direct: Vec<f32> = product.clone().into_data().convert::<f32>().try_into_vec().unwrap();
+        let shifted: Vec<f32> =
+            product.add_scalar(1.0).reshape([m * n]).into_data().convert::<f32>().try_into_vec().unwrap();
+        let scale = expected.iter().fold(1.0f64, |s, v| s.max(v.abs()));
+        for i in 0..m * n {
+            let what = format!("{case} [{m}, {k}] x [{k}, {n}] at {}, {}", i / n, i % n);
+            assert!((direct[i] as f64 - expected[i]).abs() <= 1e-6 * scale, "{what}: {} vs {}", direct[i], expected[i]);
+            assert!(
+                (shifted[i] as f64 - expected[i] - 1.0).abs() <= 1e-6 * (scale + 1.0),
+                "{what} (+1): {} vs {}",
+                shifted[i],
+                expected[i] + 1.0
+            );
         }
     }
 }

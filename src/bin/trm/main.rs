@@ -55,7 +55,9 @@ enum Command {
 
 fn main() {
     trm_sudoku::allocator::keep_freed_memory();
-    if let Err(err) = run(Cli::parse()) {
+    let cli = Cli::parse();
+    // On a worker of the pool the CPU backend splits its kernels over: see the module.
+    if let Err(err) = trm_sudoku::cpu_pool::install(|| run(cli)) {
         eprintln!("error: {err:#}");
         std::process::exit(1);
     }
