@@ -8,22 +8,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, FIXTURES, ROOT, assertNotModelWork, gridLine, launch, open, screenshot, serve, waitStatus } from './lib.mjs';
+import { ARTIFACTS, FIXTURES, ROOT, assertNotModelWork, gridLine, launch, open, screenshot, serve, waitStatus, watchLongTasks } from './lib.mjs';
 
 let server;
 before(async () => { server = await serve(); });
 after(async () => { await server.close(); });
-
-/** Starts counting main-thread tasks over 50 ms; `take()` returns and resets the list. */
-async function watchLongTasks(page) {
-  await page.evaluate(() => {
-    window.__longTasks = [];
-    new PerformanceObserver((list) => {
-      for (const e of list.getEntries()) window.__longTasks.push(Math.round(e.duration));
-    }).observe({ type: 'longtask', buffered: false });
-  });
-  return { take: () => page.evaluate(() => window.__longTasks.splice(0)) };
-}
 
 const describe = (tasks) => `${tasks.length} long tasks${tasks.length ? `, longest ${Math.max(...tasks)} ms` : ''}`;
 

@@ -96,6 +96,17 @@ export const FIXTURES = JSON.parse(fs.readFileSync(path.join(here, 'fixtures.jso
  * Chromium here: 64-83 ms of the page's thread if the model ran on it (more on SwiftShader). */
 const MODEL_STEP_MS = 64;
 
+/** Starts counting main-thread tasks over 50 ms; `take()` returns and resets the list. */
+export async function watchLongTasks(page) {
+  await page.evaluate(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push(Math.round(e.duration));
+    }).observe({ type: 'longtask', buffered: false });
+  });
+  return { take: () => page.evaluate(() => window.__longTasks.splice(0)) };
+}
+
 /**
  * Asserts that the page's long tasks (over 50 ms, from a `longtask` observer) are not model work.
  * A model on the page's thread would block it for every supervision step or training step: a solve

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ARTIFACTS, FIXTURES, assertNotModelWork, gridLine, launch, open, serve, waitStatus } from './lib.mjs';
+import { ARTIFACTS, FIXTURES, assertNotModelWork, gridLine, launch, open, serve, waitStatus, watchLongTasks } from './lib.mjs';
 
 /** A tick of the page's 5 ms timer later than this counts as a stall. */
 const STALL_MS = 50;
@@ -26,6 +26,7 @@ for (const backend of ['cpu', 'webgpu']) {
       await waitStatus(page, 'ready');
       assert.equal(await page.getAttribute('.app', 'data-backend'), backend);
       assert.equal(page.workers().length, 1, 'one model worker');
+      const pageLongTasks = await watchLongTasks(page);
       if (backend === 'cpu') {
         // The first solve draws the trace views for the first time, with cold JavaScript: on
         // this 2-core machine a frame of up to ~70 ms of the page's own work, not the model's.
@@ -33,37 +34,29 @@ for (const backend of ['cpu', 'webgpu']) {
         // decided the timer count below (2, 1, 3 and 3 late ticks in four runs; 2, 0, 0 on a
         // second solve). That first solve is checked for model work by its long tasks, and the
         // timer watches the second. (On WebGPU a solve has ~10,000 ticks: the share absorbs it.)
-        await page.evaluate(() => {
-          window.__firstSolveLongTasks = [];
-          new PerformanceObserver((list) => {
-            for (const e of list.getEntries()) window.__firstSolveLongTasks.push(Math.round(e.duration));
-          }).observe({ type: 'longtask' });
-        });
         await page.click('#solve');
         await waitStatus(page, 'done');
-        assertNotModelWork(await page.evaluate(() => window.__firstSolveLongTasks), 'during the first solve');
+        assertNotModelWork(await pageLongTasks.take(), 'during the first solve');
       }
       await page.evaluate(() => {
-        const watch = { gaps: [], longTasks: [], last: performance.now() };
+        const watch = { gaps: [], last: performance.now() };
         watch.timer = setInterval(() => {
           const now = performance.now();
           watch.gaps.push(now - watch.last);
           watch.last = now;
         }, 5);
-        new PerformanceObserver((list) => {
-          for (const e of list.getEntries()) watch.longTasks.push(Math.round(e.duration));
-        }).observe({ type: 'longtask' });
         window.__watch = watch;
       });
       await page.click('#solve');
       await waitStatus(page, 'solving'); // not the first solve's "done"
       await waitStatus(page, 'done');
-      const { maxGap, ticks, stalls, longTasks } = await page.evaluate((stallMs) => {
+      const { maxGap, ticks, stalls } = await page.evaluate((stallMs) => {
         const watch = window.__watch;
         clearInterval(watch.timer);
         const stalls = watch.gaps.filter((g) => g > stallMs).length;
-        return { maxGap: Math.max(...watch.gaps), ticks: watch.gaps.length, stalls, longTasks: watch.longTasks };
+        return { maxGap: Math.max(...watch.gaps), ticks: watch.gaps.length, stalls };
       }, STALL_MS);
+      const longTasks = await pageLongTasks.take();
       await page.click('#to-end');
       assert.equal(await gridLine(page), solution);
       const report = { backend, ticks, max_gap_ms: Math.round(maxGap), gaps_over_50_ms: stalls, long_tasks: longTasks };
