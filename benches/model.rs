@@ -106,11 +106,12 @@ fn run_case(name: &str, case: impl FnOnce() -> f64) -> f64 {
 
 fn main() {
     trm_sudoku::allocator::keep_freed_memory();
-    // As the CLI does (src/cpu_pool.rs); `TRM_BENCH_OUTSIDE_POOL=1` times the main thread instead.
-    if std::env::var_os("TRM_BENCH_OUTSIDE_POOL").is_some() {
-        bench();
-    } else {
-        trm_sudoku::cpu_pool::install(bench);
+    // As the CLI does (src/cpu_pool.rs). `TRM_BENCH_POOL=outside` times the main thread instead,
+    // `TRM_BENCH_POOL=idle` a worker whose partners sleep between splits.
+    match std::env::var("TRM_BENCH_POOL").as_deref() {
+        Ok("outside") => bench(),
+        Ok("idle") => trm_sudoku::cpu_pool::install_without_spinning(bench),
+        _ => trm_sudoku::cpu_pool::install(bench),
     }
 }
 
