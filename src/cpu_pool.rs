@@ -15,7 +15,9 @@
 //! workers awake while its work runs: each loops on [`rayon::yield_now`], which runs the next
 //! split it can steal, as OpenMP's team spins between parallel regions before it blocks.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+#[cfg(not(target_arch = "wasm32"))]
+use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 /// Runs `work` on one of rayon's workers and returns its result, with the pool's other workers
 /// kept awake until it returns: they steal the splits `work` makes, and between splits yield
@@ -37,16 +39,23 @@ enum KeepAwake {
     No,
 }
 
-/// What the work and its spinners share.
+/// What the work and its spinners share (wasm has no spinners).
 #[derive(Default)]
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 struct Team {
     done: AtomicBool,
     /// Spinners running now (read by the tests).
     spinning: AtomicUsize,
 }
 
+/// A pool of workers: rayon's natively; wasm has none.
+#[cfg(not(target_arch = "wasm32"))]
+type Pool = rayon::ThreadPool;
+#[cfg(target_arch = "wasm32")]
+type Pool = std::convert::Infallible;
+
 /// Runs `work` on `pool` (rayon's global pool when `None`).
-fn run<R: Send>(pool: Option<&rayon::ThreadPool>, keep_awake: KeepAwake, work: impl FnOnce(&Team) -> R + Send) -> R {
+fn run<R: Send>(pool: Option<&Pool>, keep_awake: KeepAwake, work: impl FnOnce(&Team) -> R + Send) -> R {
     let team = Team::default();
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -86,8 +95,10 @@ fn lead<'scope, R>(
     work(team)
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 struct StopOnDrop<'a>(&'a AtomicBool);
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Drop for StopOnDrop<'_> {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Release);

@@ -127,13 +127,24 @@ fn large_binary_operations_cover_every_element() {
     let b: Vec<f32> = a.iter().rev().map(|v| v * 0.5 + 1.0).collect();
     let ta = Tensor::<1>::from_data(TensorData::new(a.clone(), [LARGE]), &device);
     let tb = Tensor::<1>::from_data(TensorData::new(b.clone(), [LARGE]), &device);
+    // Both operands shared (kept alive, as autodiff keeps them): each result is a new buffer.
     let sum = values(ta.clone() + tb.clone());
     let product = values(ta.clone() * tb.clone());
+    let quotient = values(ta.clone() / tb.clone());
+    // Shared views at an offset into their storage, of a length that leaves a partial task.
+    let skip = 1_003;
+    let shifted = values(ta.clone().narrow(0, skip, LARGE - skip) - tb.clone().narrow(0, 0, LARGE - skip));
+    // In place: the left operand is unique.
     let difference = values(ta - tb);
     for i in 0..LARGE {
         assert_eq!(sum[i], a[i] + b[i], "sum at {i}");
         assert_eq!(product[i], a[i] * b[i], "product at {i}");
+        assert_eq!(quotient[i], a[i] / b[i], "quotient at {i}");
         assert_eq!(difference[i], a[i] - b[i], "difference at {i}");
+    }
+    assert_eq!(shifted.len(), LARGE - skip);
+    for i in 0..LARGE - skip {
+        assert_eq!(shifted[i], a[i + skip] - b[i], "shifted difference at {i}");
     }
 }
 
