@@ -21,8 +21,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize};
 
 /// Runs `work` on one of rayon's workers and returns its result, with the pool's other workers
 /// kept awake until it returns: they steal the splits `work` makes, and between splits yield
-/// the core to any other thread that wants it (napping after 2 ms without a split). In place when the calling thread is already a worker,
-/// and always in place in wasm, which has no pool.
+/// the core to any other thread that wants it (napping after 2 ms without a split). In place
+/// when the calling thread is already a worker, and always in place in wasm, which has no pool.
 pub fn install<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     run(None, KeepAwake::Yes, |_| work())
 }
@@ -86,9 +86,14 @@ fn lead<'scope, R>(
 ) -> R {
     if keep_awake == KeepAwake::Yes {
         let owner = rayon::current_thread_index();
-        for _ in 1..rayon::current_num_threads() {
-            scope.spawn(move |_| spin_until_done(team, owner));
-        }
+        // A broadcast job runs on the worker it is addressed to and cannot be stolen, so each
+        // other worker runs exactly one spinner. The work's own worker runs its copy when it
+        // next looks for work, and returns at once.
+        scope.spawn_broadcast(move |_, worker| {
+            if Some(worker.index()) != owner {
+                spin_until_done(team);
+            }
+        });
     }
     // Set even if `work` panics, so that the spinners stop and the panic propagates.
     let _stop = StopOnDrop(&team.done);
@@ -117,12 +122,7 @@ const NAP: std::time::Duration = std::time::Duration::from_millis(1);
 /// A spinner's loop: run whatever split the pool has; else give the core to any other thread
 /// that wants it, and after [`SPIN_BEFORE_NAP`] without work, nap.
 #[cfg(not(target_arch = "wasm32"))]
-fn spin_until_done(team: &Team, owner: Option<usize>) {
-    // The worker that runs the work may pick up a spinner while it waits for a stolen split.
-    // Spinning there would stack the spinner on top of the work that has to finish first.
-    if rayon::current_thread_index() == owner {
-        return;
-    }
+fn spin_until_done(team: &Team) {
     team.spinning.fetch_add(1, Ordering::AcqRel);
     let mut last_split = std::time::Instant::now();
     while !team.done.load(Ordering::Acquire) {
@@ -171,25 +171,29 @@ mod tests {
         let (spinning, owner, seen) = run(Some(&pool), KeepAwake::Yes, |team| {
             let spinning = wait_for_spinners(team, 2);
             let owner = rayon::current_thread_index();
-            // The spinners steal splits: the other halves run on other workers.
+            // The spinners steal splits: the first half waits (up to 10 s) until the second
+            // has run on another worker, which the caller would otherwise take back itself.
             let mut seen = std::collections::BTreeSet::new();
-            for _ in 0..200 {
-                // The caller takes the second half back unless it is stolen while the first runs.
-                let (a, b) = rayon::join(
+            for _ in 0..20 {
+                let stolen = AtomicBool::new(false);
+                let (_, thief) = rayon::join(
                     || {
-                        std::hint::black_box((0..20_000u64).sum::<u64>());
+                        let start = std::time::Instant::now();
+                        while !stolen.load(Ordering::Acquire) && start.elapsed().as_secs() < 10 {
+                            std::hint::spin_loop();
+                        }
+                    },
+                    || {
+                        stolen.store(rayon::current_thread_index() != owner, Ordering::Release);
                         rayon::current_thread_index()
                     },
-                    rayon::current_thread_index,
                 );
-                seen.insert(a);
-                seen.insert(b);
+                seen.insert(thief);
             }
             (spinning, owner, seen)
         });
         assert_eq!(spinning, 2, "both other workers spin while the work runs");
-        assert!(seen.contains(&owner));
-        assert!(seen.len() > 1, "no split ran on another worker: {seen:?}");
+        assert!(!seen.contains(&owner), "a split waited for its caller to take it back: {seen:?}");
         // `run` returned, so the spinners stopped; the pool is free for other work.
         assert_eq!(pool.install(|| rayon::join(|| 1, || 2)), (1, 2));
     }
