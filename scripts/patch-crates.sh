@@ -33,3 +33,4 @@ patch_crate() { # name version sha256
 }
 
 patch_crate burn-flex 0.22.1 7e05d08ef48d738fadf13f8689b634f8b396d5a8cbb27d0a87f61e163d241846
+patch_crate burn-cubecl-fusion 0.22.1 cc9bd97d88c053b3c4d62159b21681f6d67018fe1b63d48317cc15e8b349925d

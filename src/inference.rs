@@ -5,7 +5,6 @@
 //! the puzzle's digit wherever one is given.
 
 use burn::prelude::*;
-use burn::tensor::Transaction;
 
 use crate::attempts::{
     AttemptEnd, AttemptStart, TransformMix, answer_to_user, gaussian_noise, select, step_to_user, verified,
@@ -14,7 +13,7 @@ use crate::encoding::encode;
 use crate::error::{Error, Result};
 use crate::grid::{CELLS, Grid};
 use crate::model::Trm;
-use crate::recursion::{NoObserver, RecursionState, TraceRecorder, digits_and_confidence};
+use crate::recursion::{NoObserver, RecursionState, TraceRecorder};
 use crate::trace::{AttemptTrace, Outcome, RecursionTrace, SolveTrace, StepTrace, sigmoid};
 
 /// How long to think, when to stop, and how many attempts to run side by side.
@@ -95,11 +94,17 @@ impl AttemptRows {
         Self { x, state: RecursionState { y, z } }
     }
 
-    /// Runs one supervision step on every row.
-    fn step(&mut self, model: &Trm, observer: &mut impl crate::recursion::Observer) -> crate::recursion::StepOutput {
-        let output = model.supervision_step(&self.x, self.state.clone(), observer);
-        self.state = output.state.clone();
-        output
+    /// Runs one supervision step on every row, recording it (the recorder reads the heads).
+    fn record_step(&mut self, model: &Trm, recorder: &mut TraceRecorder) {
+        self.state = model.recurse(&self.x, self.state.clone(), recorder);
+    }
+
+    /// Runs one supervision step on every row and returns its answer logits `[R, 81, VOCAB]`
+    /// and halting logits `[R]`.
+    fn step(&mut self, model: &Trm) -> (Tensor<3>, Tensor<1>) {
+        let output = model.supervision_step(&self.x, self.state.clone(), &mut NoObserver);
+        self.state = output.state;
+        (output.logits, output.halt_logit)
     }
 
     /// Keeps the rows marked true, in order. Returns false when none is left.
@@ -169,7 +174,7 @@ impl Session {
             return Ok(Vec::new());
         }
         let mut recorder = TraceRecorder::new(&self.model, &self.rows.state, self.steps_run == 0);
-        self.rows.step(&self.model, &mut recorder);
+        self.rows.record_step(&self.model, &mut recorder);
         let steps = recorder.finish().read().await?;
         if steps.len() != self.running.len() {
             return Err(Error::Backend("the trace readback has the wrong batch size".into()));
@@ -316,24 +321,36 @@ pub struct BatchAnswer {
     pub early_exit_steps: usize,
 }
 
-/// Reads back the answer digits `[B·81]` and halting logits `[B]` of a step, in one transaction.
+/// Reads back a step's answer digits `[B·81]` and halting logits `[B]` in one map: the cells'
+/// logits and the halting logits travel packed in one tensor, and the digit is the most likely
+/// digit token, found here.
 ///
 /// # Shapes
 /// - `logits`: `[B, 81, V]`; `halt_logit`: `[B]`
 async fn read_answers(logits: Tensor<3>, halt_logit: Tensor<1>) -> Result<(Vec<i64>, Vec<f32>)> {
-    let (digits, _) = digits_and_confidence(logits);
-    let data = Transaction::default()
-        .register(digits)
-        .register(halt_logit)
-        .execute_async()
+    let [batch, cells, vocab] = logits.dims();
+    let packed = Tensor::cat(vec![logits.reshape([batch * cells * vocab]), halt_logit], 0);
+    let values = packed
+        .into_data_async()
         .await
-        .map_err(|e| Error::from_backend("reading the answers back failed", e))?;
-    let [digits, halts]: [TensorData; 2] =
-        data.try_into().map_err(|_| Error::Backend("the readback returned the wrong number of tensors".into()))?;
-    let digits = digits.convert::<i64>().try_into_vec().map_err(|e| Error::from_backend("unexpected digits", e))?;
-    let halts =
-        halts.convert::<f32>().try_into_vec().map_err(|e| Error::from_backend("unexpected halting logits", e))?;
-    Ok((digits, halts))
+        .map_err(|e| Error::from_backend("reading the answers back failed", e))?
+        .convert::<f32>()
+        .into_vec::<f32>()
+        .map_err(|e| Error::from_backend("unexpected answer data", e))?;
+    if values.len() != batch * (cells * vocab + 1) {
+        return Err(Error::Backend("the answer readback has the wrong size".into()));
+    }
+    let (cell_logits, halts) = values.split_at(batch * cells * vocab);
+    let digits = cell_logits.chunks_exact(vocab).map(|cell| most_likely_digit(cell) as i64).collect();
+    Ok((digits, halts.to_vec()))
+}
+
+/// The digit (1..=9) whose token has the largest logit in one cell's `[VOCAB]` logits (the
+/// first on a tie), as the argmax of [`crate::recursion::digit_probabilities`] picks it.
+pub fn most_likely_digit(cell_logits: &[f32]) -> u8 {
+    let digit_logits = cell_logits.get(2..).unwrap_or_default();
+    let best = digit_logits.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best });
+    best.0 as u8 + 1
 }
 
 /// Runs a batch for `max(budgets)` steps, keeping the answer at each budget and at the
@@ -424,8 +441,8 @@ pub async fn run_attempts(model: &Trm, puzzles: &[Grid], config: &InferenceConfi
     }
     let mut rows = AttemptRows::new(model, &row_puzzles, &row_starts, config.noise);
     for _ in 0..config.max_steps.max(1) {
-        let output = rows.step(model, &mut NoObserver);
-        let (digits, halts) = read_answers(output.logits, output.halt_logit).await?;
+        let (logits, halt_logit) = rows.step(model);
+        let (digits, halts) = read_answers(logits, halt_logit).await?;
         let mut keep = Vec::with_capacity(running.len());
         for (row, &(p, a)) in running.iter().enumerate() {
             let transform = &starts[a].transform;

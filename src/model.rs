@@ -401,7 +401,7 @@ impl Block {
         let batch = columns / d;
         let h = if let Some(mlp) = &self.mixer.mlp {
             // As in the reference code, this norm runs over positions.
-            rms_norm(h.clone() + mlp.forward_columns(h), 0, self.norm_eps) // [L, B·D]
+            rms_norm(mlp.forward_columns(h.clone()) + h, 0, self.norm_eps) // [L, B·D]
         } else if let (Some(attention), Some(rope)) = (&self.mixer.attention, rope) {
             let h = h.reshape([seq, batch, d]).swap_dims(0, 1); // [B, L, D]
             let h = rms_norm(h.clone() + attention.forward(h, rope), 2, self.norm_eps); // [B, L, D]
@@ -410,7 +410,7 @@ impl Block {
             h
         };
         let rows = h.reshape([seq * batch, d]); // [L·B, D]
-        rms_norm(rows.clone() + self.mlp.forward_rows(rows), 1, self.norm_eps).reshape([seq, columns]) // [L, B·D]
+        rms_norm(self.mlp.forward_rows(rows.clone()) + rows, 1, self.norm_eps).reshape([seq, columns]) // [L, B·D]
     }
 }
 
@@ -443,9 +443,11 @@ impl SwiGlu {
     /// - output: `[N, W]`
     pub fn forward_rows(&self, x: Tensor<2>) -> Tensor<2> {
         let (gate, up) = self.gate_up_weights(); // [W, I] each
-        let gate = x.clone().matmul(gate); // [N, I]
-        let up = x.matmul(up); // [N, I]
-        self.down.forward(silu(gate) * up) // [N, W]
+        // Each element-wise op follows the product it reads, so that a GPU backend with kernel
+        // fusion runs it in that product's epilogue: three kernels for the whole SwiGLU.
+        let gate = silu(x.clone().matmul(gate)); // [N, I]
+        let gated = x.matmul(up) * gate; // [N, I]
+        self.down.forward(gated) // [N, W]
     }
 
     /// The same map applied to each column: `down(silu(gate(x)) * up(x))` with every product
@@ -456,9 +458,9 @@ impl SwiGlu {
     /// - output: `[W, N]`
     pub fn forward_columns(&self, x: Tensor<2>) -> Tensor<2> {
         let (gate, up) = self.gate_up_weights(); // [W, I] each
-        let gate = gate.transpose().matmul(x.clone()); // [I, N]
-        let up = up.transpose().matmul(x); // [I, N]
-        self.down.weight.val().transpose().matmul(silu(gate) * up) // [W, N]
+        let gate = silu(gate.transpose().matmul(x.clone())); // [I, N]
+        let gated = up.transpose().matmul(x) * gate; // [I, N]
+        self.down.weight.val().transpose().matmul(gated) // [W, N]
     }
 
     /// The gate and up halves of the fused weight. The weight is split, not the product: the

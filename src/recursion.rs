@@ -8,16 +8,19 @@
 //! logits ← head(y);  q_halt ← halt_head(y[0]);  carry (y, z) detached
 //! ```
 //!
-//! Tracing is cheap: the recorder keeps small summary tensors (norms, argmax, confidence) and
-//! reads them all back in one transaction per supervision step, asynchronously where needed.
+//! Tracing is cheap: the recorder keeps the states of a step, computes their summaries (norms,
+//! changes, a sketch of z, the heads' logits) in a few batched kernels at the step's end, and
+//! reads them back in one map per supervision step, asynchronously where needed.
 
+use burn::module::Param;
+use burn::nn::Linear;
 use burn::prelude::*;
-use burn::tensor::Transaction;
 use burn::tensor::activation::softmax;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::encoding::VOCAB;
 use crate::error::Error;
 use crate::grid::CELLS;
 use crate::model::Trm;
@@ -66,14 +69,37 @@ impl Observer for NoObserver {
 }
 
 impl Trm {
-    /// One supervision step. On an autodiff device only the last cycle is tracked; the earlier
-    /// ones run on the plain backend, so they cost no graph memory.
+    /// One supervision step: the recursion, then the heads. On an autodiff device only the last
+    /// cycle is tracked; the earlier ones run on the plain backend, so they cost no graph memory.
     ///
     /// # Shapes
     /// - x: `[B, L, D]` (from [`Trm::embed`])
     /// - state: y, z `[B, L, D]`
     /// - output: see [`StepOutput`]
     pub fn supervision_step(&self, x: &Tensor<3>, state: RecursionState, observer: &mut impl Observer) -> StepOutput {
+        let (y, z) = self.step_states(x, state, observer);
+        let logits = self.answer_logits(y.clone());
+        let halt_logit = self.halt_logit(y.clone());
+        StepOutput { state: RecursionState { y: y.detach(), z: z.detach() }, logits, halt_logit }
+    }
+
+    /// One supervision step without the heads, for a solve whose [`TraceRecorder`] reads them
+    /// (so no kernel runs for logits nobody reads).
+    ///
+    /// # Shapes
+    /// - x: `[B, L, D]`; state: y, z `[B, L, D]`
+    /// - output: y, z `[B, L, D]`, detached
+    pub fn recurse(&self, x: &Tensor<3>, state: RecursionState, observer: &mut impl Observer) -> RecursionState {
+        let (y, z) = self.step_states(x, state, observer);
+        RecursionState { y: y.detach(), z: z.detach() }
+    }
+
+    /// The T cycles of a step; y and z come back tracked when x is.
+    ///
+    /// # Shapes
+    /// - x, y, z: `[B, L, D]`
+    /// - output: (y, z) `[B, L, D]`
+    fn step_states(&self, x: &Tensor<3>, state: RecursionState, observer: &mut impl Observer) -> (Tensor<3>, Tensor<3>) {
         let cycles = self.cycles;
         let tracked = x.is_autodiff();
         let RecursionState { mut y, mut z } = state;
@@ -96,10 +122,7 @@ impl Trm {
                 z = z.autodiff();
             }
         }
-        let (y, z) = self.cycle(x, y.detach(), z.detach(), cycles - 1, observer);
-        let logits = self.answer_logits(y.clone());
-        let halt_logit = self.halt_logit(y.clone());
-        StepOutput { state: RecursionState { y: y.detach(), z: z.detach() }, logits, halt_logit }
+        self.cycle(x, y.detach(), z.detach(), cycles - 1, observer)
     }
 
     /// n latent updates and one answer update.
@@ -161,17 +184,6 @@ pub fn digits_and_confidence(logits: Tensor<3>) -> (Tensor<2, Int>, Tensor<2>) {
     (index.reshape([b, c]).add_scalar(1), confidence.reshape([b, c]))
 }
 
-/// Per-cell L2 norm of a change, over the 81 cells.
-///
-/// # Shapes
-/// - after, before: `[B, L, D]`
-/// - output: `[B, 81]`
-fn cell_change(after: &Tensor<3>, before: &Tensor<3>, prefix_len: usize) -> Tensor<2> {
-    let [b, l, d] = after.dims();
-    let delta = (after.clone() - before.clone()).slice([0..b, prefix_len..l, 0..d]); // [B, 81, D]
-    delta.square().sum_dim(2).sqrt().reshape([b, l - prefix_len]) // [B, 81]
-}
-
 /// A fixed random orthonormal projection `[D, SKETCH_DIMS]` (Gram–Schmidt on seeded normal
 /// vectors): the same for every solve of a model width, so sketches of one solve compare.
 fn sketch_basis(hidden: usize) -> Vec<f32> {
@@ -204,22 +216,25 @@ fn sketch_basis(hidden: usize) -> Vec<f32> {
     out
 }
 
-/// Records a [`StepTrace`] per sample: summaries stay on the device until [`PendingTrace::read`].
+/// Records a [`StepTrace`] per sample. During the step it only keeps the states (handles, no
+/// GPU work); [`TraceRecorder::finish`] computes every summary of the step in a few batched
+/// kernels and packs them into one tensor, which [`PendingTrace::read`] reads back in one map.
+/// The host then takes square roots, means over cells, the digit softmax and the argmax.
 pub struct TraceRecorder {
     prefix_len: usize,
+    /// The solve's first step, where there is no answer yet (digits 0, confidence 0).
+    first: bool,
     calls: Vec<Call>,
-    z_norms: Vec<Tensor<1>>,
-    y_norms: Vec<Tensor<1>>,
-    digits: Vec<Tensor<2, Int>>,
-    confidence: Vec<Tensor<2>>,
-    probs: Vec<Tensor<3>>,
-    halt_logits: Vec<Tensor<1>>,
-    dz: Vec<Tensor<2>>,
-    dy_mean: Vec<Tensor<1>>,
-    sketches: Vec<Tensor<3>>,
+    /// z before the step, then after every call, each `[B, L, D]`.
+    zs: Vec<Tensor<3>>,
+    /// y before the step, then after every answer update, each `[B, L, D]`.
+    ys: Vec<Tensor<3>>,
+    /// The output head's weight, `[D, VOCAB]`.
+    output_weight: Tensor<2>,
+    /// The halting head (weight `[D, 2]`, bias `[2]`), without autodiff.
+    halt_head: Linear,
+    /// `[D, SKETCH_DIMS]`
     basis: Tensor<2>,
-    previous_z: Tensor<3>,
-    previous_y: Tensor<3>,
 }
 
 impl TraceRecorder {
@@ -230,175 +245,181 @@ impl TraceRecorder {
         let y = start.y.clone().without_autodiff();
         let z = start.z.clone().without_autodiff();
         let device = z.device();
-        let [batch, _, hidden] = z.dims();
+        let [_, _, hidden] = z.dims();
         let basis = Tensor::from_data(TensorData::new(sketch_basis(hidden), [hidden, SKETCH_DIMS]), &device);
-        let mut recorder = Self {
+        let halt = &model.halt_head;
+        Self {
             prefix_len: model.prefix_len(),
+            first,
             calls: Vec::new(),
-            z_norms: Vec::new(),
-            y_norms: Vec::new(),
-            digits: Vec::new(),
-            confidence: Vec::new(),
-            probs: Vec::new(),
-            halt_logits: Vec::new(),
-            dz: Vec::new(),
-            dy_mean: Vec::new(),
-            sketches: Vec::new(),
+            zs: vec![z],
+            ys: vec![y],
+            output_weight: model.output_head.weight.val().without_autodiff(),
+            halt_head: Linear {
+                weight: Param::from_tensor(halt.weight.val().without_autodiff()),
+                bias: halt.bias.as_ref().map(|b| Param::from_tensor(b.val().without_autodiff())),
+            },
             basis,
-            previous_z: z,
-            previous_y: y.clone(),
-        };
-        if first {
-            recorder.digits.push(Tensor::zeros([batch, CELLS], &device));
-            recorder.confidence.push(Tensor::zeros([batch, CELLS], &device));
-            recorder.probs.push(Tensor::zeros([batch, CELLS, 9], &device));
-            recorder.halt_logits.push(Tensor::zeros([batch], &device));
-        } else {
-            recorder.record_heads(model, &y);
         }
-        recorder
     }
 
-    fn record_heads(&mut self, model: &Trm, y: &Tensor<3>) {
-        let y = y.clone().without_autodiff();
-        let probs = digit_probabilities(model.answer_logits(y.clone())); // [B, 81, 9]
-        let [b, c, _] = probs.dims();
-        let (confidence, index) = probs.clone().max_dim_with_indices(2);
-        self.digits.push(index.reshape([b, c]).add_scalar(1));
-        self.confidence.push(confidence.reshape([b, c]));
-        self.probs.push(probs);
-        self.halt_logits.push(model.halt_logit(y));
-    }
-
-    /// Stacks the summaries for one readback.
+    /// Computes the step's summaries on the device and packs them for one readback.
+    ///
+    /// # Shapes
+    /// With C calls, A answer updates, batch B, sequence L and width D, the packed tensor holds,
+    /// in order: `z_sq [C, B, L]` (‖z‖² per position after each call), `dz_sq [C, B, L]`
+    /// (‖Δz‖²), `sketch [C, B, L, S]`, `y_sq [A+1, B, L]` (the step's first y, then after each
+    /// answer update), `dy_sq [A, B, L]`, `logits [A+1, B, L, VOCAB]`, `halt [A+1, B, 2]`.
     pub fn finish(self) -> PendingTrace {
+        let calls = self.calls.len();
+        let answers = self.ys.len() - 1;
+        let zs = Tensor::stack::<4>(self.zs, 0); // [C+1, B, L, D]
+        let [_, batch, seq, d] = zs.dims();
+        let after = zs.clone().slice([1..calls + 1, 0..batch, 0..seq, 0..d]); // [C, B, L, D]
+        let before = zs.slice([0..calls, 0..batch, 0..seq, 0..d]); // [C, B, L, D]
+        let z_sq = after.clone().square().sum_dim(3); // [C, B, L, 1]
+        let dz_sq = (after.clone() - before).square().sum_dim(3); // [C, B, L, 1]
+        let sketch = after.reshape([calls * batch * seq, d]).matmul(self.basis); // [C·B·L, S]
+        let ys = Tensor::stack::<4>(self.ys, 0); // [A+1, B, L, D]
+        let y_sq = ys.clone().square().sum_dim(3); // [A+1, B, L, 1]
+        let mut parts = vec![flat(z_sq), flat(dz_sq), flat(sketch), flat(y_sq)];
+        if answers > 0 {
+            let later = ys.clone().slice([1..answers + 1, 0..batch, 0..seq, 0..d]);
+            let earlier = ys.clone().slice([0..answers, 0..batch, 0..seq, 0..d]);
+            parts.push(flat((later - earlier).square().sum_dim(3))); // [A, B, L, 1]
+        }
+        let rows = (answers + 1) * batch;
+        let logits = ys.clone().reshape([rows * seq, d]).matmul(self.output_weight); // [(A+1)·B·L, V]
+        let first_position = ys.slice([0..answers + 1, 0..batch, 0..1, 0..d]).reshape([rows, d]); // [(A+1)·B, D]
+        let halt = self.halt_head.forward(first_position); // [(A+1)·B, 2]
+        parts.push(flat(logits));
+        parts.push(flat(halt));
         PendingTrace {
             calls: self.calls,
-            z_norms: Tensor::stack(self.z_norms, 0),
-            y_norms: Tensor::stack(self.y_norms, 0),
-            digits: Tensor::stack(self.digits, 0),
-            confidence: Tensor::stack(self.confidence, 0),
-            probs: Tensor::stack(self.probs, 0),
-            halt_logits: Tensor::stack(self.halt_logits, 0),
-            dz: Tensor::stack(self.dz, 0),
-            dy_mean: Tensor::stack(self.dy_mean, 0),
-            sketches: Tensor::stack(self.sketches, 0),
+            first: self.first,
+            prefix_len: self.prefix_len,
+            batch,
+            seq,
+            answers,
+            packed: Tensor::cat(parts, 0),
         }
     }
+}
+
+/// A tensor as one row.
+fn flat<const D: usize>(tensor: Tensor<D>) -> Tensor<1> {
+    let n: usize = tensor.dims().iter().product();
+    tensor.reshape([n])
 }
 
 impl Observer for TraceRecorder {
-    fn after_call(&mut self, model: &Trm, call: Call, y: &Tensor<3>, z: &Tensor<3>) {
-        let y = y.clone().without_autodiff();
-        let z = z.clone().without_autodiff();
-        let [b, l, d] = z.dims();
+    fn after_call(&mut self, _: &Trm, call: Call, y: &Tensor<3>, z: &Tensor<3>) {
         self.calls.push(call);
-        self.z_norms.push(mean_cell_norm(&z, self.prefix_len));
-        self.y_norms.push(mean_cell_norm(&y, self.prefix_len));
-        self.dz.push(cell_change(&z, &self.previous_z, self.prefix_len)); // [B, 81]
-        let cells = z.clone().slice([0..b, self.prefix_len..l, 0..d]); // [B, 81, D]
-        self.sketches.push(cells.matmul(self.basis.clone().unsqueeze::<3>())); // [B, 81, S]
-        self.previous_z = z;
-        // y changes only at answer updates, so the heads run only there.
+        self.zs.push(z.clone().without_autodiff());
         if call.kind == CallKind::Answer {
-            self.dy_mean.push(cell_change(&y, &self.previous_y, self.prefix_len).mean_dim(1).reshape([b]));
-            self.record_heads(model, &y);
-            self.previous_y = y;
-        } else {
-            self.dy_mean.push(Tensor::zeros([b], &self.basis.device()));
+            self.ys.push(y.clone().without_autodiff());
         }
     }
 }
 
-/// Summary tensors of one supervision step, waiting to be read.
+/// The packed summaries of one supervision step, waiting to be read.
 pub struct PendingTrace {
     calls: Vec<Call>,
-    /// `[calls, B]`
-    z_norms: Tensor<2>,
-    /// `[calls, B]`
-    y_norms: Tensor<2>,
-    /// `[1 + T, B, 81]`: the carried answer, then one per answer update.
-    digits: Tensor<3, Int>,
-    /// `[1 + T, B, 81]`
-    confidence: Tensor<3>,
-    /// `[1 + T, B, 81, 9]`
-    probs: Tensor<4>,
-    /// `[1 + T, B]`
-    halt_logits: Tensor<2>,
-    /// `[calls, B, 81]`
-    dz: Tensor<3>,
-    /// `[calls, B]`
-    dy_mean: Tensor<2>,
-    /// `[calls, B, 81, S]`
-    sketches: Tensor<4>,
+    first: bool,
+    prefix_len: usize,
+    batch: usize,
+    seq: usize,
+    answers: usize,
+    /// See [`TraceRecorder::finish`].
+    packed: Tensor<1>,
 }
 
 impl PendingTrace {
-    /// Reads everything back in one transaction and splits it per sample.
+    /// Reads everything back in one map and splits it per sample.
     pub async fn read(self) -> crate::error::Result<Vec<StepTrace>> {
-        let [_, batch] = self.z_norms.dims();
-        let data = Transaction::default()
-            .register(self.z_norms)
-            .register(self.y_norms)
-            .register(self.digits)
-            .register(self.confidence)
-            .register(self.probs)
-            .register(self.halt_logits)
-            .register(self.dz)
-            .register(self.dy_mean)
-            .register(self.sketches)
-            .execute_async()
-            .await
-            .map_err(|e| Error::from_backend("reading the trace back failed", e))?;
-        let [z, y, d, c, p, h, dz, dy, sk]: [TensorData; 9] = data
-            .try_into()
-            .map_err(|_| Error::Backend("the trace readback returned the wrong number of tensors".into()))?;
-        let z = to_f32(z)?;
-        let y = to_f32(y)?;
-        let d = to_i64(d)?;
-        let c = to_f32(c)?;
-        let p = to_f32(p)?;
-        let h = to_f32(h)?;
-        let dz = to_f32(dz)?;
-        let dy = to_f32(dy)?;
-        let sk = to_f32(sk)?;
+        let values = to_f32(
+            self.packed
+                .into_data_async()
+                .await
+                .map_err(|e| Error::from_backend("reading the trace back failed", e))?,
+        )?;
+        let (calls, batch, seq, answers) = (self.calls.len(), self.batch, self.seq, self.answers);
+        let mut rest = values.as_slice();
+        let mut take = |n: usize| -> crate::error::Result<&[f32]> {
+            if rest.len() < n {
+                return Err(Error::Backend("the trace readback is shorter than expected".into()));
+            }
+            let (head, tail) = rest.split_at(n);
+            rest = tail;
+            Ok(head)
+        };
+        let z_sq = take(calls * batch * seq)?;
+        let dz_sq = take(calls * batch * seq)?;
+        let sketches = take(calls * batch * seq * SKETCH_DIMS)?;
+        let y_sq = take((answers + 1) * batch * seq)?;
+        let dy_sq = take(answers * batch * seq)?;
+        let logits = take((answers + 1) * batch * seq * VOCAB)?;
+        let halt = take((answers + 1) * batch * 2)?;
+        if !rest.is_empty() {
+            return Err(Error::Backend("the trace readback is longer than expected".into()));
+        }
+        let prefix = self.prefix_len;
+        // The cells (positions after the prefix) of row `row` of a `[rows, L, width]` block.
+        let cells = |data: &[f32], row: usize, width: usize| -> Vec<f32> {
+            data[(row * seq + prefix) * width..(row * seq + seq) * width].to_vec()
+        };
+        let norms = |squares: Vec<f32>| -> Vec<f32> { squares.into_iter().map(|v| v.max(0.0).sqrt()).collect() };
+        let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
+        // The answer read from y number `a` (0 = the step's first y) of sample `sample`.
+        let heads = |a: usize, sample: usize| -> Heads {
+            if a == 0 && self.first {
+                return Heads { digits: vec![0; CELLS], confidence: vec![0.0; CELLS], probs: vec![0.0; CELLS * 9], halt: 0.0 };
+            }
+            let row = a * batch + sample;
+            let cell_logits = cells(logits, row, VOCAB);
+            let mut heads = Heads::from_logits(&cell_logits);
+            heads.halt = halt[row * 2];
+            heads
+        };
         let mut out = Vec::with_capacity(batch);
         for sample in 0..batch {
-            let mut calls = Vec::with_capacity(self.calls.len());
-            // Index 0 holds the carried answer; answer update k is at k + 1.
-            let mut answer_index = 0;
+            let mut answer = heads(0, sample);
+            let mut y_norm = mean(&norms(cells(y_sq, sample, 1)));
+            let mut trace_calls = Vec::with_capacity(calls);
+            let mut a = 0;
             for (i, call) in self.calls.iter().enumerate() {
-                if call.kind == CallKind::Answer {
-                    answer_index += 1;
+                let row = i * batch + sample;
+                let mut dy_mean = 0.0;
+                if call.kind == CallKind::Answer && a < answers {
+                    a += 1;
+                    answer = heads(a, sample);
+                    y_norm = mean(&norms(cells(y_sq, a * batch + sample, 1)));
+                    dy_mean = mean(&norms(cells(dy_sq, (a - 1) * batch + sample, 1)));
                 }
-                let base = (answer_index * batch + sample) * CELLS;
-                let cells = (i * batch + sample) * CELLS;
-                let dz_cells = dz[cells..cells + CELLS].to_vec();
-                let sketch = &sk[cells * SKETCH_DIMS..(cells + CELLS) * SKETCH_DIMS];
-                let (sketch, sketch_scale) = quantise(sketch);
+                let dz = norms(cells(dz_sq, row, 1));
+                let (sketch, sketch_scale) = quantise(&cells(sketches, row, SKETCH_DIMS));
                 let probs = if call.kind == CallKind::Answer {
-                    p[base * 9..(base + CELLS) * 9].iter().map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).collect()
+                    answer.probs.iter().map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).collect()
                 } else {
                     Vec::new()
                 };
-                calls.push(CallTrace {
+                trace_calls.push(CallTrace {
                     cycle: call.cycle as u8,
                     kind: call.kind,
-                    z_norm: z[i * batch + sample],
-                    y_norm: y[i * batch + sample],
-                    digits: d[base..base + CELLS].iter().map(|&v| v.clamp(0, 9) as u8).collect(),
-                    confidence: c[base..base + CELLS].to_vec(),
-                    halt_logit: h[answer_index * batch + sample],
-                    dz_mean: dz_cells.iter().sum::<f32>() / CELLS as f32,
-                    dz: dz_cells,
-                    dy_mean: dy[i * batch + sample],
+                    z_norm: mean(&norms(cells(z_sq, row, 1))),
+                    y_norm,
+                    digits: answer.digits.clone(),
+                    confidence: answer.confidence.clone(),
+                    halt_logit: answer.halt,
+                    dz_mean: mean(&dz),
+                    dz,
+                    dy_mean,
                     sketch,
                     sketch_scale,
                     probs,
                 });
             }
-            let halt_logit = h[answer_index * batch + sample];
-            out.push(StepTrace { calls, halt_logit });
+            out.push(StepTrace { calls: trace_calls, halt_logit: answer.halt });
         }
         Ok(out)
     }
@@ -407,6 +428,40 @@ impl PendingTrace {
     #[cfg(not(target_arch = "wasm32"))]
     pub fn read_blocking(self) -> crate::error::Result<Vec<StepTrace>> {
         block_on(self.read())
+    }
+}
+
+/// What the heads say about one y: every cell's digit, its probability, all nine digit
+/// probabilities (cell-major), and the halting logit.
+struct Heads {
+    digits: Vec<u8>,
+    confidence: Vec<f32>,
+    probs: Vec<f32>,
+    halt: f32,
+}
+
+impl Heads {
+    /// From the cells' logits `[81, VOCAB]`: a softmax over the digit tokens only, so a cell
+    /// always shows a digit (as [`digit_probabilities`] computes on the device).
+    fn from_logits(logits: &[f32]) -> Self {
+        let mut digits = Vec::with_capacity(CELLS);
+        let mut confidence = Vec::with_capacity(CELLS);
+        let mut probs = Vec::with_capacity(CELLS * 9);
+        for cell in logits.chunks_exact(VOCAB) {
+            let digit_logits = &cell[2..VOCAB];
+            let top = digit_logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let exps: Vec<f32> = digit_logits.iter().map(|&v| (v - top).exp()).collect();
+            let total: f32 = exps.iter().sum();
+            let (best, p) = exps
+                .iter()
+                .map(|e| e / total)
+                .enumerate()
+                .fold((0, f32::NEG_INFINITY), |best, (i, p)| if p > best.1 { (i, p) } else { best });
+            digits.push(best as u8 + 1);
+            confidence.push(p);
+            probs.extend(exps.iter().map(|e| e / total));
+        }
+        Self { digits, confidence, probs, halt: 0.0 }
     }
 }
 
@@ -424,12 +479,112 @@ fn to_f32(data: TensorData) -> crate::error::Result<Vec<f32>> {
     data.convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::from_backend("unexpected trace data", e))
 }
 
-fn to_i64(data: TensorData) -> crate::error::Result<Vec<i64>> {
-    data.convert::<i64>().try_into_vec::<i64>().map_err(|e| Error::from_backend("unexpected trace data", e))
-}
 
 /// Runs a future to completion on this thread (native only; the browser awaits instead).
 #[cfg(not(target_arch = "wasm32"))]
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
     pollster::block_on(future)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grid::Grid;
+    use crate::grid::samples::PUZZLE;
+    use crate::model::TrmConfig;
+
+    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().convert::<f32>().try_into_vec().unwrap()
+    }
+
+    /// Keeps every state the recorder sees, to recompute its summaries one by one.
+    struct Keep {
+        recorder: TraceRecorder,
+        states: Vec<(Call, Tensor<3>, Tensor<3>)>,
+    }
+
+    impl Observer for Keep {
+        fn after_call(&mut self, model: &Trm, call: Call, y: &Tensor<3>, z: &Tensor<3>) {
+            self.states.push((call, y.clone(), z.clone()));
+            self.recorder.after_call(model, call, y, z);
+        }
+    }
+
+    /// The packed, host-finished trace equals each summary computed on the device by itself,
+    /// for every sample of a batch, on the first step (no answer yet) and a later one.
+    #[test]
+    fn the_packed_trace_matches_summaries_computed_one_by_one() {
+        let device = Device::flex();
+        let mut model = TrmConfig::tiny().with_seed(3).init(&device);
+        // A halting head that reads y, so the halting logits differ between calls and samples.
+        let d = model.hidden();
+        let weights: Vec<f32> = (0..d * 2).map(|i| ((i * 7 % 5) as f32 - 2.0) * 0.2).collect();
+        model.halt_head.weight = Param::from_tensor(Tensor::from_data(TensorData::new(weights, [d, 2]), &device));
+        let puzzle = Grid::parse(PUZZLE).unwrap();
+        let mut other = puzzle;
+        other.set(1, 1).unwrap();
+        let x = model.embed(crate::inference::tokens(&[puzzle, other], &device));
+        let (y, z) = model.initial_state(2);
+        let mut state = RecursionState { y, z };
+        let close = |a: f32, b: f32, what: &str| assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{what}: {a} vs {b}");
+        for step in 0..2 {
+            let first = step == 0;
+            let recorder = TraceRecorder::new(&model, &state, first);
+            let mut keep = Keep { recorder, states: Vec::new() };
+            let start = state.clone();
+            state = model.recurse(&x, state, &mut keep);
+            let traces = keep.recorder.finish().read_blocking().unwrap();
+            assert_eq!(traces.len(), 2);
+            let mut previous_z = start.z.clone();
+            let mut previous_y = start.y.clone();
+            let mut answered = !first;
+            let mut current_y = start.y.clone();
+            for (i, (call, y, z)) in keep.states.iter().enumerate() {
+                let z_norms = values(mean_cell_norm(z, model.prefix_len()));
+                let y_norms = values(mean_cell_norm(y, model.prefix_len()));
+                let [b, l, _] = z.dims();
+                let cells = |t: Tensor<3>| t.slice([0..b, model.prefix_len()..l, 0..d]);
+                let dz = values(cells(z.clone() - previous_z.clone()).square().sum_dim(2).sqrt().reshape([b, CELLS]));
+                let dy = values(cells(y.clone() - previous_y.clone()).square().sum_dim(2).sqrt().mean_dim(1).reshape([b]));
+                if call.kind == CallKind::Answer {
+                    answered = true;
+                    current_y = y.clone();
+                }
+                let (digits, confidence) = digits_and_confidence(model.answer_logits(current_y.clone()));
+                let (digits, confidence) = (values(digits.float()), values(confidence));
+                let halt = values(model.halt_logit(current_y.clone()));
+                for (sample, trace) in traces.iter().enumerate() {
+                    let recorded = &trace.calls[i];
+                    assert_eq!((recorded.cycle as usize, recorded.kind), (call.cycle, call.kind));
+                    close(recorded.z_norm, z_norms[sample], "z norm");
+                    close(recorded.y_norm, y_norms[sample], "y norm");
+                    for cell in 0..CELLS {
+                        close(recorded.dz[cell], dz[sample * CELLS + cell], "dz");
+                    }
+                    close(recorded.dz_mean, dz[sample * CELLS..(sample + 1) * CELLS].iter().sum::<f32>() / CELLS as f32, "dz mean");
+                    let expected_dy = if call.kind == CallKind::Answer { dy[sample] } else { 0.0 };
+                    close(recorded.dy_mean, expected_dy, "dy mean");
+                    if answered {
+                        let row = &digits[sample * CELLS..(sample + 1) * CELLS];
+                        assert_eq!(recorded.digits, row.iter().map(|&v| v as u8).collect::<Vec<_>>());
+                        for cell in 0..CELLS {
+                            close(recorded.confidence[cell], confidence[sample * CELLS + cell], "confidence");
+                        }
+                        close(recorded.halt_logit, halt[sample], "halt logit");
+                    } else {
+                        assert!(recorded.digits.iter().all(|&v| v == 0) && recorded.halt_logit == 0.0);
+                    }
+                    assert_eq!(recorded.probs.len(), if call.kind == CallKind::Answer { CELLS * 9 } else { 0 });
+                    assert_eq!(recorded.sketch.len(), CELLS * SKETCH_DIMS);
+                }
+                previous_z = z.clone();
+                if call.kind == CallKind::Answer {
+                    previous_y = y.clone();
+                }
+            }
+            for trace in &traces {
+                assert_eq!(trace.halt_logit, trace.calls.last().unwrap().halt_logit);
+            }
+        }
+    }
 }

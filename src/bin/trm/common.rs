@@ -27,11 +27,11 @@ pub fn device(backend: Backend) -> Result<Device> {
     match backend {
         Backend::Cpu => Ok(Device::flex()),
         Backend::Wgpu => {
-            #[cfg(feature = "wgpu")]
+            #[cfg(feature = "wgpu-unfused")]
             {
                 Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice))
             }
-            #[cfg(not(feature = "wgpu"))]
+            #[cfg(not(feature = "wgpu-unfused"))]
             {
                 anyhow::bail!("this build has no wgpu backend; rebuild with `--features wgpu`")
             }
