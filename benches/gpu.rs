@@ -21,8 +21,8 @@
 #[cfg(feature = "wgpu-unfused")]
 mod gpu {
     use std::collections::{BTreeMap, HashSet};
-    use std::sync::{Arc, Mutex};
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
     use std::time::{Duration, Instant};
 
     use burn::cubecl::launched::LaunchedKernels;
@@ -33,8 +33,8 @@ mod gpu {
     use trm_sudoku::generator::Tier;
     use trm_sudoku::grid::Grid;
     use trm_sudoku::inference::{InferenceConfig, Session};
-    use trm_sudoku::model::Trm;
-    use trm_sudoku::recursion::block_on;
+    use trm_sudoku::model::{Trm, to_position_major};
+    use trm_sudoku::recursion::{NoObserver, block_on};
     use trm_sudoku::training::{Trainer, TrainingConfig};
     use trm_sudoku::weights;
 
@@ -70,7 +70,10 @@ mod gpu {
         if let Some(Ok(names)) = counter.by_name.as_ref().map(|n| n.lock()) {
             println!("  {what}:");
             for (name, n) in names.iter() {
-                println!("    {n:>5} × {}", burn::cubecl::config::type_name_format(name, burn::cubecl::config::TypeNameFormatLevel::Balanced));
+                println!(
+                    "    {n:>5} × {}",
+                    burn::cubecl::config::type_name_format(name, burn::cubecl::config::TypeNameFormatLevel::Balanced)
+                );
             }
         }
         (out, counter.launches.load(Ordering::Relaxed), kernels.finish().into_iter().collect())
@@ -89,14 +92,15 @@ mod gpu {
         times[times.len() / 2]
     }
 
-    /// A solve of the page's kind (trace recorder, early exit off so every K runs `steps` steps).
+    /// A solve as the page's worker runs it on a GPU (trace recorder, early exit, finished
+    /// attempts kept in the batch), for at most `steps` steps.
     fn solve(model: &Trm, attempts: usize, steps: usize) -> Session {
         let puzzle = Grid::parse(MEDIUM).expect("fixture puzzle");
         let config = InferenceConfig::new()
             .with_max_steps(steps)
-            .with_early_exit(false)
             .with_attempts(attempts)
-            .with_noise(DEFAULT_NOISE);
+            .with_noise(DEFAULT_NOISE)
+            .with_drop_finished_rows(false);
         let mut session = Session::new(model.clone(), puzzle, config);
         for _ in 0..steps {
             if session.finished() {
@@ -110,14 +114,15 @@ mod gpu {
     fn chained_calls_ms(model: &Trm, batch: usize, device: &Device, budget: Duration) -> f64 {
         const CALLS: usize = 10;
         let shape = [batch, model.prefix_len() + 81, model.hidden()];
-        let z = Tensor::<3>::random(shape, burn::tensor::Distribution::Normal(0.0, 1.0), device);
-        let injection = Tensor::<3>::random(shape, burn::tensor::Distribution::Normal(0.0, 1.0), device);
+        let random =
+            || to_position_major(Tensor::<3>::random(shape, burn::tensor::Distribution::Normal(0.0, 1.0), device));
+        let (z, injection) = (random(), random());
         median_ms(budget, || {
             let mut out = z.clone();
             for _ in 0..CALLS {
-                out = model.net(out, injection.clone());
+                out = model.net_position_major(out, injection.clone());
             }
-            let _ = out.slice([0..1, 0..1, 0..1]).into_data();
+            let _ = out.slice([0..1, 0..1]).into_data();
         }) / CALLS as f64
     }
 
@@ -153,40 +158,75 @@ mod gpu {
         let mut json = serde_json::json!({ "fusion": fused });
 
         if run_case("counts") {
-            for batch in [1, 16] {
-                let (_, launches, _) = count(&format!("one net call, batch {batch}"), || {
-                    let (y, z) = model.initial_state(batch);
-                    let out = model.net(z, y);
-                    let _ = out.slice([0..1, 0..1, 0..1]).into_data();
-                });
-                println!("one bare net call, batch {batch}: {launches} launches (with one readback)");
-            }
-            // Warm-up as the worker does: one step at K = 1.
+            // As the worker does: a warm-up step at K = 1, then one at every other offered K;
+            // each K's first step shows what it compiles, a second pass that nothing is left.
             let (_, warm_launches, mut seen) = count("warm-up step", || solve(&model, 1, 1));
             println!("warm-up step (K = 1): {warm_launches} launches, {} kernels", seen.len());
             let mut rows = Vec::new();
-            for &k in &ATTEMPT_CHOICES {
-                let steps = 3;
-                let (session, launches, kernels) = count(&format!("K = {k}"), || solve(&model, k, steps));
-                let new: Vec<_> = kernels.difference(&seen).copied().collect();
-                seen.extend(kernels.iter().copied());
-                let calls = session.steps_run() * calls_per_step;
-                let per_call = launches as f64 / calls as f64;
-                println!(
-                    "K = {k:>2}: {launches} launches over {} steps ({calls} net calls): {per_call:.1} per net call, \
-                     {:.0} per step; {} kernels, {} new after the warm-up",
-                    session.steps_run(),
-                    launches as f64 / session.steps_run() as f64,
-                    kernels.len(),
-                    new.len()
-                );
-                rows.push(serde_json::json!({
-                    "k": k, "launches_per_call": per_call,
-                    "launches_per_step": launches as f64 / session.steps_run() as f64,
-                    "kernels": kernels.len(), "new_kernels_after_warm_up": new.len(),
-                }));
+            for pass in ["first", "second"] {
+                for &k in &ATTEMPT_CHOICES {
+                    let steps = 3;
+                    let (session, launches, kernels) = count(&format!("K = {k}"), || solve(&model, k, steps));
+                    let new = kernels.difference(&seen).count();
+                    seen.extend(kernels.iter().copied());
+                    let calls = session.steps_run() * calls_per_step;
+                    let per_call = launches as f64 / calls as f64;
+                    let per_step = launches as f64 / session.steps_run() as f64;
+                    println!(
+                        "{pass} pass, K = {k:>2}: {launches} launches over {} steps ({calls} batched net calls): \
+                         {per_call:.1} per net call, {per_step:.0} per step; {} kernels, {new} not launched before",
+                        session.steps_run(),
+                        kernels.len(),
+                    );
+                    rows.push(serde_json::json!({
+                        "pass": pass, "k": k, "launches_per_call": per_call, "launches_per_step": per_step,
+                        "kernels": kernels.len(), "new_kernels": new,
+                    }));
+                }
             }
             json["counts"] = serde_json::Value::Array(rows);
+            // Steady state: steps after the first of a solve that never ends early (a puzzle with
+            // two 5s in a row is never verified), with the trace recorder and without it.
+            let mut steady = Vec::new();
+            for &k in &[1, 16] {
+                let puzzle = Grid::parse(&format!("55{}", &MEDIUM[2..])).expect("contradictory puzzle");
+                let config = InferenceConfig::new()
+                    .with_early_exit(false)
+                    .with_attempts(k)
+                    .with_noise(DEFAULT_NOISE)
+                    .with_drop_finished_rows(false);
+                let mut session = Session::new(model.clone(), puzzle, config);
+                block_on(session.step()).expect("step");
+                let (_, traced, _) = count(&format!("steady traced step, K = {k}"), || {
+                    block_on(session.step()).expect("step");
+                });
+                let x = model.embed(trm_sudoku::inference::tokens(&vec![puzzle; k], &device));
+                let (y, z) = model.initial_state(k);
+                let state = model.recurse(&x, trm_sudoku::recursion::RecursionState { y, z }, &mut NoObserver);
+                let _ = state.z.clone().slice([0..1, 0..1, 0..1]).into_data();
+                let (_, bare, _) = count(&format!("steady bare step, K = {k}"), || {
+                    let state = model.recurse(&x, state, &mut NoObserver);
+                    let _ = state.z.slice([0..1, 0..1, 0..1]).into_data();
+                });
+                println!(
+                    "steady state, K = {k:>2}: {traced} launches per traced step ({:.1} per net call); \
+                     the recursion alone {bare}, so the trace costs {}",
+                    traced as f64 / calls_per_step as f64,
+                    traced as i64 - bare as i64 + 1
+                );
+                steady.push(serde_json::json!({ "k": k, "traced_step": traced, "bare_step": bare }));
+            }
+            json["steady"] = serde_json::Value::Array(steady);
+            for batch in [1, 16] {
+                let (y, z) = model.initial_state(batch);
+                let (y, z) = (to_position_major(y), to_position_major(z));
+                let _ = (y.clone() + z.clone()).into_data();
+                let (_, launches, _) = count(&format!("one net call, batch {batch}"), || {
+                    let out = model.net_position_major(z, y);
+                    let _ = out.slice([0..1, 0..1]).into_data();
+                });
+                println!("one bare net call, batch {batch}: {launches} launches (with one readback)");
+            }
         }
 
         if run_case("calls") {

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::augment::Augmentation;
 use crate::data::mix;
 use crate::grid::{CELLS, Grid};
+use crate::protocol::NetCallTiming;
 use crate::trace::{CallTrace, SKETCH_DIMS, StepTrace};
 
 /// Which symmetries the attempts after the first use.
@@ -101,18 +102,29 @@ const MEDIUM_SOLVE_CALLS: f64 = 40.0;
 const SOLVE_BUDGET_MS: f64 = 2000.0;
 
 /// The page's default K: the largest choice whose medium solve is estimated to stay within
-/// about 2 s, from one net call's time at batch 1 on the visitor's own backend, assuming that a
-/// batch of K costs K times as much (true of the CPU path; a GPU does better, so this errs low).
-pub fn default_attempts(net_call_ms_at_batch_1: f64) -> usize {
-    if !net_call_ms_at_batch_1.is_finite() || net_call_ms_at_batch_1 <= 0.0 {
-        return 1;
-    }
+/// about 2 s on the visitor's own backend, from its measured net-call times at two batch sizes
+/// (a batch costs about K times one call on the CPU and about as much as one call on a GPU).
+pub fn default_attempts(timing: &NetCallTiming) -> usize {
     ATTEMPT_CHOICES
         .iter()
         .copied()
-        .filter(|&k| k as f64 * net_call_ms_at_batch_1 * MEDIUM_SOLVE_CALLS <= SOLVE_BUDGET_MS)
+        .filter(|&k| {
+            let ms = timing.at(k) * MEDIUM_SOLVE_CALLS;
+            ms.is_finite() && ms > 0.0 && ms <= SOLVE_BUDGET_MS
+        })
         .max()
         .unwrap_or(1)
+}
+
+/// The backend to run on, given each one's measurement, and the K it runs: at `attempts` if the
+/// link fixed K, else at each backend's own default K. The backend that runs more attempts
+/// within the budget wins; at the same K, the faster one. `None` when nothing was measured.
+pub fn choose_backend(timings: &[NetCallTiming], attempts: Option<usize>) -> Option<(NetCallTiming, usize)> {
+    timings
+        .iter()
+        .map(|t| (*t, attempts.map(clamp_attempts).unwrap_or_else(|| default_attempts(t))))
+        .filter(|(t, k)| t.at(*k).is_finite())
+        .min_by(|(a, ka), (b, kb)| kb.cmp(ka).then(a.at(*ka).total_cmp(&b.at(*kb))))
 }
 
 /// The honest one-line result of a solve with `k` attempts, e.g. "attempt 7 of 16 satisfied
@@ -261,6 +273,7 @@ pub fn gaussian_noise(len: usize, sigma: f64, seed: u64) -> Vec<f32> {
 mod tests {
     use super::*;
     use crate::grid::samples::{PUZZLE, SOLUTION};
+    use crate::protocol::Backend;
     use crate::trace::CallKind;
     use proptest::prelude::*;
 
@@ -317,16 +330,38 @@ mod tests {
 
     #[test]
     fn default_attempts_follow_the_measured_speed() {
-        // Measured in headless Chromium here: the CPU path (5.4 ms per call) solves a medium
-        // puzzle in 1.7 s at K = 8 and 3.3 s at K = 16; SwiftShader (914 ms) takes 31 s at K = 1.
-        assert_eq!(default_attempts(5.4), 8);
-        assert_eq!(default_attempts(914.0), 1);
-        assert_eq!(default_attempts(1.0), 32);
-        assert_eq!(default_attempts(0.2), 64);
-        assert_eq!(default_attempts(f64::NAN), 1);
+        let timing = |backend, batch1_ms, batch8_ms| NetCallTiming { backend, batch1_ms, batch8_ms };
+        // The CPU path in headless Chromium here: 3.5 ms at batch 1, 27 ms at batch 8. A medium
+        // solve (40 calls) at K = 8 is 1.1 s, at K = 16 2.2 s.
+        assert_eq!(default_attempts(&timing(Backend::Cpu, 3.5, 27.0)), 8);
+        // The same with another process on one core (about half the speed): K = 4.
+        assert_eq!(default_attempts(&timing(Backend::Cpu, 7.0, 54.0)), 4);
+        // SwiftShader, a GPU emulated on the CPU: 900 ms per call at any batch.
+        assert_eq!(default_attempts(&timing(Backend::WebGpu, 900.0, 950.0)), 1);
+        // A real GPU: a flat 1 ms.
+        assert_eq!(default_attempts(&timing(Backend::WebGpu, 1.0, 1.05)), 64);
+        assert_eq!(default_attempts(&timing(Backend::Cpu, f64::NAN, 1.0)), 1);
+        assert_eq!(default_attempts(&timing(Backend::Cpu, 0.0, 0.0)), 1);
         assert_eq!(clamp_attempts(0), 1);
         assert_eq!(clamp_attempts(20), 16);
         assert_eq!(clamp_attempts(1000), 64);
+    }
+
+    #[test]
+    fn the_backend_that_runs_more_attempts_in_time_wins() {
+        let cpu = NetCallTiming { backend: Backend::Cpu, batch1_ms: 3.5, batch8_ms: 27.0 };
+        let swiftshader = NetCallTiming { backend: Backend::WebGpu, batch1_ms: 120.0, batch8_ms: 160.0 };
+        let gpu = NetCallTiming { backend: Backend::WebGpu, batch1_ms: 1.0, batch8_ms: 1.1 };
+        assert_eq!(choose_backend(&[cpu, swiftshader], None), Some((cpu, 8)));
+        assert_eq!(choose_backend(&[swiftshader, cpu], None), Some((cpu, 8)));
+        assert_eq!(choose_backend(&[cpu, gpu], None), Some((gpu, 64)));
+        // K fixed by the link: the faster at that K. At K = 1 the CPU's 3.5 ms beats a GPU
+        // whose every call costs 5 ms of launches; at K = 16 the GPU wins.
+        let slow_gpu = NetCallTiming { backend: Backend::WebGpu, batch1_ms: 5.0, batch8_ms: 5.2 };
+        assert_eq!(choose_backend(&[slow_gpu, cpu], Some(1)).map(|c| c.0.backend), Some(Backend::Cpu));
+        assert_eq!(choose_backend(&[cpu, slow_gpu], Some(16)).map(|c| c.0.backend), Some(Backend::WebGpu));
+        assert_eq!(choose_backend(&[cpu], Some(7)), Some((cpu, 4)));
+        assert_eq!(choose_backend(&[], None), None);
     }
 
     #[test]

@@ -42,6 +42,12 @@ pub struct InferenceConfig {
     /// Seed of the attempts' symmetries and noise.
     #[config(default = 0)]
     pub seed: u64,
+    /// Drop the rows of attempts that are over, so they stop costing compute: right on the CPU,
+    /// where a batch costs in proportion to its rows. On a GPU a batch costs about the same at
+    /// any size, and every new size compiles new kernels in the middle of a solve, so the
+    /// worker keeps them there (their results are ignored).
+    #[config(default = true)]
+    pub drop_finished_rows: bool,
 }
 
 /// The token tensor of a batch of grids.
@@ -133,8 +139,10 @@ pub struct Session {
     puzzle: Grid,
     config: InferenceConfig,
     rows: AttemptRows,
-    /// The attempt of each row still running, in row order.
-    running: Vec<usize>,
+    /// The attempt of each row, in row order.
+    row_attempts: Vec<usize>,
+    /// Whether each attempt is still running.
+    running: Vec<bool>,
     steps_run: usize,
     net_calls: usize,
     trace: SolveTrace,
@@ -159,7 +167,17 @@ impl Session {
             attempts: starts.into_iter().map(|start| AttemptTrace { start, trace: empty_trace.clone() }).collect(),
             outcome: None,
         };
-        Self { model, puzzle, config, rows, running: (0..attempts).collect(), steps_run: 0, net_calls: 0, trace }
+        Self {
+            model,
+            puzzle,
+            config,
+            rows,
+            row_attempts: (0..attempts).collect(),
+            running: vec![true; attempts],
+            steps_run: 0,
+            net_calls: 0,
+            trace,
+        }
     }
 
     /// Whether the solve is over.
@@ -176,16 +194,19 @@ impl Session {
         let mut recorder = TraceRecorder::new(&self.model, &self.rows.state, self.steps_run == 0);
         self.rows.record_step(&self.model, &mut recorder);
         let steps = recorder.finish().read().await?;
-        if steps.len() != self.running.len() {
+        if steps.len() != self.row_attempts.len() {
             return Err(Error::Backend("the trace readback has the wrong batch size".into()));
         }
         self.steps_run += 1;
-        self.net_calls += self.running.len() * self.model.calls_per_step();
+        let running_now = self.running.iter().filter(|r| **r).count();
+        self.net_calls += running_now * self.model.calls_per_step();
 
-        let mut ran = Vec::with_capacity(steps.len());
-        let mut keep = Vec::with_capacity(steps.len());
+        let mut ran = Vec::with_capacity(running_now);
         let mut verified_now = Vec::new();
-        for (&attempt, step) in self.running.iter().zip(steps) {
+        for (&attempt, step) in self.row_attempts.iter().zip(steps) {
+            if !self.running[attempt] {
+                continue;
+            }
             let record = &mut self.trace.attempts[attempt];
             let step = step_to_user(step, &record.start.transform);
             let halts = step.halt_probability() >= self.config.halt_threshold;
@@ -196,7 +217,7 @@ impl Session {
             if verified(&answer, &self.puzzle) {
                 verified_now.push(attempt);
             }
-            keep.push(!(self.config.early_exit && halts));
+            self.running[attempt] = !(self.config.early_exit && halts);
             record.trace.steps.push(step.clone());
             ran.push((attempt, step));
         }
@@ -204,10 +225,12 @@ impl Session {
         // attempt runs as it always has, until its halting head or the step budget stops it.
         let out_of_steps = self.steps_run >= self.config.max_steps;
         let rule_stop = self.trace.attempts.len() > 1 && !verified_now.is_empty();
-        if rule_stop || out_of_steps || !self.rows.keep(&keep) {
+        if rule_stop || out_of_steps || !self.running.contains(&true) {
             self.finish(if rule_stop { Some(&verified_now) } else { None });
-        } else {
-            self.running = self.running.iter().zip(&keep).filter(|(_, k)| **k).map(|(a, _)| *a).collect();
+        } else if self.config.drop_finished_rows {
+            let keep: Vec<bool> = self.row_attempts.iter().map(|&a| self.running[a]).collect();
+            self.rows.keep(&keep);
+            self.row_attempts.retain(|&a| self.running[a]);
         }
         Ok(ran)
     }
@@ -335,7 +358,7 @@ async fn read_answers(logits: Tensor<3>, halt_logit: Tensor<1>) -> Result<(Vec<i
         .await
         .map_err(|e| Error::from_backend("reading the answers back failed", e))?
         .convert::<f32>()
-        .into_vec::<f32>()
+        .try_into_vec::<f32>()
         .map_err(|e| Error::from_backend("unexpected answer data", e))?;
     if values.len() != batch * (cells * vocab + 1) {
         return Err(Error::Backend("the answer readback has the wrong size".into()));
@@ -349,7 +372,10 @@ async fn read_answers(logits: Tensor<3>, halt_logit: Tensor<1>) -> Result<(Vec<i
 /// first on a tie), as the argmax of [`crate::recursion::digit_probabilities`] picks it.
 pub fn most_likely_digit(cell_logits: &[f32]) -> u8 {
     let digit_logits = cell_logits.get(2..).unwrap_or_default();
-    let best = digit_logits.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best });
+    let best = digit_logits
+        .iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best });
     best.0 as u8 + 1
 }
 
@@ -664,6 +690,18 @@ mod tests {
             }
             let longest = early_runs.iter().map(|r| r.steps.len()).max().unwrap();
             assert_eq!(session.steps_run(), longest);
+            // Keeping the finished attempts' rows in the batch (as on a GPU) changes nothing
+            // that is recorded.
+            let kept = solve_attempts_blocking(&model, puzzle, early.clone().with_drop_finished_rows(false)).unwrap();
+            assert_eq!(kept.outcome, session.solve_trace().outcome);
+            for (k, d) in kept.attempts.iter().zip(&session.solve_trace().attempts) {
+                assert_eq!(k.trace.halted_at, d.trace.halted_at);
+                assert_eq!(k.trace.steps.len(), d.trace.steps.len());
+                for (ks, ds) in k.trace.steps.iter().zip(&d.trace.steps) {
+                    assert_eq!(ks.answer(puzzle), ds.answer(puzzle));
+                    assert!((ks.halt_logit - ds.halt_logit).abs() < 1e-4);
+                }
+            }
             let calls: usize = early_runs.iter().map(|r| r.steps.len()).sum();
             assert_eq!(session.solve_trace().outcome.unwrap().net_calls, calls * model.calls_per_step());
         }

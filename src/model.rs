@@ -321,21 +321,30 @@ impl Trm {
 
     /// One net call: the blocks applied to `state + injection`.
     ///
-    /// Inside the net the state is position-major, `[L, B·D]`: a column is one feature of one
-    /// puzzle across positions. Then the token mixer is one matrix product from the left and
-    /// the channel SwiGLU one from the right, both on contiguous memory, and each weight's
-    /// gradient is one product too. Only entering and leaving the net move the state.
-    ///
     /// # Shapes
     /// - state, injection: `[B, L, D]`
     /// - output: `[B, L, D]`
     pub fn net(&self, state: Tensor<3>, injection: Tensor<3>) -> Tensor<3> {
-        let [batch, seq, d] = state.dims();
-        let mut h = (state + injection).swap_dims(0, 1).reshape([seq, batch * d]); // [L, B·D]
+        let [batch, _, d] = state.dims();
+        let out = self.net_position_major(to_position_major(state), to_position_major(injection));
+        from_position_major(out, batch, d)
+    }
+
+    /// One net call on position-major states, as the recursion keeps them (see
+    /// [`to_position_major`]): a column is one feature of one puzzle across positions. Then the
+    /// token mixer is one matrix product from the left and the channel SwiGLU one from the
+    /// right, both on contiguous memory, each weight's gradient is one product too, and nothing
+    /// is copied between the calls of a supervision step.
+    ///
+    /// # Shapes
+    /// - state, injection: `[L, B·D]`
+    /// - output: `[L, B·D]`
+    pub fn net_position_major(&self, state: Tensor<2>, injection: Tensor<2>) -> Tensor<2> {
+        let mut h = state + injection; // [L, B·D]
         for block in &self.blocks {
-            h = block.forward(h, d, self.rope.as_ref()); // [L, B·D]
+            h = block.forward(h, self.hidden, self.rope.as_ref()); // [L, B·D]
         }
-        h.reshape([seq, batch, d]).swap_dims(0, 1) // [B, L, D]
+        h
     }
 
     /// Initial y and z for a batch.
@@ -549,6 +558,26 @@ impl Rope {
         let sin = self.sin.clone().reshape([1, l, 1, hd]);
         x * cos + rotated * sin
     }
+}
+
+/// A batch of states, position-major.
+///
+/// # Shapes
+/// - states: `[B, L, D]`
+/// - output: `[L, B·D]`
+pub fn to_position_major(states: Tensor<3>) -> Tensor<2> {
+    let [batch, seq, d] = states.dims();
+    states.swap_dims(0, 1).reshape([seq, batch * d])
+}
+
+/// Position-major states back to a batch.
+///
+/// # Shapes
+/// - states: `[L, B·D]` (`batch` = B, `d` = D)
+/// - output: `[B, L, D]`
+pub fn from_position_major(states: Tensor<2>, batch: usize, d: usize) -> Tensor<3> {
+    let [seq, _] = states.dims();
+    states.reshape([seq, batch, d]).swap_dims(0, 1)
 }
 
 /// RMSNorm over axis `dim`, without gain.

@@ -35,6 +35,61 @@ impl Backend {
             Backend::Cpu => "CPU (WebAssembly)",
         }
     }
+
+    /// Short human label, for figures side by side.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Backend::WebGpu => "WebGPU",
+            Backend::Cpu => "CPU",
+        }
+    }
+}
+
+/// Which backend the visitor asked for: `?backend=` on the page, `data-backend` on the embed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum BackendChoice {
+    /// Measure every backend there is and run on the faster.
+    #[default]
+    Auto,
+    /// This backend only (the CPU still steps in if WebGPU is missing or fails).
+    Only(Backend),
+}
+
+impl BackendChoice {
+    /// From a URL value: `auto`, `cpu` or `webgpu`.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(Self::Auto),
+            "cpu" => Some(Self::Only(Backend::Cpu)),
+            "webgpu" | "gpu" => Some(Self::Only(Backend::WebGpu)),
+            _ => None,
+        }
+    }
+}
+
+/// The batches [`NetCallTiming`] measures.
+pub const TIMED_BATCHES: [usize; 2] = [1, 8];
+
+/// How long one net call takes on a backend after its warm-up: at each of [`TIMED_BATCHES`],
+/// the median over several timed rounds of chained calls (one readback per round).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct NetCallTiming {
+    /// Which backend.
+    pub backend: Backend,
+    /// ms per net call at batch 1.
+    pub batch1_ms: f64,
+    /// ms per net call at batch 8.
+    pub batch8_ms: f64,
+}
+
+impl NetCallTiming {
+    /// Estimated ms of one net call at batch `k`: a line through the two measurements. A batch
+    /// costs a fixed part (what a GPU mostly spends, launching kernels) plus a part per row
+    /// (what the CPU spends); beyond batch 8 the line goes on.
+    pub fn at(&self, k: usize) -> f64 {
+        let per_row = ((self.batch8_ms - self.batch1_ms) / 7.0).max(0.0);
+        self.batch1_ms + per_row * (k.max(1) - 1) as f64
+    }
 }
 
 /// Where the engine is.
@@ -111,6 +166,11 @@ pub enum Request {
         shipped: WeightsFile,
         /// Fine-tuned weights saved in IndexedDB, if any.
         saved: Option<WeightsFile>,
+        /// Which backend to run on.
+        backend: BackendChoice,
+        /// K fixed by the link (`?k=`), which the backends are compared at; otherwise each
+        /// backend is compared at the K it would run by default.
+        attempts: Option<usize>,
     },
     /// Solve a puzzle with K attempts, recording every attempt's trace.
     Solve {
@@ -188,8 +248,13 @@ pub enum Event {
     Backend { backend: Backend, note: Option<String> },
     /// The engine's status changed.
     Status(EngineStatus),
-    /// Warm-up done: its time, and one net call at batch 1 (which sets the default K).
-    WarmedUp { warmup_ms: f64, net_call_ms: Option<f64> },
+    /// A backend was measured (after its warm-up, which took `warmup_ms` where it compiles
+    /// kernels): its net-call times set the default K and decide the backend.
+    Measured { timing: NetCallTiming, warmup_ms: Option<f64> },
+    /// Every kernel that a solve at these K uses is compiled on the active GPU backend: no solve
+    /// at them compiles anything (sent once the warm-up, which goes on while the page is idle,
+    /// has run one supervision step at each).
+    KernelsReady { attempts: Vec<usize>, warmup_ms: f64 },
     /// Which weights are in use: the fine-tuned ones saved in this browser, or the shipped ones.
     UsingFineTuned(bool),
     /// The saved fine-tuned weights did not load: the page should forget them.
@@ -256,8 +321,13 @@ mod tests {
     fn every_request_round_trips() {
         let weights = WeightsFile { config_json: "{\"hidden\":64}".into(), bytes: (0..=255).collect() };
         let requests = vec![
-            Request::Load { shipped: weights.clone(), saved: None },
-            Request::Load { shipped: weights.clone(), saved: Some(weights) },
+            Request::Load { shipped: weights.clone(), saved: None, backend: BackendChoice::Auto, attempts: None },
+            Request::Load {
+                shipped: weights.clone(),
+                saved: Some(weights),
+                backend: BackendChoice::Only(Backend::WebGpu),
+                attempts: Some(16),
+            },
             Request::Solve { puzzle: PUZZLE.into(), max_steps: 16, early_exit: true, attempts: 8 },
             Request::Stop,
             Request::FineTune(FineTuneRequest::Start(RunSettings::scratch_demo())),
@@ -285,7 +355,15 @@ mod tests {
             Event::Backend { backend: Backend::WebGpu, note: None },
             Event::Status(EngineStatus::Downloading { loaded: 10, total: Some(20) }),
             Event::Status(EngineStatus::Failed("bad weights".into())),
-            Event::WarmedUp { warmup_ms: 12.5, net_call_ms: None },
+            Event::Measured {
+                timing: NetCallTiming { backend: Backend::WebGpu, batch1_ms: 0.8, batch8_ms: 0.9 },
+                warmup_ms: Some(812.0),
+            },
+            Event::Measured {
+                timing: NetCallTiming { backend: Backend::Cpu, batch1_ms: 3.5, batch8_ms: 27.0 },
+                warmup_ms: None,
+            },
+            Event::KernelsReady { attempts: vec![1, 4, 64], warmup_ms: 2_500.0 },
             Event::UsingFineTuned(true),
             Event::SavedWeightsRejected,
             Event::Notice { error: true, text: "é ✓".into() },
@@ -314,6 +392,26 @@ mod tests {
         for event in events {
             round_trip(event);
         }
+    }
+
+    #[test]
+    fn backend_choices_parse_from_links() {
+        assert_eq!(BackendChoice::parse("cpu"), Some(BackendChoice::Only(Backend::Cpu)));
+        assert_eq!(BackendChoice::parse(" WebGPU "), Some(BackendChoice::Only(Backend::WebGpu)));
+        assert_eq!(BackendChoice::parse("auto"), Some(BackendChoice::Auto));
+        assert_eq!(BackendChoice::parse("cuda"), None);
+        assert_eq!(BackendChoice::default(), BackendChoice::Auto);
+    }
+
+    #[test]
+    fn a_net_call_estimate_is_a_line_through_the_two_measurements() {
+        let cpu = NetCallTiming { backend: Backend::Cpu, batch1_ms: 4.0, batch8_ms: 32.0 };
+        assert_eq!((cpu.at(1), cpu.at(8), cpu.at(0)), (4.0, 32.0, 4.0));
+        assert_eq!(cpu.at(4), 16.0);
+        assert_eq!(cpu.at(64), 256.0);
+        // A noisy measurement where batch 8 came out faster: no cheaper than batch 1.
+        let gpu = NetCallTiming { backend: Backend::WebGpu, batch1_ms: 2.0, batch8_ms: 1.9 };
+        assert_eq!(gpu.at(64), 2.0);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::encoding::VOCAB;
 use crate::error::Error;
 use crate::grid::CELLS;
-use crate::model::Trm;
+use crate::model::{Trm, from_position_major, to_position_major};
 use crate::trace::{CallKind, CallTrace, SKETCH_DIMS, StepTrace};
 
 /// y and z, carried from one supervision step to the next.
@@ -57,15 +57,17 @@ pub struct Call {
 
 /// Sees the states after every net call.
 pub trait Observer {
-    /// Called after each net call with the current y and z.
-    fn after_call(&mut self, model: &Trm, call: Call, y: &Tensor<3>, z: &Tensor<3>);
+    /// Called after each net call with the current y and z of a batch of `batch`, in the
+    /// recursion's own position-major layout `[L, B·D]` ([`to_position_major`]): watching costs
+    /// no copy, and no view op lands between the net calls (a GPU backend fuses across them).
+    fn after_call(&mut self, model: &Trm, call: Call, batch: usize, y: &Tensor<2>, z: &Tensor<2>);
 }
 
 /// Observes nothing.
 pub struct NoObserver;
 
 impl Observer for NoObserver {
-    fn after_call(&mut self, _: &Trm, _: Call, _: &Tensor<3>, _: &Tensor<3>) {}
+    fn after_call(&mut self, _: &Trm, _: Call, _: usize, _: &Tensor<2>, _: &Tensor<2>) {}
 }
 
 impl Trm {
@@ -94,15 +96,23 @@ impl Trm {
         RecursionState { y: y.detach(), z: z.detach() }
     }
 
-    /// The T cycles of a step; y and z come back tracked when x is.
+    /// The T cycles of a step; y and z come back tracked when x is. Inside, the states are
+    /// position-major ([`to_position_major`]), so nothing is copied between net calls.
     ///
     /// # Shapes
     /// - x, y, z: `[B, L, D]`
     /// - output: (y, z) `[B, L, D]`
-    fn step_states(&self, x: &Tensor<3>, state: RecursionState, observer: &mut impl Observer) -> (Tensor<3>, Tensor<3>) {
+    fn step_states(
+        &self,
+        x: &Tensor<3>,
+        state: RecursionState,
+        observer: &mut impl Observer,
+    ) -> (Tensor<3>, Tensor<3>) {
         let cycles = self.cycles;
         let tracked = x.is_autodiff();
-        let RecursionState { mut y, mut z } = state;
+        let [batch, _, d] = x.dims();
+        let RecursionState { y, z } = state;
+        let (mut y, mut z) = (to_position_major(y), to_position_major(z)); // [L, B·D]
         if cycles > 1 {
             let plain_model;
             let model = if tracked {
@@ -111,41 +121,43 @@ impl Trm {
             } else {
                 self
             };
-            let x_plain = x.clone().without_autodiff();
+            let x_plain = to_position_major(x.clone().without_autodiff());
             y = y.without_autodiff();
             z = z.without_autodiff();
             for cycle in 0..cycles - 1 {
-                (y, z) = model.cycle(&x_plain, y, z, cycle, observer);
+                (y, z) = model.cycle(&x_plain, y, z, cycle, batch, observer);
             }
             if tracked {
                 y = y.autodiff();
                 z = z.autodiff();
             }
         }
-        self.cycle(x, y.detach(), z.detach(), cycles - 1, observer)
+        let (y, z) = self.cycle(&to_position_major(x.clone()), y.detach(), z.detach(), cycles - 1, batch, observer);
+        (from_position_major(y, batch, d), from_position_major(z, batch, d))
     }
 
-    /// n latent updates and one answer update.
+    /// n latent updates and one answer update, position-major, as the observer sees them.
     ///
     /// # Shapes
-    /// - x, y, z: `[B, L, D]`
-    /// - output: (y, z) `[B, L, D]`
+    /// - x, y, z: `[L, B·D]`
+    /// - output: (y, z) `[L, B·D]`
     fn cycle(
         &self,
-        x: &Tensor<3>,
-        y: Tensor<3>,
-        mut z: Tensor<3>,
+        x: &Tensor<2>,
+        y: Tensor<2>,
+        mut z: Tensor<2>,
         cycle: usize,
+        batch: usize,
         observer: &mut impl Observer,
-    ) -> (Tensor<3>, Tensor<3>) {
-        let injection = y.clone() + x.clone(); // [B, L, D]
+    ) -> (Tensor<2>, Tensor<2>) {
+        let injection = y.clone() + x.clone(); // [L, B·D]
         for i in 0..self.latent_updates {
-            z = self.net(z, injection.clone()); // [B, L, D]
+            z = self.net_position_major(z, injection.clone()); // [L, B·D]
             let call = Call { cycle, kind: CallKind::Latent(i as u8) };
-            observer.after_call(self, call, &y, &z);
+            observer.after_call(self, call, batch, &y, &z);
         }
-        let y = self.net(y, z.clone()); // [B, L, D]
-        observer.after_call(self, Call { cycle, kind: CallKind::Answer }, &y, &z);
+        let y = self.net_position_major(y, z.clone()); // [L, B·D]
+        observer.after_call(self, Call { cycle, kind: CallKind::Answer }, batch, &y, &z);
         (y, z)
     }
 }
@@ -225,10 +237,12 @@ pub struct TraceRecorder {
     /// The solve's first step, where there is no answer yet (digits 0, confidence 0).
     first: bool,
     calls: Vec<Call>,
-    /// z before the step, then after every call, each `[B, L, D]`.
-    zs: Vec<Tensor<3>>,
-    /// y before the step, then after every answer update, each `[B, L, D]`.
-    ys: Vec<Tensor<3>>,
+    /// z before the step, then after every call, each `[L, B·D]`.
+    zs: Vec<Tensor<2>>,
+    /// y before the step, then after every answer update, each `[L, B·D]`.
+    ys: Vec<Tensor<2>>,
+    /// B.
+    batch: usize,
     /// The output head's weight, `[D, VOCAB]`.
     output_weight: Tensor<2>,
     /// The halting head (weight `[D, 2]`, bias `[2]`), without autodiff.
@@ -242,10 +256,12 @@ impl TraceRecorder {
     /// the solve's first step, where there is no answer yet (digits 0, confidence 0); later steps
     /// show the carried answer until the step's first answer update.
     pub fn new(model: &Trm, start: &RecursionState, first: bool) -> Self {
-        let y = start.y.clone().without_autodiff();
-        let z = start.z.clone().without_autodiff();
+        // Position-major, as the observer sees the states (a view, no copy, when the state
+        // came out of the previous step).
+        let [batch, _, hidden] = start.z.dims();
+        let y = to_position_major(start.y.clone().without_autodiff()); // [L, B·D]
+        let z = to_position_major(start.z.clone().without_autodiff()); // [L, B·D]
         let device = z.device();
-        let [_, _, hidden] = z.dims();
         let basis = Tensor::from_data(TensorData::new(sketch_basis(hidden), [hidden, SKETCH_DIMS]), &device);
         let halt = &model.halt_head;
         Self {
@@ -254,6 +270,7 @@ impl TraceRecorder {
             calls: Vec::new(),
             zs: vec![z],
             ys: vec![y],
+            batch,
             output_weight: model.output_head.weight.val().without_autodiff(),
             halt_head: Linear {
                 weight: Param::from_tensor(halt.weight.val().without_autodiff()),
@@ -266,34 +283,36 @@ impl TraceRecorder {
     /// Computes the step's summaries on the device and packs them for one readback.
     ///
     /// # Shapes
-    /// With C calls, A answer updates, batch B, sequence L and width D, the packed tensor holds,
-    /// in order: `z_sq [C, B, L]` (‖z‖² per position after each call), `dz_sq [C, B, L]`
-    /// (‖Δz‖²), `sketch [C, B, L, S]`, `y_sq [A+1, B, L]` (the step's first y, then after each
-    /// answer update), `dy_sq [A, B, L]`, `logits [A+1, B, L, VOCAB]`, `halt [A+1, B, 2]`.
+    /// With C calls, A answer updates, sequence L, batch B and width D, the packed tensor
+    /// holds, position-major, in order: `z_sq [C, L, B]` (‖z‖² per position after each call),
+    /// `dz_sq [C, L, B]` (‖Δz‖²), `sketch [C, L, B, S]`, `y_sq [A+1, L, B]` (the step's first y,
+    /// then after each answer update), `dy_sq [A, L, B]`, `logits [A+1, L, B, VOCAB]` and
+    /// `halt [A+1, L, B, 2]` (the halting head at every position; position 0 is read).
     pub fn finish(self) -> PendingTrace {
         let calls = self.calls.len();
         let answers = self.ys.len() - 1;
-        let zs = Tensor::stack::<4>(self.zs, 0); // [C+1, B, L, D]
-        let [_, batch, seq, d] = zs.dims();
-        let after = zs.clone().slice([1..calls + 1, 0..batch, 0..seq, 0..d]); // [C, B, L, D]
-        let before = zs.slice([0..calls, 0..batch, 0..seq, 0..d]); // [C, B, L, D]
-        let z_sq = after.clone().square().sum_dim(3); // [C, B, L, 1]
-        let dz_sq = (after.clone() - before).square().sum_dim(3); // [C, B, L, 1]
-        let sketch = after.reshape([calls * batch * seq, d]).matmul(self.basis); // [C·B·L, S]
-        let ys = Tensor::stack::<4>(self.ys, 0); // [A+1, B, L, D]
-        let y_sq = ys.clone().square().sum_dim(3); // [A+1, B, L, 1]
-        let mut parts = vec![flat(z_sq), flat(dz_sq), flat(sketch), flat(y_sq)];
+        let batch = self.batch;
+        let [seq, columns] = self.zs[0].dims();
+        let d = columns / batch;
+        // One stack of every state: WebGPU's binding limits split a cat this large into one
+        // copy per state, but smaller stacks each add their own reductions (measured with
+        // `cargo bench --bench gpu`: 25 kernels per step this way, 39 in stacks of 5).
+        let zs = Tensor::stack::<3>(self.zs, 0).reshape([calls + 1, seq, batch, d]); // [C+1, L, B, D]
+        let after = zs.clone().slice([1..calls + 1, 0..seq, 0..batch, 0..d]); // [C, L, B, D]
+        let previous = zs.slice([0..calls, 0..seq, 0..batch, 0..d]); // [C, L, B, D]
+        let z_sq = after.clone().square().sum_dim(3); // [C, L, B, 1]
+        let dz_sq = (after.clone() - previous).square().sum_dim(3); // [C, L, B, 1]
+        let sketch = after.reshape([calls * seq * batch, d]).matmul(self.basis); // [C·L·B, S]
+        let ys = Tensor::stack::<3>(self.ys, 0).reshape([answers + 1, seq, batch, d]); // [A+1, L, B, D]
+        let mut parts = vec![flat(z_sq), flat(dz_sq), flat(sketch), flat(ys.clone().square().sum_dim(3))];
         if answers > 0 {
-            let later = ys.clone().slice([1..answers + 1, 0..batch, 0..seq, 0..d]);
-            let earlier = ys.clone().slice([0..answers, 0..batch, 0..seq, 0..d]);
-            parts.push(flat((later - earlier).square().sum_dim(3))); // [A, B, L, 1]
+            let later = ys.clone().slice([1..answers + 1, 0..seq, 0..batch, 0..d]);
+            let earlier = ys.clone().slice([0..answers, 0..seq, 0..batch, 0..d]);
+            parts.push(flat((later - earlier).square().sum_dim(3))); // [A, L, B, 1]
         }
-        let rows = (answers + 1) * batch;
-        let logits = ys.clone().reshape([rows * seq, d]).matmul(self.output_weight); // [(A+1)·B·L, V]
-        let first_position = ys.slice([0..answers + 1, 0..batch, 0..1, 0..d]).reshape([rows, d]); // [(A+1)·B, D]
-        let halt = self.halt_head.forward(first_position); // [(A+1)·B, 2]
-        parts.push(flat(logits));
-        parts.push(flat(halt));
+        let rows = ys.reshape([(answers + 1) * seq * batch, d]); // [(A+1)·L·B, D]
+        parts.push(flat(rows.clone().matmul(self.output_weight))); // [(A+1)·L·B, V]
+        parts.push(flat(self.halt_head.forward(rows))); // [(A+1)·L·B, 2]
         PendingTrace {
             calls: self.calls,
             first: self.first,
@@ -313,7 +332,7 @@ fn flat<const D: usize>(tensor: Tensor<D>) -> Tensor<1> {
 }
 
 impl Observer for TraceRecorder {
-    fn after_call(&mut self, _: &Trm, call: Call, y: &Tensor<3>, z: &Tensor<3>) {
+    fn after_call(&mut self, _: &Trm, call: Call, _: usize, y: &Tensor<2>, z: &Tensor<2>) {
         self.calls.push(call);
         self.zs.push(z.clone().without_autodiff());
         if call.kind == CallKind::Answer {
@@ -338,10 +357,7 @@ impl PendingTrace {
     /// Reads everything back in one map and splits it per sample.
     pub async fn read(self) -> crate::error::Result<Vec<StepTrace>> {
         let values = to_f32(
-            self.packed
-                .into_data_async()
-                .await
-                .map_err(|e| Error::from_backend("reading the trace back failed", e))?,
+            self.packed.into_data_async().await.map_err(|e| Error::from_backend("reading the trace back failed", e))?,
         )?;
         let (calls, batch, seq, answers) = (self.calls.len(), self.batch, self.seq, self.answers);
         let mut rest = values.as_slice();
@@ -359,45 +375,54 @@ impl PendingTrace {
         let y_sq = take((answers + 1) * batch * seq)?;
         let dy_sq = take(answers * batch * seq)?;
         let logits = take((answers + 1) * batch * seq * VOCAB)?;
-        let halt = take((answers + 1) * batch * 2)?;
+        let halt = take((answers + 1) * seq * batch * 2)?;
         if !rest.is_empty() {
             return Err(Error::Backend("the trace readback is longer than expected".into()));
         }
         let prefix = self.prefix_len;
-        // The cells (positions after the prefix) of row `row` of a `[rows, L, width]` block.
-        let cells = |data: &[f32], row: usize, width: usize| -> Vec<f32> {
-            data[(row * seq + prefix) * width..(row * seq + seq) * width].to_vec()
+        // The cells (positions after the prefix) of sample `sample` in block `index` of a
+        // position-major `[blocks, L, B, width]` array, cell-major.
+        let cells = |data: &[f32], index: usize, sample: usize, width: usize| -> Vec<f32> {
+            (prefix..seq)
+                .flat_map(|position| {
+                    let at = ((index * seq + position) * batch + sample) * width;
+                    data[at..at + width].iter().copied()
+                })
+                .collect()
         };
         let norms = |squares: Vec<f32>| -> Vec<f32> { squares.into_iter().map(|v| v.max(0.0).sqrt()).collect() };
         let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
         // The answer read from y number `a` (0 = the step's first y) of sample `sample`.
         let heads = |a: usize, sample: usize| -> Heads {
             if a == 0 && self.first {
-                return Heads { digits: vec![0; CELLS], confidence: vec![0.0; CELLS], probs: vec![0.0; CELLS * 9], halt: 0.0 };
+                return Heads {
+                    digits: vec![0; CELLS],
+                    confidence: vec![0.0; CELLS],
+                    probs: vec![0.0; CELLS * 9],
+                    halt: 0.0,
+                };
             }
-            let row = a * batch + sample;
-            let cell_logits = cells(logits, row, VOCAB);
-            let mut heads = Heads::from_logits(&cell_logits);
-            heads.halt = halt[row * 2];
+            let mut heads = Heads::from_logits(&cells(logits, a, sample, VOCAB));
+            // The halting head reads position 0.
+            heads.halt = halt[(a * seq * batch + sample) * 2];
             heads
         };
         let mut out = Vec::with_capacity(batch);
         for sample in 0..batch {
             let mut answer = heads(0, sample);
-            let mut y_norm = mean(&norms(cells(y_sq, sample, 1)));
+            let mut y_norm = mean(&norms(cells(y_sq, 0, sample, 1)));
             let mut trace_calls = Vec::with_capacity(calls);
             let mut a = 0;
             for (i, call) in self.calls.iter().enumerate() {
-                let row = i * batch + sample;
                 let mut dy_mean = 0.0;
                 if call.kind == CallKind::Answer && a < answers {
                     a += 1;
                     answer = heads(a, sample);
-                    y_norm = mean(&norms(cells(y_sq, a * batch + sample, 1)));
-                    dy_mean = mean(&norms(cells(dy_sq, (a - 1) * batch + sample, 1)));
+                    y_norm = mean(&norms(cells(y_sq, a, sample, 1)));
+                    dy_mean = mean(&norms(cells(dy_sq, a - 1, sample, 1)));
                 }
-                let dz = norms(cells(dz_sq, row, 1));
-                let (sketch, sketch_scale) = quantise(&cells(sketches, row, SKETCH_DIMS));
+                let dz = norms(cells(dz_sq, i, sample, 1));
+                let (sketch, sketch_scale) = quantise(&cells(sketches, i, sample, SKETCH_DIMS));
                 let probs = if call.kind == CallKind::Answer {
                     answer.probs.iter().map(|&v| (v.clamp(0.0, 1.0) * 255.0).round() as u8).collect()
                 } else {
@@ -406,7 +431,7 @@ impl PendingTrace {
                 trace_calls.push(CallTrace {
                     cycle: call.cycle as u8,
                     kind: call.kind,
-                    z_norm: mean(&norms(cells(z_sq, row, 1))),
+                    z_norm: mean(&norms(cells(z_sq, i, sample, 1))),
                     y_norm,
                     digits: answer.digits.clone(),
                     confidence: answer.confidence.clone(),
@@ -479,7 +504,6 @@ fn to_f32(data: TensorData) -> crate::error::Result<Vec<f32>> {
     data.convert::<f32>().try_into_vec::<f32>().map_err(|e| Error::from_backend("unexpected trace data", e))
 }
 
-
 /// Runs a future to completion on this thread (native only; the browser awaits instead).
 #[cfg(not(target_arch = "wasm32"))]
 pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
@@ -504,9 +528,15 @@ mod tests {
     }
 
     impl Observer for Keep {
-        fn after_call(&mut self, model: &Trm, call: Call, y: &Tensor<3>, z: &Tensor<3>) {
-            self.states.push((call, y.clone(), z.clone()));
-            self.recorder.after_call(model, call, y, z);
+        fn after_call(&mut self, model: &Trm, call: Call, batch: usize, y: &Tensor<2>, z: &Tensor<2>) {
+            // The observer sees `[L, B·D]`; the checks below work on `[B, L, D]`.
+            let d = model.hidden();
+            self.states.push((
+                call,
+                from_position_major(y.clone(), batch, d),
+                from_position_major(z.clone(), batch, d),
+            ));
+            self.recorder.after_call(model, call, batch, y, z);
         }
     }
 
@@ -545,7 +575,8 @@ mod tests {
                 let [b, l, _] = z.dims();
                 let cells = |t: Tensor<3>| t.slice([0..b, model.prefix_len()..l, 0..d]);
                 let dz = values(cells(z.clone() - previous_z.clone()).square().sum_dim(2).sqrt().reshape([b, CELLS]));
-                let dy = values(cells(y.clone() - previous_y.clone()).square().sum_dim(2).sqrt().mean_dim(1).reshape([b]));
+                let dy =
+                    values(cells(y.clone() - previous_y.clone()).square().sum_dim(2).sqrt().mean_dim(1).reshape([b]));
                 if call.kind == CallKind::Answer {
                     answered = true;
                     current_y = y.clone();
@@ -561,7 +592,11 @@ mod tests {
                     for cell in 0..CELLS {
                         close(recorded.dz[cell], dz[sample * CELLS + cell], "dz");
                     }
-                    close(recorded.dz_mean, dz[sample * CELLS..(sample + 1) * CELLS].iter().sum::<f32>() / CELLS as f32, "dz mean");
+                    close(
+                        recorded.dz_mean,
+                        dz[sample * CELLS..(sample + 1) * CELLS].iter().sum::<f32>() / CELLS as f32,
+                        "dz mean",
+                    );
                     let expected_dy = if call.kind == CallKind::Answer { dy[sample] } else { 0.0 };
                     close(recorded.dy_mean, expected_dy, "dy mean");
                     if answered {

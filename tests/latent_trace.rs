@@ -19,11 +19,12 @@ struct Both {
 }
 
 impl Observer for Both {
-    fn after_call(&mut self, model: &Trm, call: Call, y: &Tensor<3>, z: &Tensor<3>) {
-        let [b, l, d] = z.dims();
-        let cells = z.clone().slice([0..b, self.prefix..l, 0..d]);
+    fn after_call(&mut self, model: &Trm, call: Call, batch: usize, y: &Tensor<2>, z: &Tensor<2>) {
+        // Position-major `[L, B·D]`, batch 1 here: a row is one position's vector.
+        let [l, columns] = z.dims();
+        let cells = z.clone().slice([self.prefix..l, 0..columns]);
         self.zs.push(cells.into_data().convert::<f32>().try_into_vec().unwrap());
-        self.recorder.after_call(model, call, y, z);
+        self.recorder.after_call(model, call, batch, y, z);
     }
 }
 

@@ -2,7 +2,8 @@
 // Inserts an iframe with the widget after the script tag, or into data-target (a CSS selector).
 // Options (data-*): puzzle, autoplay (1|0), controls (min|full), theme (auto|light|dark), width,
 // attempts (K parallel attempts: 1, 4, 8, 16, 32 or 64; default: what the reader's backend runs
-// fast), height (auto: the frame grows to its content; fixed: a 4:3 box the layout fits into).
+// fast), backend (auto|cpu|webgpu; default auto: the faster on the reader's machine, measured),
+// height (auto: the frame grows to its content; fixed: a 4:3 box the layout fits into).
 // The frame loads nothing until it scrolls into view, so a widget below the fold costs nothing.
 // It only creates an iframe pointing at this script's own folder: no other requests, no inline
 // code or styles in the host page, so it works under a strict Content-Security-Policy as long
@@ -19,6 +20,7 @@
   params.set('controls', data.controls || 'min');
   params.set('theme', data.theme || 'auto');
   if (data.attempts) params.set('k', data.attempts);
+  if (data.backend) params.set('backend', data.backend);
   if (fixed) params.set('height', 'fixed');
   params.set('embed', '1');
   var src = new URL('embed.html?' + params.toString(), base).href;

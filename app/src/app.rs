@@ -66,13 +66,15 @@ pub fn App() -> impl IntoView {
         }
     });
 
-    // K defaults to what this machine's backend runs in about 2 s on a medium puzzle, from a
-    // net call timed after the warm-up.
+    // K defaults to what the backend in use runs in about 2 s on a medium puzzle, from its
+    // net calls timed after the warm-up.
     Effect::new(move |_| {
-        if let Some(ms) = state.readouts.with(|r| r.net_call_ms)
+        let backend = state.backend.get();
+        let timing = state.readouts.with(|r| r.timings.iter().copied().find(|t| Some(t.backend) == backend));
+        if let Some(timing) = timing
             && !state.attempts_chosen.get_untracked()
         {
-            state.attempts.set(default_attempts(ms));
+            state.attempts.set(default_attempts(&timing));
         }
     });
 
@@ -139,8 +141,12 @@ pub fn App() -> impl IntoView {
         EngineStatus::Failed(_) => "failed",
     };
 
+    // "ready" once every offered K's GPU kernels are compiled (the GPU-call counter test waits
+    // for it).
+    let kernels_attr = move || if state.readouts.with(|r| r.kernels_ready) { "ready" } else { "warming" };
+
     view! {
-        <div class=root_class data-backend=backend_attr data-status=status_attr>
+        <div class=root_class data-backend=backend_attr data-status=status_attr data-kernels=kernels_attr>
             <Show when=move || !state.embed.embed>
                 <header>
                     <h1>"Watch a Tiny Recursive Model solve Sudoku"</h1>
@@ -633,7 +639,19 @@ fn Readouts() -> impl IntoView {
             <dt>"Weights"</dt>
             <dd>{move || r().weight_bytes.map(|b| format!("{:.0} kB{}", b as f64 / 1e3, if r().weights_cached { " (cached)" } else { "" })).unwrap_or_else(|| "–".into())}</dd>
             <dt>"Warm-up"</dt>
-            <dd>{move || fmt_ms(r().warmup_ms)}</dd>
+            <dd id="readout-warmup">{move || fmt_ms(r().warmup_ms)}</dd>
+            <dt title="Median time of one net call after the warm-up, at batch 1 and batch 8, on each backend measured: the faster one runs the model">"Net call (batch 1 / 8)"</dt>
+            <dd id="readout-timings">{move || {
+                let timings = r().timings;
+                if timings.is_empty() {
+                    return "–".to_string();
+                }
+                timings
+                    .iter()
+                    .map(|t| format!("{} {:.2} / {:.2} ms", t.backend.short_label(), t.batch1_ms, t.batch8_ms))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            }}</dd>
             <dt>"Per net call"</dt>
             <dd id="readout-ms-per-call">{move || r().ms_per_call.map(|v| format!("{v:.2} ms")).unwrap_or_else(|| "–".into())}</dd>
             <dt>"Total"</dt>

@@ -160,7 +160,12 @@ async fn download(state: &AppState) -> Result<Request, String> {
         }
         _ => None,
     };
-    Ok(Request::Load { shipped: WeightsFile { config_json, bytes: shipped.bytes }, saved })
+    Ok(Request::Load {
+        shipped: WeightsFile { config_json, bytes: shipped.bytes },
+        saved,
+        backend: state.backend_choice,
+        attempts: state.attempts_chosen.get_untracked().then(|| state.attempts.get_untracked()),
+    })
 }
 
 /// Applies one event from the worker to the page's state.
@@ -181,9 +186,16 @@ fn apply(state: &AppState, finetune: &FineTuneState, event: Event) {
             }
         }
         Event::Status(status) => state.status.set(status),
-        Event::WarmedUp { warmup_ms, net_call_ms } => state.readouts.update(|r| {
-            r.warmup_ms = Some(warmup_ms);
-            r.net_call_ms = net_call_ms;
+        Event::Measured { timing, warmup_ms } => state.readouts.update(|r| {
+            r.timings.retain(|t| t.backend != timing.backend);
+            r.timings.push(timing);
+            if warmup_ms.is_some() {
+                r.warmup_ms = warmup_ms;
+            }
+        }),
+        Event::KernelsReady { warmup_ms, .. } => state.readouts.update(|r| {
+            r.kernels_ready = true;
+            r.warmup_ms = Some(r.warmup_ms.unwrap_or(0.0) + warmup_ms);
         }),
         Event::UsingFineTuned(yes) => finetune.using_finetuned.set(yes),
         Event::SavedWeightsRejected => forget_saved_weights(),

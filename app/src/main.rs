@@ -23,6 +23,7 @@ mod state;
 use leptos::prelude::*;
 use trm_sudoku::generator::Tier;
 use trm_sudoku::grid::Grid;
+use trm_sudoku::protocol::BackendChoice;
 use wasm_bindgen::JsCast;
 
 use crate::state::{AppState, EmbedOptions};
@@ -55,8 +56,18 @@ fn main() {
         },
         None => (None, None),
     };
-    let state = AppState::new(puzzle, embed, attempts);
-    if let Some(message) = bad_param.or(bad_k) {
+    let (backend_choice, bad_backend) = match platform::query_param("backend") {
+        Some(text) => match BackendChoice::parse(&text) {
+            Some(choice) => (choice, None),
+            None => (
+                BackendChoice::Auto,
+                Some(format!("backend={text} in the link is not cpu, webgpu or auto; measuring both instead.")),
+            ),
+        },
+        None => (BackendChoice::Auto, None),
+    };
+    let state = AppState::new(puzzle, embed, attempts, backend_choice);
+    if let Some(message) = bad_param.or(bad_k).or(bad_backend) {
         state.say(true, message);
     }
     let finetune = finetune::FineTuneState::new();

@@ -1,5 +1,5 @@
 //! The page's reactive state. Plain data only: the model and its tensors live in the worker
-//! (the worker (`worker/`)); the page sees recorded traces and status, through [`crate::bridge`].
+//! (`worker/`); the page sees recorded traces and status, through [`crate::bridge`].
 
 use leptos::prelude::*;
 use trm_sudoku::grid::Grid;
@@ -7,12 +7,13 @@ use trm_sudoku::playback::Playback;
 use trm_sudoku::solver::{SolveError, solve_unique};
 use trm_sudoku::trace::{RecursionTrace, SolveTrace};
 
-pub use trm_sudoku::protocol::{Backend, EngineStatus, StopReason};
+pub use trm_sudoku::protocol::{Backend, BackendChoice, EngineStatus, NetCallTiming, StopReason};
 
 /// Timing and other figures shown beside the grid.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Readouts {
-    /// Warm-up time, ms.
+    /// GPU warm-up time (kernel compilation), ms: before the first measurement, then with
+    /// every offered K.
     pub warmup_ms: Option<f64>,
     /// Mean time per net call in the last solve, ms.
     pub ms_per_call: Option<f64>,
@@ -24,8 +25,10 @@ pub struct Readouts {
     pub stopped_by: Option<StopReason>,
     /// The exact solver's time on the same puzzle, µs.
     pub classical_us: Option<f64>,
-    /// One net call at batch 1 right after the warm-up, ms (sets the default K).
-    pub net_call_ms: Option<f64>,
+    /// Every backend measured after its warm-up (sets the default K and the backend).
+    pub timings: Vec<NetCallTiming>,
+    /// Whether every offered K's kernels are compiled on the GPU.
+    pub kernels_ready: bool,
     /// Size of the downloaded weights, bytes.
     pub weight_bytes: Option<u64>,
     /// Whether the weights came from Cache Storage.
@@ -88,8 +91,10 @@ pub struct AppState {
     pub status: RwSignal<EngineStatus>,
     /// Backend in use, once known.
     pub backend: RwSignal<Option<Backend>>,
-    /// Why the CPU is used, if it is.
+    /// Why this backend is used.
     pub backend_note: RwSignal<Option<String>>,
+    /// The backend the link asked for (`?backend=`).
+    pub backend_choice: BackendChoice,
     /// Figures.
     pub readouts: RwSignal<Readouts>,
     /// Message line.
@@ -101,8 +106,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Fresh state for `puzzle`; `attempts` is K from the URL, if any.
-    pub fn new(puzzle: Grid, embed: EmbedOptions, attempts: Option<usize>) -> Self {
+    /// Fresh state for `puzzle`; `attempts` is K from the URL, if any, and `backend_choice` the
+    /// backend it asks for.
+    pub fn new(puzzle: Grid, embed: EmbedOptions, attempts: Option<usize>, backend_choice: BackendChoice) -> Self {
         let puzzle = RwSignal::new(puzzle);
         let solve: RwSignal<Option<SolveTrace>> = RwSignal::new(None);
         let followed = RwSignal::new(None);
@@ -128,6 +134,7 @@ impl AppState {
             status: RwSignal::new(EngineStatus::Probing),
             backend: RwSignal::new(None),
             backend_note: RwSignal::new(None),
+            backend_choice,
             readouts: RwSignal::new(Readouts::default()),
             notice: RwSignal::new(None),
             embed,

@@ -1,7 +1,7 @@
 // The page on both paths: WebGPU (SwiftShader flags) and the CPU fallback (no flags).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { FIXTURES, gridLine, launch, open, screenshot, serve, waitStatus } from './lib.mjs';
+import { FIXTURES, forceBackend, gridLine, launch, open, screenshot, serve, waitStatus } from './lib.mjs';
 
 let server;
 before(async () => { server = await serve(); });
@@ -27,7 +27,7 @@ for (const backend of ['webgpu', 'cpu']) {
     before(async () => {
       browser = await launch(backend);
       const { puzzle } = FIXTURES.easy[0];
-      page = await open(browser.context, `${server.url}?s=${puzzle}&k=1`, log);
+      page = await open(browser.context, `${server.url}?s=${puzzle}&k=1${forceBackend(backend)}`, log);
       await waitStatus(page, 'ready');
     });
     after(async () => {

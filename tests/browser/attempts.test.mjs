@@ -3,7 +3,7 @@
 // another attempt makes the big grid follow it.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { FIXTURES, gridLine, launch, open, screenshot, serve, waitStatus } from './lib.mjs';
+import { FIXTURES, forceBackend, gridLine, launch, open, screenshot, serve, waitStatus } from './lib.mjs';
 
 let server;
 before(async () => { server = await serve(); });
@@ -21,7 +21,7 @@ for (const backend of ['webgpu', 'cpu']) {
     before(async () => {
       browser = await launch(backend);
       const { puzzle } = FIXTURES.medium[0];
-      page = await open(browser.context, `${server.url}?s=${puzzle}&k=8`, log);
+      page = await open(browser.context, `${server.url}?s=${puzzle}&k=8${forceBackend(backend)}`, log);
       await waitStatus(page, 'ready');
     });
     after(async () => {

@@ -23,7 +23,7 @@ async function firstStep(context, url) {
 }
 
 const server = await serve();
-const url = `${server.url}?s=${FIXTURES.easy[0].puzzle}&autoplay=1`;
+const url = (backend) => `${server.url}?s=${FIXTURES.easy[0].puzzle}&autoplay=1&backend=${backend}`;
 const results = {
   sizes: { page_wasm: size('trm-app_bg.wasm'), worker_wasm: size('trm-worker_bg.wasm'), weights: size('assets/model.bpk') },
   backends: {},
@@ -32,10 +32,10 @@ const results = {
 for (const backend of (process.env.BENCH_BACKENDS || 'webgpu,cpu').split(',')) {
   const { context, close } = await launch(backend);
   try {
-    const cold = await firstStep(context, url);
+    const cold = await firstStep(context, url(backend));
     await waitStatus(cold.page, 'done', 900_000);
     await cold.page.close();
-    const warm = await firstStep(context, url);
+    const warm = await firstStep(context, url(backend));
     await waitStatus(warm.page, 'done', 900_000);
     const perCall = await warm.page.evaluate(() => window.wasmBindings.benchNetCall(1, 10));
     const perCall16 = await warm.page.evaluate(() => window.wasmBindings.benchNetCall(16, 3));

@@ -11,7 +11,7 @@ test('losing the WebGPU device mid-solve falls back to the CPU and keeps the pag
     // A puzzle the shipped model works on for several supervision steps (it halts after 4),
     // so that the device is lost while work remains; easy samples finish in one or two.
     const puzzle = FIXTURES.extreme;
-    const page = await open(context, `${server.url}?s=${puzzle}&k=1`);
+    const page = await open(context, `${server.url}?s=${puzzle}&k=1&backend=webgpu`);
     await waitStatus(page, 'ready');
     assert.equal(await page.getAttribute('.app', 'data-backend'), 'webgpu');
     await page.click('#solve');

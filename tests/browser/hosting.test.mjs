@@ -63,7 +63,7 @@ test(`fine-tuning ${WEBGPU_STEPS} steps on WebGPU updates the loss chart with fi
   const { context, close } = await launch('webgpu');
   try {
     const log = [];
-    const page = await open(context, `${widget.url}?s=${FIXTURES.easy[0].puzzle}`, log);
+    const page = await open(context, `${widget.url}?s=${FIXTURES.easy[0].puzzle}&backend=webgpu`, log);
     await waitStatus(page, 'ready');
     assert.equal(await page.getAttribute('.app', 'data-backend'), 'webgpu');
     await page.click('#train-panel summary');

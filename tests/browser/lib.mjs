@@ -54,6 +54,15 @@ const COMMON = ['--headless', '--no-sandbox', '--no-first-run', '--disable-quic'
 export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader',
   '--use-webgpu-adapter=swiftshader', '--use-angle=swiftshader'];
 
+/**
+ * The URL parameter that keeps a test on `backend`. On SwiftShader the page would measure the
+ * CPU path as faster and run there (`?backend=` unset is 'auto'), so WebGPU tests force it; the
+ * CPU tests run without an adapter and need nothing.
+ */
+export function forceBackend(backend) {
+  return backend === 'webgpu' ? '&backend=webgpu' : '';
+}
+
 /** Launches Chromium for `backend` ('webgpu' or 'cpu') with a fresh profile. */
 export async function launch(backend, extraArgs = []) {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-chromium-'));

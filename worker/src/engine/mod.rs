@@ -2,12 +2,16 @@
 //! through an [`Outbox`]; it knows nothing of the page, so GPU work is never interleaved and
 //! the page's thread never runs the model.
 //!
-//! Start-up: probe WebGPU (falling back to the CPU backend with a note), wait for the weights
-//! from the page, load them, and run a warm-up step (shader compilation). A solve runs one
-//! supervision step at a time, reads its trace back once, and yields between steps, so a Stop
-//! gets through. If the GPU device is lost mid-solve, the engine reloads the weights on the
-//! CPU and runs the solve again there.
+//! Start-up: wait for the weights from the page, load them on the CPU and time it, and say
+//! ready; with WebGPU present (and not refused by `?backend=cpu`), prepare it while the page is
+//! idle (warm-up, timing) and switch to it if it runs more attempts in the time budget
+//! ([`backends`]); then warm the GPU kernels of every other K. With `?backend=webgpu` the GPU is
+//! prepared before the engine says it is ready. A solve runs one supervision step at a time,
+//! reads its trace back once, and yields between steps, so a Stop gets through. If the GPU
+//! device is lost mid-solve, the engine reloads the weights on the CPU and runs the solve again
+//! there.
 
+mod backends;
 mod finetune;
 
 use std::collections::VecDeque;
@@ -16,18 +20,20 @@ use std::rc::Rc;
 use burn::prelude::*;
 use futures::StreamExt;
 use futures::channel::mpsc::UnboundedReceiver;
+use futures::future::{Either, select};
 use trm_sudoku::ErrorKind;
+use trm_sudoku::attempts::{ATTEMPT_CHOICES, choose_backend};
 use trm_sudoku::grid::Grid;
-use trm_sudoku::inference::{InferenceConfig, Session};
+use trm_sudoku::inference::Session;
 use trm_sudoku::model::{Trm, TrmConfig};
 use trm_sudoku::solver::solve_unique;
 use trm_sudoku::weights;
 
-use crate::runtime::{now_ms, webgpu_adapter_available, yield_now};
-use trm_sudoku::protocol::{AttemptProgress, Backend, EngineStatus, Event, Request, StopReason, WeightsFile};
-
-/// Puzzle used for the warm-up pass and the net-call benchmark.
-const WARM_UP_PUZZLE: &str = "..3.2.6..9..3.5..1..18.64....81.29..7.......8..67.82....26.95..8..2.3..9..5.1.3..";
+use crate::runtime::{now_ms, yield_now};
+use backends::{Gpu, IdleDone, IdleWork, measure, prepare_gpu, solve_config, time_net_calls, warm_remaining, warm_up};
+use trm_sudoku::protocol::{
+    AttemptProgress, Backend, BackendChoice, EngineStatus, Event, NetCallTiming, Request, StopReason, WeightsFile,
+};
 
 /// Where the engine's events go (the worker posts them to the page).
 #[derive(Clone)]
@@ -100,21 +106,26 @@ pub struct Engine {
     backend: Backend,
     /// A fine-tuning run, kept while paused.
     trainer: Option<trm_sudoku::training::Trainer>,
+    /// K fixed by the link, which the backends are compared at.
+    fixed_attempts: Option<usize>,
+    /// Every backend measured so far.
+    timings: Vec<NetCallTiming>,
+    /// Work for idle moments: preparing WebGPU, warming kernels.
+    idle_work: Option<IdleWork>,
 }
 
 /// Runs the engine until the page goes away.
 pub async fn run(mut inbox: Inbox, out: Outbox) {
-    let (device, backend) = pick_device(&out).await;
     let mut waiting = Vec::new();
-    let (shipped, saved) = loop {
+    let (shipped, saved, choice, fixed_attempts) = loop {
         match inbox.next().await {
-            Some(Request::Load { shipped, saved }) => break (shipped, saved),
+            Some(Request::Load { shipped, saved, backend, attempts }) => break (shipped, saved, backend, attempts),
             // Asked before the weights came: handled once they are loaded.
             Some(other) => waiting.push(other),
             None => return,
         }
     };
-    let mut engine = match load(device, backend, shipped, saved, &out).await {
+    let mut engine = match load(shipped, saved, choice, fixed_attempts, &out).await {
         Ok(engine) => engine,
         Err(message) => {
             out.status(EngineStatus::Failed(message.clone()));
@@ -126,7 +137,23 @@ pub async fn run(mut inbox: Inbox, out: Outbox) {
         inbox.put_back(request);
     }
     out.status(EngineStatus::Ready);
-    while let Some(request) = inbox.next().await {
+    loop {
+        // Idle work goes on only while no request waits; a request pauses it (it is not polled
+        // while the request is handled) and it resumes afterwards.
+        let request = match engine.idle_work.take() {
+            Some(work) => match select(Box::pin(inbox.next()), work).await {
+                Either::Left((request, work)) => {
+                    engine.idle_work = Some(work);
+                    request
+                }
+                Either::Right((done, _)) => {
+                    idle_done(&mut engine, &out, done).await;
+                    continue;
+                }
+            },
+            None => inbox.next().await,
+        };
+        let Some(request) = request else { return };
         match request {
             Request::Solve { puzzle, max_steps, early_exit, attempts } => {
                 solve(&mut engine, &out, &mut inbox, &puzzle, max_steps, early_exit, attempts).await
@@ -134,7 +161,7 @@ pub async fn run(mut inbox: Inbox, out: Outbox) {
             Request::Load { .. } => out.say(true, "The model is already loaded."),
             Request::Stop => {}
             Request::Bench { id, batch, calls } => {
-                let result = bench_net_call(&engine, batch, calls).await;
+                let result = time_net_calls(&engine.model, &engine.device, batch, 1, calls).await;
                 out.send(Event::BenchResult { id, result });
             }
             Request::FineTune(request) => finetune::handle(&mut engine, &out, &mut inbox, request).await,
@@ -149,52 +176,161 @@ fn load_file(file: &WeightsFile, device: &Device) -> Result<(Trm, TrmConfig), we
     Ok((weights::from_bytes(&config, &file.bytes, device)?, config))
 }
 
-/// WebGPU if it starts, else the CPU backend, with a note saying why.
-async fn pick_device(out: &Outbox) -> (Device, Backend) {
-    let (device, backend, note) = match webgpu_adapter_available().await {
-        Ok(()) => match Device::wgpu_options().init_async().await {
-            Ok(device) => (device, Backend::WebGpu, None),
-            Err(e) => {
-                (Device::flex(), Backend::Cpu, Some(format!("WebGPU could not start ({e:?}); running on the CPU.")))
-            }
-        },
-        Err(why) => (Device::flex(), Backend::Cpu, Some(format!("{why}; running on the CPU, which is slower."))),
-    };
-    out.send(Event::Backend { backend, note });
-    (device, backend)
-}
-
+/// Loads the weights on the CPU and measures it. WebGPU, unless refused, is prepared before
+/// returning when the link asked for it, else while the page is idle.
 async fn load(
-    device: Device,
-    backend: Backend,
     shipped: WeightsFile,
     saved: Option<WeightsFile>,
+    choice: BackendChoice,
+    fixed_attempts: Option<usize>,
     out: &Outbox,
 ) -> Result<Engine, String> {
+    let device = Device::flex();
     let (model, config) = load_file(&shipped, &device).map_err(|e| e.to_string())?;
-    let mut engine = Engine { config, shipped, model, device, backend, trainer: None };
+    let mut engine = Engine {
+        config,
+        shipped,
+        model,
+        device,
+        backend: Backend::Cpu,
+        trainer: None,
+        fixed_attempts,
+        timings: Vec::new(),
+        idle_work: None,
+    };
     if let Some(saved) = saved {
         finetune::restore_saved(&mut engine, out, &saved);
     }
-
     out.status(EngineStatus::WarmingUp);
-    let start = now_ms();
-    if let Err(e) = warm_up(&engine).await {
-        fall_back_to_cpu(&mut engine, out, &e).await?;
-        warm_up(&engine).await?;
+    // One step first: the browser compiles a module's hot functions again, faster, only after
+    // they have run for a while, so a measurement of cold code would put K too low.
+    warm_up(&engine.model, Backend::Cpu, 1).await?;
+    let cpu = measure(&engine.model, &engine.device, Backend::Cpu).await?;
+    engine.timings.push(cpu);
+    out.send(Event::Measured { timing: cpu, warmup_ms: None });
+    match choice {
+        BackendChoice::Only(Backend::Cpu) => out
+            .send(Event::Backend { backend: Backend::Cpu, note: Some("Running on the CPU, as the link asks.".into()) }),
+        BackendChoice::Only(Backend::WebGpu) => {
+            let prepared = prepare_gpu(engine.config.clone(), engine_weights(&engine).await?).await;
+            match prepared {
+                Ok(gpu) => {
+                    let note = "Running on WebGPU, as the link asks.".to_string();
+                    switch_to_gpu(&mut engine, out, gpu, note).await;
+                }
+                Err(why) => out.send(Event::Backend {
+                    backend: Backend::Cpu,
+                    note: Some(format!("WebGPU was asked for, but {why}; running on the CPU.")),
+                }),
+            }
+        }
+        BackendChoice::Auto => {
+            out.send(Event::Backend { backend: Backend::Cpu, note: None });
+            let (config, bytes) = (engine.config.clone(), engine_weights(&engine).await?);
+            engine.idle_work = Some(Box::pin(async move { IdleDone::GpuPrepared(prepare_gpu(config, bytes).await) }));
+        }
     }
-    let warmup_ms = now_ms() - start;
-    // Two timed calls (after one more untimed) set the page's default K.
-    let net_call_ms = bench_net_call(&engine, 1, 2).await.ok();
-    out.send(Event::WarmedUp { warmup_ms, net_call_ms });
     Ok(engine)
 }
 
-/// One supervision step on an easy puzzle: compiles the shaders before the user waits on them.
-async fn warm_up(engine: &Engine) -> Result<(), String> {
-    let puzzle = Grid::parse(WARM_UP_PUZZLE).map_err(|e| e.to_string())?;
-    let mut session = Session::new(engine.model.clone(), puzzle, InferenceConfig::new().with_max_steps(1));
-    session.step().await.map(|_| ()).map_err(|e| e.to_string())
+/// The model in use as `.bpk` bytes (f32), to move it to another device.
+async fn engine_weights(engine: &Engine) -> Result<Vec<u8>, String> {
+    weights::to_bytes_async(&engine.model, &engine.config, false).await.map_err(|e| e.to_string())
+}
+
+/// Makes the prepared GPU the active backend, with the model in use now (which fine-tuning may
+/// have changed since the GPU was prepared), and starts warming the other K.
+async fn switch_to_gpu(engine: &mut Engine, out: &Outbox, gpu: Gpu, note: String) {
+    out.send(Event::Measured { timing: gpu.timing, warmup_ms: Some(gpu.warmup_ms) });
+    engine.timings.push(gpu.timing);
+    let model = match engine_weights(engine)
+        .await
+        .and_then(|bytes| weights::from_bytes(&engine.config, &bytes, &gpu.device).map_err(|e| e.to_string()))
+    {
+        Ok(model) => model,
+        Err(e) => {
+            out.say(true, format!("Could not move the model to WebGPU ({e}); staying on the CPU."));
+            return;
+        }
+    };
+    engine.model = model;
+    engine.device = gpu.device;
+    engine.backend = Backend::WebGpu;
+    out.send(Event::Backend { backend: Backend::WebGpu, note: Some(note) });
+    let model = engine.model.clone();
+    engine.idle_work = Some(Box::pin(async move { IdleDone::KernelsWarmed(warm_remaining(model).await) }));
+}
+
+/// Finishes a piece of idle work.
+async fn idle_done(engine: &mut Engine, out: &Outbox, done: IdleDone) {
+    match done {
+        IdleDone::GpuPrepared(Err(why)) => out.send(Event::Backend {
+            backend: Backend::Cpu,
+            note: Some(format!("{}; running on the CPU.", capitalised(&why))),
+        }),
+        IdleDone::GpuPrepared(Ok(gpu)) => {
+            let cpu = engine.timings.iter().copied().find(|t| t.backend == Backend::Cpu);
+            let both: Vec<NetCallTiming> = cpu.into_iter().chain([gpu.timing]).collect();
+            let chosen = choose_backend(&both, engine.fixed_attempts);
+            match chosen {
+                Some((timing, k)) if timing.backend == Backend::WebGpu => {
+                    if engine.trainer.is_some() {
+                        out.send(Event::Measured { timing: gpu.timing, warmup_ms: Some(gpu.warmup_ms) });
+                        out.send(Event::Backend {
+                            backend: Backend::Cpu,
+                            note: Some("WebGPU is faster here, but a paused fine-tuning run stays on the CPU.".into()),
+                        });
+                        return;
+                    }
+                    let note = comparison(&both, k);
+                    switch_to_gpu(engine, out, gpu, note).await;
+                }
+                Some((_, k)) => {
+                    out.send(Event::Measured { timing: gpu.timing, warmup_ms: Some(gpu.warmup_ms) });
+                    engine.timings.push(gpu.timing);
+                    out.send(Event::Backend { backend: Backend::Cpu, note: Some(comparison(&both, k)) });
+                }
+                None => {}
+            }
+        }
+        IdleDone::KernelsWarmed(Ok(ms)) => {
+            out.send(Event::KernelsReady { attempts: ATTEMPT_CHOICES.to_vec(), warmup_ms: ms })
+        }
+        IdleDone::KernelsWarmed(Err(why)) if engine.backend == Backend::WebGpu => {
+            if let Err(fatal) = fall_back_to_cpu(engine, out, &why).await {
+                out.say(true, format!("The GPU failed and the CPU fallback too: {fatal}"));
+            }
+        }
+        IdleDone::KernelsWarmed(Err(_)) => {}
+    }
+}
+
+/// Why the backend in use was chosen, e.g. "WebGPU is faster here: 0.90 ms per net call at
+/// K = 64 (CPU: 190 ms)".
+fn comparison(timings: &[NetCallTiming], k: usize) -> String {
+    let mut sorted: Vec<NetCallTiming> = timings.to_vec();
+    sorted.sort_by(|a, b| a.at(k).total_cmp(&b.at(k)));
+    let figures: Vec<String> =
+        sorted.iter().skip(1).map(|t| format!("{}: {}", t.backend.short_label(), ms(t.at(k)))).collect();
+    match sorted.first() {
+        Some(best) => format!(
+            "{} is faster here: {} per net call at K = {k} ({}).",
+            best.backend.short_label(),
+            ms(best.at(k)),
+            figures.join(", ")
+        ),
+        None => String::new(),
+    }
+}
+
+/// A time in ms with sensible precision.
+fn ms(value: f64) -> String {
+    if value < 10.0 { format!("{value:.2} ms") } else { format!("{value:.0} ms") }
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 /// Reloads the model on the CPU after a WebGPU failure: the current weights if the GPU can
@@ -213,6 +349,8 @@ async fn fall_back_to_cpu(engine: &mut Engine, out: &Outbox, why: &str) -> Resul
     engine.model = model;
     engine.device = device;
     engine.backend = Backend::Cpu;
+    // Idle work on a lost GPU would only fail again.
+    engine.idle_work = None;
     let why = why.lines().next().unwrap_or("unknown error").trim();
     out.send(Event::Backend {
         backend: Backend::Cpu,
@@ -237,11 +375,7 @@ async fn solve(
         Err(e) => return out.say(true, format!("The puzzle is not valid: {e}")),
     };
     out.status(EngineStatus::Solving);
-    let config = InferenceConfig::new()
-        .with_max_steps(max_steps)
-        .with_early_exit(early_exit)
-        .with_attempts(attempts.max(1))
-        .with_noise(trm_sudoku::attempts::DEFAULT_NOISE);
+    let config = solve_config(engine.backend, max_steps, early_exit, attempts);
     let mut session = Session::new(engine.model.clone(), puzzle, config);
     out.send(Event::SolveStarted { trace: session.solve_trace().clone(), classical_us: classical_time_us(&puzzle) });
     let calls_per_step = engine.config.calls_per_step() as f64;
@@ -297,24 +431,6 @@ async fn solve(
         _ => Some(StopReason::Halted),
     };
     out.send(Event::SolveFinished { total_ms: now_ms() - start, stopped_by });
-}
-
-/// Mean time of `calls` chained net calls at `batch`, after one warm-up call, ending with a
-/// readback so that queued GPU work is counted.
-async fn bench_net_call(engine: &Engine, batch: usize, calls: usize) -> Result<f64, String> {
-    let batch = batch.clamp(1, 256);
-    let puzzle = Grid::parse(WARM_UP_PUZZLE).map_err(|e| e.to_string())?;
-    let x = engine.model.embed(trm_sudoku::inference::tokens(&vec![puzzle; batch], &engine.device));
-    let (y, mut z) = engine.model.initial_state(batch);
-    let injection = y + x;
-    z = engine.model.net(z, injection.clone());
-    z.clone().slice([0..1, 0..1, 0..1]).into_data_async().await.map_err(|e| format!("{e:?}"))?;
-    let start = now_ms();
-    for _ in 0..calls.max(1) {
-        z = engine.model.net(z, injection.clone());
-    }
-    z.slice([0..1, 0..1, 0..1]).into_data_async().await.map_err(|e| format!("{e:?}"))?;
-    Ok((now_ms() - start) / calls.max(1) as f64)
 }
 
 /// Time of the exact solver on `puzzle`, averaged over enough repetitions to beat the timer's

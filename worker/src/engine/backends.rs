@@ -1,0 +1,153 @@
+//! Choosing the backend by measurement, and warming GPU kernels.
+//!
+//! Net calls are timed after each backend's warm-up, as the median of several rounds (a round is
+//! a few chained calls and one readback, so GPU work is counted but a readback's latency is
+//! shared), at the two batches of [`TIMED_BATCHES`]. [`choose_backend`] then takes the backend
+//! that runs more attempts within the page's time budget.
+//!
+//! A GPU compiles a pipeline the first time a kernel runs at a new configuration, and kernels
+//! are specialised by batch size, so the warm-up runs one traced supervision step at every K the
+//! page offers. Only K = 1 and the timed batches are warmed before the engine says it is ready;
+//! the rest runs while the page is idle ([`Engine::idle_work`](super::Engine)).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use burn::prelude::*;
+use trm_sudoku::attempts::{ATTEMPT_CHOICES, DEFAULT_NOISE};
+use trm_sudoku::grid::Grid;
+use trm_sudoku::inference::{InferenceConfig, Session, tokens};
+use trm_sudoku::model::{Trm, TrmConfig, to_position_major};
+use trm_sudoku::protocol::{Backend, NetCallTiming, TIMED_BATCHES};
+use trm_sudoku::weights;
+
+use crate::runtime::{now_ms, webgpu_adapter_available};
+
+/// Puzzle of the warm-up steps and the net-call timings.
+pub const WARM_UP_PUZZLE: &str = "..3.2.6..9..3.5..1..18.64....81.29..7.......8..67.82....26.95..8..2.3..9..5.1.3..";
+
+/// Kernel launches that cubecl gathers into one command buffer before it submits. A net call is
+/// about 24 launches, so a supervision step (10 calls and its trace) submits a few times, and at
+/// most once per net call.
+const TASKS_MAX: usize = 64;
+
+/// The solve settings a page solve uses, so that a warm-up step runs exactly its kernels.
+pub fn solve_config(backend: Backend, max_steps: usize, early_exit: bool, attempts: usize) -> InferenceConfig {
+    InferenceConfig::new()
+        .with_max_steps(max_steps)
+        .with_early_exit(early_exit)
+        .with_attempts(attempts.max(1))
+        .with_noise(DEFAULT_NOISE)
+        // A GPU runs a batch in about the same time at any size, and a new size compiles new
+        // kernels mid-solve: finished attempts keep their rows there.
+        .with_drop_finished_rows(backend == Backend::Cpu)
+}
+
+/// One traced supervision step at K = `attempts`: compiles every kernel a solve at that K runs.
+pub async fn warm_up(model: &Trm, backend: Backend, attempts: usize) -> Result<(), String> {
+    let puzzle = Grid::parse(WARM_UP_PUZZLE).map_err(|e| e.to_string())?;
+    let mut session = Session::new(model.clone(), puzzle, solve_config(backend, 1, true, attempts));
+    session.step().await.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Median ms per net call at `batch`: `rounds` rounds of `calls` chained calls, each ending in
+/// a readback, after one untimed call.
+pub async fn time_net_calls(
+    model: &Trm,
+    device: &Device,
+    batch: usize,
+    rounds: usize,
+    calls: usize,
+) -> Result<f64, String> {
+    let batch = batch.clamp(1, 256);
+    let puzzle = Grid::parse(WARM_UP_PUZZLE).map_err(|e| e.to_string())?;
+    let x = model.embed(tokens(&vec![puzzle; batch], device));
+    let (y, z) = model.initial_state(batch);
+    // Position-major, as the recursion runs its calls.
+    let injection = to_position_major(y + x);
+    let mut z = model.net_position_major(to_position_major(z), injection.clone());
+    read_one(z.clone()).await?;
+    let mut times = Vec::with_capacity(rounds.max(1));
+    for _ in 0..rounds.max(1) {
+        let start = now_ms();
+        for _ in 0..calls.max(1) {
+            z = model.net_position_major(z, injection.clone());
+        }
+        read_one(z.clone()).await?;
+        times.push((now_ms() - start) / calls.max(1) as f64);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+/// Reads one value back, so that the work queued before it is done.
+async fn read_one(z: Tensor<2>) -> Result<(), String> {
+    z.slice([0..1, 0..1]).into_data_async().await.map(|_| ()).map_err(|e| format!("{e:?}"))
+}
+
+/// Net-call times of a backend at [`TIMED_BATCHES`].
+pub async fn measure(model: &Trm, device: &Device, backend: Backend) -> Result<NetCallTiming, String> {
+    // A GPU round shares one readback among its calls; the CPU's calls are short enough to
+    // take more rounds for a steadier median.
+    let (rounds, calls) = match backend {
+        Backend::Cpu => (5, 2),
+        Backend::WebGpu => (3, 3),
+    };
+    let [small, large] = TIMED_BATCHES;
+    let batch1_ms = time_net_calls(model, device, small, rounds, calls).await?;
+    let batch8_ms = time_net_calls(model, device, large, rounds, calls).await?;
+    Ok(NetCallTiming { backend, batch1_ms, batch8_ms })
+}
+
+/// WebGPU, ready to run: its device (kernels warmed), its warm-up time and measurement. The
+/// engine moves its model there when it switches, since fine-tuning may have changed it while
+/// the GPU was being prepared.
+pub struct Gpu {
+    pub device: Device,
+    pub warmup_ms: f64,
+    pub timing: NetCallTiming,
+}
+
+/// Starts WebGPU (probing for an adapter first: a missing one must lead to the CPU, not a trap),
+/// puts the model given as weights on it, warms K = 1 and the timed batches, and measures it.
+pub async fn prepare_gpu(config: TrmConfig, bytes: Vec<u8>) -> Result<Gpu, String> {
+    webgpu_adapter_available().await?;
+    let device = Device::wgpu_options()
+        .tasks_max(TASKS_MAX)
+        .init_async()
+        .await
+        .map_err(|e| format!("WebGPU could not start ({e:?})"))?;
+    let model = weights::from_bytes(&config, &bytes, &device).map_err(|e| e.to_string())?;
+    let start = now_ms();
+    for attempts in [1, TIMED_BATCHES[1]] {
+        warm_up(&model, Backend::WebGpu, attempts).await?;
+    }
+    let warmup_ms = now_ms() - start;
+    let timing = measure(&model, &device, Backend::WebGpu).await?;
+    Ok(Gpu { device, warmup_ms, timing })
+}
+
+/// The K the page offers that [`prepare_gpu`] has not warmed, smallest first.
+pub fn attempts_to_warm() -> Vec<usize> {
+    ATTEMPT_CHOICES.into_iter().filter(|k| !(*k == 1 || *k == TIMED_BATCHES[1])).collect()
+}
+
+/// Warms the kernels of every offered K not yet warmed; returns the time it took.
+pub async fn warm_remaining(model: Trm) -> Result<f64, String> {
+    let start = now_ms();
+    for attempts in attempts_to_warm() {
+        warm_up(&model, Backend::WebGpu, attempts).await?;
+    }
+    Ok(now_ms() - start)
+}
+
+/// Work the engine does while the page is idle.
+pub type IdleWork = Pin<Box<dyn Future<Output = IdleDone>>>;
+
+/// What idle work produced.
+pub enum IdleDone {
+    /// WebGPU measured (or why it is not there).
+    GpuPrepared(Result<Gpu, String>),
+    /// The remaining K warmed on the active GPU, in this many ms (or why it failed).
+    KernelsWarmed(Result<f64, String>),
+}
