@@ -116,6 +116,28 @@ pub fn default_attempts(timing: &NetCallTiming) -> usize {
         .unwrap_or(1)
 }
 
+/// How long one warm-up supervision step may be estimated to take for the engine to warm its K
+/// ahead, while the page is idle. A K beyond it is slow enough on that device that its first
+/// step compiling a new kernel or two costs less than the step itself, and warming it would keep
+/// the device busy for a minute or more (batch 64 on a software GPU) with a visitor's solve
+/// queued behind it.
+pub const WARM_AHEAD_STEP_BUDGET_MS: f64 = 4000.0;
+
+/// Net calls in one supervision step of the shipped model (T = 2 cycles of n = 4 + 1), which is
+/// what a warm-up runs.
+const WARM_UP_STEP_CALLS: f64 = 10.0;
+
+/// The offered K, smallest first, not in `warmed`, whose warm-up step `timing` estimates within
+/// [`WARM_AHEAD_STEP_BUDGET_MS`]: all of them on a real GPU, none beyond the timed batches on a
+/// software one.
+pub fn attempts_to_warm_ahead(timing: &NetCallTiming, warmed: &[usize]) -> Vec<usize> {
+    ATTEMPT_CHOICES
+        .into_iter()
+        .filter(|k| !warmed.contains(k))
+        .take_while(|&k| timing.at(k) * WARM_UP_STEP_CALLS <= WARM_AHEAD_STEP_BUDGET_MS)
+        .collect()
+}
+
 /// The backend to run on, given each one's measurement, and the K it runs: at `attempts` if the
 /// link fixed K, else at each backend's own default K. The backend that runs more attempts
 /// within the budget wins; at the same K, the faster one. `None` when nothing was measured.
@@ -362,6 +384,20 @@ mod tests {
         assert_eq!(choose_backend(&[cpu, slow_gpu], Some(16)).map(|c| c.0.backend), Some(Backend::WebGpu));
         assert_eq!(choose_backend(&[cpu], Some(7)), Some((cpu, 4)));
         assert_eq!(choose_backend(&[], None), None);
+    }
+
+    #[test]
+    fn kernels_are_warmed_ahead_only_where_a_step_is_quick() {
+        let timing = |batch1_ms, batch8_ms| NetCallTiming { backend: Backend::WebGpu, batch1_ms, batch8_ms };
+        // A real GPU: every K not warmed yet, smallest first.
+        assert_eq!(attempts_to_warm_ahead(&timing(1.0, 1.1), &[1, 8]), vec![4, 16, 32, 64]);
+        // SwiftShader here (483 ms at batch 1, 2,706 at batch 8): a step at K = 4 is about 14 s.
+        assert!(attempts_to_warm_ahead(&timing(483.0, 2706.0), &[1, 8]).is_empty());
+        // In between: 5 ms + 10 ms per row; a step at K = 32 takes 3.2 s, at K = 64 6.4 s.
+        assert_eq!(attempts_to_warm_ahead(&timing(5.0, 75.0), &[1, 8]), vec![4, 16, 32]);
+        // Past the budget nothing larger is warmed, even if warmed before (no gaps).
+        assert_eq!(attempts_to_warm_ahead(&timing(5.0, 75.0), &[]), vec![1, 4, 8, 16, 32]);
+        assert!(attempts_to_warm_ahead(&timing(f64::NAN, 1.0), &[]).is_empty());
     }
 
     #[test]

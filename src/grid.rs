@@ -218,6 +218,18 @@ impl Grid {
         }
     }
 
+    /// What a visitor pastes: any form [`Grid::parse`] reads, the boxed grid that `trm solve`
+    /// prints (also with its lines joined into one, as a one-line field would join them), or a
+    /// `PUZZLE,SOLUTION` line as `trm generate` writes it (the solution is checked, then
+    /// dropped).
+    pub fn parse_pasted(text: &str) -> Result<Grid, ParseError> {
+        let text = text.trim();
+        if text.contains(',') {
+            return Grid::parse_pair(text).map(|(puzzle, _)| puzzle);
+        }
+        Grid::parse(&without_separator_runs(text))
+    }
+
     /// Checks that `self` is a complete, valid grid that keeps every given of `puzzle`.
     pub fn check_solves(&self, puzzle: &Grid) -> Result<(), ParseError> {
         if let Some(cell) = self.cells.iter().position(|&v| v == 0) {
@@ -348,6 +360,32 @@ pub struct CellConflict {
     pub digit: u8,
     /// Peers holding the same digit (never empty).
     pub peers: Vec<usize>,
+}
+
+/// `text` with every run of three or more box-drawing characters (`-`, `=`, `+`, with at least
+/// one dash or equals sign) replaced by a space: the separator rows of a boxed grid whose lines
+/// were joined. Shorter runs stay, so a stray `-` is still reported where it is.
+fn without_separator_runs(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.chars().count() >= 3 && run.chars().any(|c| c == '-' || c == '=') {
+            out.push(' ');
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for ch in text.chars() {
+        if matches!(ch, '-' | '=' | '+') {
+            run.push(ch);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 fn is_separator_line(line: &str) -> bool {
@@ -503,6 +541,22 @@ mod tests {
         assert_eq!(lines[3], "------+-------+------");
         assert_eq!(lines[7], "------+-------+------");
         assert_eq!(lines.len(), 11);
+    }
+
+    #[test]
+    fn pasted_text_in_the_forms_the_cli_prints_loads() {
+        let puzzle = Grid::parse(PUZZLE).unwrap();
+        let boxed = puzzle.to_pretty();
+        assert_eq!(Grid::parse_pasted(&boxed).unwrap(), puzzle);
+        // A one-line field joins the lines: the separator rows end up inline.
+        assert_eq!(Grid::parse_pasted(&boxed.replace('\n', " ")).unwrap(), puzzle);
+        assert_eq!(Grid::parse_pasted(&boxed.replace('\n', "")).unwrap(), puzzle);
+        assert_eq!(Grid::parse_pasted(&format!(" {PUZZLE},{SOLUTION}\n")).unwrap(), puzzle);
+        // A solution that breaks a given is refused, as are stray characters.
+        let wrong = format!("{PUZZLE},{}", SOLUTION.replacen('4', "1", 1));
+        assert!(Grid::parse_pasted(&wrong).is_err());
+        let stray = Grid::parse_pasted(&PUZZLE.replacen('.', "-", 1)).unwrap_err();
+        assert!(stray.to_string().contains("'-'"), "{stray}");
     }
 
     #[test]

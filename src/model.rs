@@ -157,7 +157,54 @@ impl TrmConfig {
         {
             problems.push("attention needs hidden divisible by heads, with an even head size".to_string());
         }
+        // Upper bounds come before anything is allocated: a config read from a file (or a
+        // browser's storage) must not be able to ask for gigabytes.
+        for (name, value, max) in [
+            ("hidden", self.hidden, Self::MAX_HIDDEN),
+            ("layers", self.layers, 16),
+            ("prefix_len", self.prefix_len, 256),
+            ("heads", self.heads, 64),
+            ("cycles", self.cycles, 64),
+            ("latent_updates", self.latent_updates, 64),
+            ("supervision_steps", self.supervision_steps, 1024),
+            ("inner_multiple", self.inner_multiple, 4096),
+        ] {
+            if value > max {
+                problems.push(format!("{name} = {value} is over the limit of {max}"));
+            }
+        }
+        if !(self.expansion.is_finite() && self.expansion > 0.0 && self.expansion <= 16.0) {
+            problems.push(format!("expansion = {} is not in (0, 16]", self.expansion));
+        }
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        if !(positive(self.norm_eps) && positive(self.rope_theta)) {
+            problems.push("norm_eps and rope_theta must be finite and > 0".to_string());
+        }
+        if problems.is_empty() && self.approx_params() > Self::MAX_PARAMS {
+            problems.push(format!(
+                "about {} parameters is over the limit of {} (the paper's largest model has 7M)",
+                self.approx_params(),
+                Self::MAX_PARAMS
+            ));
+        }
         if problems.is_empty() { Ok(()) } else { Err(crate::error::Error::Config(problems.join("; "))) }
+    }
+
+    /// Widest D a config may ask for.
+    pub const MAX_HIDDEN: usize = 4096;
+    /// Most parameters a config may ask for.
+    pub const MAX_PARAMS: u64 = 64_000_000;
+
+    /// Parameters of the blocks' products (the bulk of the model), from the shapes alone.
+    fn approx_params(&self) -> u64 {
+        let d = self.hidden as u64;
+        let seq = self.seq_len() as u64;
+        let mixer = match self.mixer {
+            TokenMixer::Mlp => 3 * seq * self.swiglu_inner(self.seq_len()) as u64,
+            TokenMixer::Attention => 4 * d * d,
+        };
+        let mlp = 3 * d * self.swiglu_inner(self.hidden) as u64;
+        (mixer + mlp).saturating_mul(self.layers as u64)
     }
 
     /// Builds the model with weights drawn from `seed`.
@@ -687,6 +734,15 @@ mod tests {
         assert!(TrmConfig::tiny().with_layers(0).validate().is_err());
         let err = TrmConfig::tiny().with_mixer(TokenMixer::Attention).with_heads(3).validate().unwrap_err();
         assert!(err.to_string().contains("heads"));
+        // Too large to allocate: refused by the bounds, before anything is built.
+        let err = TrmConfig { hidden: 1 << 20, ..TrmConfig::tiny() }.validate().unwrap_err();
+        assert!(err.to_string().contains("hidden = 1048576 is over the limit of 4096"), "{err}");
+        let err = TrmConfig { hidden: 4096, ..TrmConfig::paper_mlp() }.with_layers(16).validate().unwrap_err();
+        assert!(err.to_string().contains("parameters is over the limit"), "{err}");
+        assert!(TrmConfig::tiny().with_expansion(f64::NAN).validate().is_err());
+        for preset in TrmConfig::PRESETS {
+            TrmConfig::preset(preset).unwrap().validate().unwrap();
+        }
     }
 }
 

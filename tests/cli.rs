@@ -300,3 +300,31 @@ fn solve_exports_an_animation_that_decodes_and_ends_on_the_answer() {
     assert_eq!(Some(grids[grids.len() - 1]), recorded.final_answer());
     assert!(grids[grids.len() - 1].check_solves(&puzzle).is_ok());
 }
+
+/// Runs `trm` expecting it to refuse its arguments; returns what it said.
+fn trm_refuses(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_trm")).args(args).output().expect("trm runs");
+    assert!(!output.status.success(), "trm {args:?} should have failed");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn out_of_range_arguments_are_refused_with_their_range() {
+    let puzzle = "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......";
+    for (args, names) in [
+        (vec!["solve", puzzle, "--attempts", "0"], ["--attempts", "from 1 to 256"]),
+        (vec!["solve", puzzle, "--attempts", "100000"], ["--attempts", "from 1 to 256"]),
+        (vec!["solve", puzzle, "--max-steps", "0"], ["--max-steps", "≥ 1"]),
+        (vec!["solve", puzzle, "--noise=-0.3"], ["--noise", "σ ≥ 0"]),
+        (vec!["solve", puzzle, "--noise", "NaN"], ["--noise", "σ ≥ 0"]),
+        (vec!["eval", "--tiers", "easy", "--budgets", "16,0"], ["--budgets", "≥ 1"]),
+        (vec!["eval", "--tiers", "easy", "--attempts", "1,4,0"], ["--attempts", "from 1 to 256"]),
+        (vec!["eval", "--tiers", "easy", "--batch", "0"], ["--batch", "≥ 1"]),
+        (vec!["eval", "--tiers", "easy", "--threshold", "1.5"], ["--threshold", "from 0 to 1"]),
+    ] {
+        let said = trm_refuses(&args);
+        for name in names {
+            assert!(said.contains(name), "trm {args:?} said {said:?}, which does not mention {name:?}");
+        }
+    }
+}

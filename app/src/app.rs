@@ -141,12 +141,17 @@ pub fn App() -> impl IntoView {
         EngineStatus::Failed(_) => "failed",
     };
 
-    // "ready" once every offered K's GPU kernels are compiled (the GPU-call counter test waits
-    // for it).
-    let kernels_attr = move || if state.readouts.with(|r| r.kernels_ready) { "ready" } else { "warming" };
+    // "ready" once the GPU's warm-up has ended, and which K it compiled every kernel of (the
+    // GPU-call counter test waits for it, and counts pipelines only at those K).
+    let kernels_attr = move || if state.readouts.with(|r| r.warm_attempts.is_some()) { "ready" } else { "warming" };
+    let warm_attempts_attr = move || {
+        state
+            .readouts
+            .with(|r| r.warm_attempts.as_ref().map(|ks| ks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(" ")))
+    };
 
     view! {
-        <div class=root_class data-backend=backend_attr data-status=status_attr data-kernels=kernels_attr>
+        <div class=root_class data-backend=backend_attr data-status=status_attr data-kernels=kernels_attr data-warm-attempts=warm_attempts_attr>
             <Show when=move || !state.embed.embed>
                 <header>
                     <h1>"Watch a Tiny Recursive Model solve Sudoku"</h1>
@@ -670,7 +675,7 @@ fn InputPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
     let text = RwSignal::new(String::new());
     let preset_index = StoredValue::new([0usize; 4]);
-    let load_text = move || match Grid::parse(&text.get_untracked()) {
+    let load_text = move || match Grid::parse_pasted(&text.get_untracked()) {
         Ok(grid) => {
             state.set_puzzle(grid);
             state.notice.set(None);
@@ -719,10 +724,18 @@ fn InputPanel() -> impl IntoView {
             </div>
             <form class="row paste" on:submit=move |ev| { ev.prevent_default(); load_text(); }>
                 <label for="paste" class="what">"Paste:"</label>
-                <input id="paste" type="text" spellcheck="false" autocomplete="off"
-                    placeholder="81 characters, . or 0 for blanks"
+                // A textarea keeps the lines of a pasted 9-line grid; Enter loads, Shift+Enter
+                // starts a new line.
+                <textarea id="paste" rows="1" spellcheck="false" autocomplete="off"
+                    placeholder="81 characters (. or 0 for blanks), a 9-line grid, or PUZZLE,SOLUTION"
                     prop:value=move || text.get()
-                    on:input:target=move |ev| text.set(ev.target().value())/>
+                    on:input:target=move |ev| text.set(ev.target().value())
+                    on:keydown=move |ev| {
+                        if ev.key() == "Enter" && !ev.shift_key() {
+                            ev.prevent_default();
+                            load_text();
+                        }
+                    }></textarea>
                 <button type="submit" id="load">"Load"</button>
             </form>
             <div class="row">

@@ -193,8 +193,8 @@ fn apply(state: &AppState, finetune: &FineTuneState, event: Event) {
                 r.warmup_ms = warmup_ms;
             }
         }),
-        Event::KernelsReady { warmup_ms, .. } => state.readouts.update(|r| {
-            r.kernels_ready = true;
+        Event::KernelsReady { attempts, warmup_ms } => state.readouts.update(|r| {
+            r.warm_attempts = Some(attempts);
             r.warmup_ms = Some(r.warmup_ms.unwrap_or(0.0) + warmup_ms);
         }),
         Event::UsingFineTuned(yes) => finetune.using_finetuned.set(yes),

@@ -21,6 +21,7 @@ mod presets;
 mod state;
 
 use leptos::prelude::*;
+use trm_sudoku::attempts::{ATTEMPT_CHOICES, clamp_attempts};
 use trm_sudoku::generator::Tier;
 use trm_sudoku::grid::Grid;
 use trm_sudoku::protocol::BackendChoice;
@@ -51,8 +52,22 @@ fn main() {
     };
     let (attempts, bad_k) = match platform::query_param("k") {
         Some(k) => match k.trim().parse::<usize>() {
-            Ok(k) if k >= 1 => (Some(k), None),
-            _ => (None, Some(format!("k={k} in the link is not a number of attempts (1 to 64); using the default."))),
+            Ok(n) if clamp_attempts(n) == n => (Some(n), None),
+            Ok(n) if n >= 1 => (
+                Some(clamp_attempts(n)),
+                Some(format!(
+                    "k={k} in the link is not one of the offered attempts ({}); using {}.",
+                    offered_attempts(),
+                    clamp_attempts(n)
+                )),
+            ),
+            _ => (
+                None,
+                Some(format!(
+                    "k={k} in the link is not a number of attempts ({}); using the default.",
+                    offered_attempts()
+                )),
+            ),
         },
         None => (None, None),
     };
@@ -67,8 +82,10 @@ fn main() {
         None => (BackendChoice::Auto, None),
     };
     let state = AppState::new(puzzle, embed, attempts, backend_choice);
-    if let Some(message) = bad_param.or(bad_k).or(bad_backend) {
-        state.say(true, message);
+    // Every bad parameter is named, in one notice.
+    let problems: Vec<String> = [bad_param, bad_k, bad_backend].into_iter().flatten().collect();
+    if !problems.is_empty() {
+        state.say(true, problems.join(" "));
     }
     let finetune = finetune::FineTuneState::new();
     let engine = bridge::start(state, finetune);
@@ -88,6 +105,15 @@ fn main() {
     {
         Some(root) => leptos::mount::mount_to(root, mount).forget(),
         None => leptos::mount::mount_to_body(mount),
+    }
+}
+
+/// "1, 4, 8, 16, 32 or 64".
+fn offered_attempts() -> String {
+    let choices: Vec<String> = ATTEMPT_CHOICES.iter().map(|k| k.to_string()).collect();
+    match choices.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => choices.join(""),
     }
 }
 

@@ -27,8 +27,9 @@ pub struct Readouts {
     pub classical_us: Option<f64>,
     /// Every backend measured after its warm-up (sets the default K and the backend).
     pub timings: Vec<NetCallTiming>,
-    /// Whether every offered K's kernels are compiled on the GPU.
-    pub kernels_ready: bool,
+    /// The K whose kernels are all compiled on the GPU, once its warm-up has ended (`None`
+    /// before, and on the CPU).
+    pub warm_attempts: Option<Vec<usize>>,
     /// Size of the downloaded weights, bytes.
     pub weight_bytes: Option<u64>,
     /// Whether the weights came from Cache Storage.

@@ -3,6 +3,17 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { FIXTURES, forceBackend, gridLine, launch, open, screenshot, serve, waitStatus } from './lib.mjs';
 
+/** A puzzle as `trm solve` prints it: nine rows, with `|` and `------+-------+------` between boxes. */
+function boxed(line) {
+  const rows = [];
+  for (let r = 0; r < 9; r += 1) {
+    if (r === 3 || r === 6) rows.push('------+-------+------');
+    const cells = [...line.slice(r * 9, r * 9 + 9)];
+    rows.push([cells.slice(0, 3), cells.slice(3, 6), cells.slice(6, 9)].map((b) => b.join(' ')).join(' | '));
+  }
+  return rows.join('\n');
+}
+
 let server;
 before(async () => { server = await serve(); });
 after(async () => { await server.close(); });
@@ -18,6 +29,24 @@ test('the grid renders the ?s= puzzle', async () => {
     const givens = await page.locator('.grid .cell.given').count();
     assert.equal(givens, [...puzzle].filter((c) => c !== '.').length);
     await screenshot(page, 'grid-from-url');
+  } finally { await close(); }
+});
+
+test('every bad link parameter is named in the notice, and a K that is not offered is rounded down', async () => {
+  const { context, close } = await launch('cpu');
+  try {
+    const { puzzle } = FIXTURES.medium[0];
+    const page = await open(context, `${server.url}?s=${puzzle}&k=7`);
+    await waitStatus(page, 'ready');
+    assert.match(await page.textContent('.notice'), /k=7 in the link is not one of the offered attempts \(1, 4, 8, 16, 32 or 64\); using 4\./);
+    assert.equal(await page.inputValue('#attempts'), '4');
+    assert.equal(await gridLine(page), puzzle, 'the puzzle in the link stays');
+    await page.goto(`${server.url}?s=12345x&k=zero&backend=quantum`);
+    await waitStatus(page, 'ready');
+    const notice = await page.textContent('.notice');
+    assert.match(notice, /The puzzle in the link is not valid \(.*'x'.*\); showing a sample instead\./);
+    assert.match(notice, /k=zero in the link is not a number of attempts/);
+    assert.match(notice, /backend=quantum in the link is not cpu, webgpu or auto/);
   } finally { await close(); }
 });
 
@@ -129,15 +158,19 @@ for (const backend of ['webgpu', 'cpu']) {
       assert.match(await page.textContent('#puzzle-error'), /more than one solution/);
       await screenshot(page, `invalid-${backend}`);
       const { puzzle, solution } = FIXTURES.easy[1];
-      await page.fill('#paste', puzzle);
+      // The forms the CLI prints load too: its boxed 9-line grid, and a PUZZLE,SOLUTION line.
+      await page.fill('#paste', boxed(FIXTURES.easy[0].puzzle));
       await page.click('#load');
+      assert.equal(await gridLine(page), FIXTURES.easy[0].puzzle);
+      await page.fill('#paste', `${puzzle},${solution}`);
+      await page.press('#paste', 'Enter');
+      assert.equal(await gridLine(page), puzzle);
       assert.ok(!(await page.isDisabled('#solve')));
       await page.click('#solve');
       await waitStatus(page, 'done');
       await page.click('#to-end');
-      assert.equal((await gridLine(page)).length, 81);
+      assert.equal(await gridLine(page), solution);
       assert.equal(await page.locator('.crash').count(), 0);
-      void solution;
     });
   });
 }

@@ -3,7 +3,10 @@
 // SwiftShader is counted per batched net call and per supervision step. The counts are exact on
 // any adapter (they are calls, not times), so a regression fails here rather than only in a
 // benchmark. Targets (issue 23): at most 25 dispatches and 1 submit per net call, 1 buffer map
-// per supervision step, and no pipeline created after the warm-up.
+// per supervision step, and no pipeline created after the warm-up at any K it warmed. The engine
+// warms ahead only the K whose step its measurement says is quick (every K on a real GPU; on
+// SwiftShader only K = 1 and 8, which it warms to measure); a solve at K = 16 compiles nothing
+// new even there.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -75,19 +78,21 @@ test('WebGPU: dispatches, submits and maps per net call and step, and no pipelin
     assert.equal(await page.getAttribute('.app', 'data-backend'), 'webgpu');
     const [modelWorker] = page.workers();
     assert.ok(modelWorker, 'the model runs in a worker');
-    // The warm-up runs one step at every offered K while the page is idle.
+    // The warm-up runs one step at each K it warms, the last ones while the page is idle.
     await page.waitForSelector('.app[data-kernels="ready"]', { timeout: 900_000 });
+    const warmAttempts = (await page.getAttribute('.app', 'data-warm-attempts')).split(' ').map(Number);
+    assert.ok(warmAttempts.includes(1) && warmAttempts.includes(8), `warmed K: ${warmAttempts}`);
     const warm = await calls(modelWorker);
     assert.ok(warm.pipelines > 0 && warm.dispatches > 0, `the worker's WebGPU calls are counted: ${JSON.stringify(warm)}`);
 
     const rows = [];
-    for (const k of [1, 16]) {
+    for (const k of [1, 8, 16]) {
       const row = await countedSolve(page, modelWorker, k);
       rows.push(row);
       await page.click('#to-end');
       assert.equal(await gridLine(page), solution, `K = ${k} solves the puzzle`);
     }
-    const report = { warm_up: warm, solves: rows };
+    const report = { warm_up: warm, warm_attempts: warmAttempts, solves: rows };
     fs.writeFileSync(path.join(ARTIFACTS, 'gpu-calls.json'), JSON.stringify(report, null, 2));
     for (const r of rows) {
       console.log(`K = ${r.k}: ${r.steps} steps, ${r.batched_net_calls} batched net calls: `
@@ -95,12 +100,13 @@ test('WebGPU: dispatches, submits and maps per net call and step, and no pipelin
         + `${r.submits_per_net_call.toFixed(2)} submits per net call; ${r.maps_per_step.toFixed(2)} maps per step; `
         + `${r.pipelines} pipelines created, ${r.writes} buffer writes`);
     }
-    console.log(`warm-up: ${warm.pipelines} pipelines, ${warm.dispatches} dispatches`);
+    console.log(`warm-up (K = ${warmAttempts.join(', ')}): ${warm.pipelines} pipelines, ${warm.dispatches} dispatches`);
     for (const r of rows) {
       assert.ok(r.dispatches_per_net_call <= 25, `K = ${r.k}: ${r.dispatches_per_net_call} dispatches per net call`);
       assert.ok(r.submits_per_net_call <= 1, `K = ${r.k}: ${r.submits_per_net_call} submits per net call`);
       assert.equal(r.maps, r.steps, `K = ${r.k}: one buffer map per supervision step`);
-      assert.equal(r.pipelines, 0, `K = ${r.k}: pipelines created after the warm-up`);
+      // K = 16 is not warmed on SwiftShader, yet uses only the kernels of K = 1 and 8.
+      assert.equal(r.pipelines, 0, `K = ${r.k}: pipelines created after the warm-up (of K = ${warmAttempts})`);
     }
     assert.deepEqual(log.filter((l) => /\[(error|pageerror)\]/.test(l)), []);
   } finally { await close(); await server.close(); }

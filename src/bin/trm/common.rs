@@ -79,3 +79,44 @@ pub fn generated_examples(tier: Tier, count: usize, seed: u64, mut each: impl Fn
         })
         .collect()
 }
+
+/// Most attempts per puzzle: a batch of K rows holds K × 97 × D floats per state, and the page
+/// offers at most 64.
+pub const MAX_ATTEMPTS: usize = 256;
+
+/// `--attempts`: 1 to [`MAX_ATTEMPTS`].
+pub fn attempts_arg(value: &str) -> std::result::Result<usize, String> {
+    bounded_count(value, 1, MAX_ATTEMPTS)
+}
+
+/// A count of at least 1 (`--max-steps`, `--budgets`, `--batch`).
+pub fn positive_count(value: &str) -> std::result::Result<usize, String> {
+    bounded_count(value, 1, usize::MAX)
+}
+
+/// `--noise`: a finite σ ≥ 0.
+pub fn noise_arg(value: &str) -> std::result::Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(sigma) if sigma.is_finite() && sigma >= 0.0 => Ok(sigma),
+        Ok(_) => Err("expected a finite σ ≥ 0".into()),
+        Err(_) => Err(format!("{value:?} is not a number")),
+    }
+}
+
+/// `--threshold`: a halting probability in [0, 1].
+pub fn probability_arg(value: &str) -> std::result::Result<f32, String> {
+    match value.trim().parse::<f32>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        Ok(_) => Err("expected a probability from 0 to 1".into()),
+        Err(_) => Err(format!("{value:?} is not a number")),
+    }
+}
+
+/// The error names the range, e.g. "expected a whole number from 1 to 256".
+fn bounded_count(value: &str, min: usize, max: usize) -> std::result::Result<usize, String> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ if max == usize::MAX => Err(format!("expected a whole number ≥ {min}")),
+        _ => Err(format!("expected a whole number from {min} to {max}")),
+    }
+}

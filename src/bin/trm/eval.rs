@@ -17,7 +17,10 @@ use trm_sudoku::inference::{
 use trm_sudoku::model::Trm;
 use trm_sudoku::puzzles::{Example, read_examples};
 
-use crate::common::{Backend, device, generated_examples, load_model, progress_bar};
+use crate::common::{
+    Backend, attempts_arg, device, generated_examples, load_model, noise_arg, positive_count, probability_arg,
+    progress_bar,
+};
 
 /// Exact-solve and cell accuracy of a model per puzzle file and generated tier.
 #[derive(clap::Args)]
@@ -34,14 +37,14 @@ pub struct Args {
     /// Puzzles per file (a fixed random subset) and per tier.
     #[arg(long, default_value_t = 2000)]
     pub limit: usize,
-    /// Step budgets to report, e.g. `16,32,64`.
-    #[arg(long, value_delimiter = ',', default_value = "16")]
+    /// Step budgets to report (each at least 1), e.g. `16,32,64`.
+    #[arg(long, value_delimiter = ',', default_value = "16", value_parser = positive_count)]
     pub budgets: Vec<usize>,
-    /// Halting probability for early exit.
-    #[arg(long, default_value_t = 0.5)]
+    /// Halting probability for early exit (0 to 1).
+    #[arg(long, default_value_t = 0.5, value_parser = probability_arg)]
     pub threshold: f32,
-    /// Rows per batch (puzzles, or puzzles × attempts).
-    #[arg(long, default_value_t = 128)]
+    /// Rows per batch (puzzles, or puzzles × attempts; at least 1).
+    #[arg(long, default_value_t = 128, value_parser = positive_count)]
     pub batch: usize,
     /// Seed of the subsets and generated puzzles.
     #[arg(long, default_value_t = 1234)]
@@ -54,10 +57,11 @@ pub struct Args {
     pub json: Option<PathBuf>,
     /// Parallel attempts per puzzle, e.g. `1,4,16,64`: reports rule-checked and head-only
     /// selection per K at the largest budget (attempts nest: the first 4 of 64 are the 4).
-    #[arg(long, value_delimiter = ',')]
+    /// Each 1 to 256.
+    #[arg(long, value_delimiter = ',', value_parser = attempts_arg)]
     pub attempts: Vec<usize>,
-    /// σ of the Gaussian noise on the initial y and z of attempts after the first.
-    #[arg(long, default_value_t = 0.0)]
+    /// σ of the Gaussian noise on the initial y and z of attempts after the first (≥ 0).
+    #[arg(long, default_value_t = 0.0, value_parser = noise_arg)]
     pub noise: f64,
     /// Symmetries of attempts after the first: full, digits, board or none.
     #[arg(long, default_value = "full")]

@@ -14,7 +14,7 @@ use trm_sudoku::model::Trm;
 use trm_sudoku::solver::solve_unique;
 use trm_sudoku::trace::{AttemptTrace, CallKind};
 
-use crate::common::{Backend, device, load_model};
+use crate::common::{Backend, attempts_arg, device, load_model, noise_arg, positive_count};
 
 /// Solve one puzzle and print every supervision step.
 #[derive(clap::Args)]
@@ -24,8 +24,8 @@ pub struct Args {
     /// Weights (`.bpk` with its `.json` beside it).
     #[arg(long, default_value = "assets/model.bpk")]
     pub weights: PathBuf,
-    /// Most supervision steps.
-    #[arg(long, default_value_t = 16)]
+    /// Most supervision steps (at least 1).
+    #[arg(long, default_value_t = 16, value_parser = positive_count)]
     pub max_steps: usize,
     /// Run every step even after the halting head says stop.
     #[arg(long)]
@@ -33,11 +33,11 @@ pub struct Args {
     /// Compute backend.
     #[arg(long, value_enum, default_value = "cpu")]
     pub backend: Backend,
-    /// K attempts side by side; the first whose answer satisfies every rule wins.
-    #[arg(long, default_value_t = 1)]
+    /// K attempts side by side (1 to 256); the first whose answer satisfies every rule wins.
+    #[arg(long, default_value_t = 1, value_parser = attempts_arg)]
     pub attempts: usize,
-    /// σ of the Gaussian noise on the initial y and z of attempts after the first.
-    #[arg(long, default_value_t = 0.0)]
+    /// σ of the Gaussian noise on the initial y and z of attempts after the first (≥ 0).
+    #[arg(long, default_value_t = 0.0, value_parser = noise_arg)]
     pub noise: f64,
     /// Symmetries of attempts after the first: full, digits, board or none.
     #[arg(long, default_value = "full")]
@@ -66,7 +66,7 @@ pub fn run(args: Args) -> Result<()> {
     let config = InferenceConfig::new()
         .with_max_steps(args.max_steps)
         .with_early_exit(!args.no_early_exit)
-        .with_attempts(args.attempts.max(1))
+        .with_attempts(args.attempts)
         .with_noise(args.noise)
         .with_transforms(args.transforms)
         .with_seed(args.seed);

@@ -22,7 +22,7 @@ use futures::StreamExt;
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::future::{Either, select};
 use trm_sudoku::ErrorKind;
-use trm_sudoku::attempts::{ATTEMPT_CHOICES, choose_backend};
+use trm_sudoku::attempts::{attempts_to_warm_ahead, choose_backend};
 use trm_sudoku::grid::Grid;
 use trm_sudoku::inference::Session;
 use trm_sudoku::model::{Trm, TrmConfig};
@@ -30,7 +30,10 @@ use trm_sudoku::solver::solve_unique;
 use trm_sudoku::weights;
 
 use crate::runtime::{now_ms, yield_now};
-use backends::{Gpu, IdleDone, IdleWork, measure, prepare_gpu, solve_config, time_net_calls, warm_remaining, warm_up};
+use backends::{
+    Gpu, IdleDone, IdleWork, WARMED_WHILE_PREPARING, measure, prepare_gpu, solve_config, time_net_calls, warm_ahead,
+    warm_up,
+};
 use trm_sudoku::protocol::{
     AttemptProgress, Backend, BackendChoice, EngineStatus, Event, NetCallTiming, Request, StopReason, WeightsFile,
 };
@@ -241,6 +244,7 @@ async fn engine_weights(engine: &Engine) -> Result<Vec<u8>, String> {
 /// Makes the prepared GPU the active backend, with the model in use now (which fine-tuning may
 /// have changed since the GPU was prepared), and starts warming the other K.
 async fn switch_to_gpu(engine: &mut Engine, out: &Outbox, gpu: Gpu, note: String) {
+    let gpu_timing = gpu.timing;
     out.send(Event::Measured { timing: gpu.timing, warmup_ms: Some(gpu.warmup_ms) });
     engine.timings.push(gpu.timing);
     let model = match engine_weights(engine)
@@ -258,7 +262,11 @@ async fn switch_to_gpu(engine: &mut Engine, out: &Outbox, gpu: Gpu, note: String
     engine.backend = Backend::WebGpu;
     out.send(Event::Backend { backend: Backend::WebGpu, note: Some(note) });
     let model = engine.model.clone();
-    engine.idle_work = Some(Box::pin(async move { IdleDone::KernelsWarmed(warm_remaining(model).await) }));
+    let ahead = attempts_to_warm_ahead(&gpu_timing, &WARMED_WHILE_PREPARING);
+    let mut warmed: Vec<usize> = WARMED_WHILE_PREPARING.iter().chain(&ahead).copied().collect();
+    warmed.sort_unstable();
+    engine.idle_work =
+        Some(Box::pin(async move { IdleDone::KernelsWarmed(warm_ahead(model, ahead).await.map(|ms| (warmed, ms))) }));
 }
 
 /// Finishes a piece of idle work.
@@ -293,9 +301,7 @@ async fn idle_done(engine: &mut Engine, out: &Outbox, done: IdleDone) {
                 None => {}
             }
         }
-        IdleDone::KernelsWarmed(Ok(ms)) => {
-            out.send(Event::KernelsReady { attempts: ATTEMPT_CHOICES.to_vec(), warmup_ms: ms })
-        }
+        IdleDone::KernelsWarmed(Ok((attempts, ms))) => out.send(Event::KernelsReady { attempts, warmup_ms: ms }),
         IdleDone::KernelsWarmed(Err(why)) if engine.backend == Backend::WebGpu => {
             if let Err(fatal) = fall_back_to_cpu(engine, out, &why).await {
                 out.say(true, format!("The GPU failed and the CPU fallback too: {fatal}"));
