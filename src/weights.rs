@@ -61,13 +61,21 @@ pub fn to_bytes(model: &Trm, half: bool) -> Result<Vec<u8>, WeightsError> {
     Ok(bytes.to_vec())
 }
 
+/// A config that `validate` refused, without repeating "invalid configuration".
+fn invalid_config(e: crate::error::Error) -> WeightsError {
+    match e {
+        crate::error::Error::Config(problems) => WeightsError::Config(problems),
+        other => WeightsError::Config(other.to_string()),
+    }
+}
+
 /// Builds the config's model on `device` and loads weights into it (f32 or f16 records).
 ///
 /// The record is decoded and checked on the CPU first, then uploaded with the same tensor
 /// creation as initialisation, so no synchronous GPU readback happens (they panic on wasm) and
 /// the parameters train on an autodiff device.
 pub fn from_bytes(config: &TrmConfig, bytes: &[u8], device: &Device) -> Result<Trm, WeightsError> {
-    config.validate().map_err(|e| WeightsError::Config(e.to_string()))?;
+    config.validate().map_err(invalid_config)?;
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
         .map_err(|e| WeightsError::Corrupt(e.to_string()))?
         .cast_to_module_dtype();
@@ -177,7 +185,7 @@ pub async fn to_bytes_async(model: &Trm, config: &TrmConfig, half: bool) -> Resu
 /// Parses a config from JSON and checks it.
 pub fn config_from_json(json: &str) -> Result<TrmConfig, WeightsError> {
     let config: TrmConfig = serde_json::from_str(json).map_err(|e| WeightsError::Config(e.to_string()))?;
-    config.validate().map_err(|e| WeightsError::Config(e.to_string()))?;
+    config.validate().map_err(invalid_config)?;
     Ok(config)
 }
 
@@ -215,18 +223,33 @@ pub fn load(weights_path: &std::path::Path, device: &Device) -> Result<(TrmConfi
         std::fs::read(path).map_err(|e| WeightsError::Io { path: path.display().to_string(), message: e.to_string() })
     };
     let config_path = weights_path.with_extension("json");
+    // The largest model a config may describe, in f32, plus the record's framing.
+    let limit = TrmConfig::MAX_PARAMS * 4 + (1 << 20);
+    let size = std::fs::metadata(weights_path).map(|m| m.len()).unwrap_or(0);
+    if size > limit {
+        return Err(WeightsError::Io {
+            path: weights_path.display().to_string(),
+            message: format!("{size} bytes is more than any model this code builds ({limit} bytes at most)"),
+        });
+    }
     let bytes = read(weights_path)?;
     if !config_path.exists() {
         // Weights alone (the page's "Download weights" gives one file): the first preset whose
         // shapes they fit.
-        return TrmConfig::PRESETS
-            .iter()
-            .filter_map(|name| TrmConfig::preset(name))
-            .find_map(|config| from_bytes(&config, &bytes, device).ok().map(|model| (config, model)))
-            .ok_or_else(|| WeightsError::Io {
-                path: config_path.display().to_string(),
-                message: "missing, and the weights fit none of the presets".into(),
-            });
+        let mut misfits = Vec::new();
+        for name in TrmConfig::PRESETS {
+            let Some(config) = TrmConfig::preset(name) else { continue };
+            match from_bytes(&config, &bytes, device) {
+                Ok(model) => return Ok((config, model)),
+                // Not a record at all, or NaN inside: no preset can help, so say what is wrong.
+                Err(e @ (WeightsError::Corrupt(_) | WeightsError::NonFinite)) => return Err(e),
+                Err(_) => misfits.push(name),
+            }
+        }
+        return Err(WeightsError::Io {
+            path: config_path.display().to_string(),
+            message: format!("missing, and the weights fit none of the presets ({})", misfits.join(", ")),
+        });
     }
     let json = String::from_utf8_lossy(&read(&config_path)?).into_owned();
     let config = config_from_json(&json)?;
@@ -302,9 +325,23 @@ mod tests {
         let (config, loaded) = load(&path, &device).unwrap();
         assert_eq!(config.hidden, TrmConfig::tiny().hidden);
         assert_eq!(first_weight(&loaded).len(), first_weight(&model).len());
-        // Bytes that fit no preset say so.
+        // Bytes that are no record say so, rather than that they fit no preset.
+        let good = std::fs::read(&path).unwrap();
         std::fs::write(&path, b"not weights").unwrap();
-        assert!(load(&path, &device).unwrap_err().to_string().contains("fit none of the presets"));
+        assert!(matches!(load(&path, &device), Err(WeightsError::Corrupt(_))));
+        std::fs::write(&path, &good[..good.len() / 2]).unwrap();
+        assert!(matches!(load(&path, &device), Err(WeightsError::Corrupt(_))));
+        // A record of another shape fits no preset, and each is named.
+        let odd = TrmConfig { hidden: 24, ..TrmConfig::tiny() };
+        save(&odd.init(&device), &odd, &path, true).unwrap();
+        std::fs::remove_file(path.with_extension("json")).unwrap();
+        let message = load(&path, &device).unwrap_err().to_string();
+        assert!(message.contains("fit none of the presets (paper_mlp, paper_att, browser, tiny)"), "{message}");
+        // A file larger than any model is refused before it is read (a sparse file here).
+        let huge = dir.path().join("huge.bpk");
+        std::fs::File::create(&huge).unwrap().set_len(TrmConfig::MAX_PARAMS * 4 + (2 << 20)).unwrap();
+        let message = load(&huge, &device).unwrap_err().to_string();
+        assert!(message.contains("more than any model this code builds"), "{message}");
     }
 
     #[test]

@@ -158,6 +158,15 @@ async fn download(state: &AppState) -> Result<Request, String> {
         (Ok(Some(bytes)), Ok(Some(config))) => {
             Some(WeightsFile { config_json: String::from_utf8_lossy(&config).into_owned(), bytes })
         }
+        // Half a pair (a save cut short, or storage partly cleared) can never load: remove it.
+        (Ok(Some(_)), Ok(None)) | (Ok(None), Ok(Some(_))) => {
+            forget_saved_weights();
+            state.say(
+                true,
+                "Your saved fine-tuned weights were incomplete and have been removed; using the shipped ones.",
+            );
+            None
+        }
         _ => None,
     };
     Ok(Request::Load {

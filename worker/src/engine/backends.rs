@@ -14,7 +14,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use burn::prelude::*;
-use trm_sudoku::attempts::DEFAULT_NOISE;
+use trm_sudoku::attempts::{DEFAULT_NOISE, attempts_to_warm_ahead};
 use trm_sudoku::grid::Grid;
 use trm_sudoku::inference::{InferenceConfig, Session, tokens};
 use trm_sudoku::model::{Trm, TrmConfig, to_position_major};
@@ -116,7 +116,8 @@ pub struct Gpu {
 }
 
 /// Starts WebGPU (probing for an adapter first: a missing one must lead to the CPU, not a trap),
-/// puts the model given as weights on it, warms K = 1 and the timed batches, and measures it.
+/// puts the model given as weights on it, warms K = 1, and measures it (which compiles the net's
+/// kernels at the timed batches too).
 pub async fn prepare_gpu(config: TrmConfig, bytes: Vec<u8>) -> Result<Gpu, String> {
     webgpu_adapter_available().await?;
     let device = Device::wgpu_options()
@@ -134,8 +135,19 @@ pub async fn prepare_gpu(config: TrmConfig, bytes: Vec<u8>) -> Result<Gpu, Strin
     Ok(Gpu { device, warmup_ms, timing })
 }
 
-/// The K that [`prepare_gpu`] warms.
-pub const WARMED_WHILE_PREPARING: [usize; 2] = [1, TIMED_BATCHES[1]];
+/// The K that [`prepare_gpu`] warms: only K = 1, so that a link that asks for WebGPU gets a
+/// ready page soon even on a slow GPU.
+pub const WARMED_WHILE_PREPARING: [usize; 1] = [1];
+
+/// The K warmed ahead once the GPU is in use, smallest first: the larger timed batch always (its
+/// net kernels are compiled by the measurement already, and it is the page's usual K), then
+/// every other K whose step the measurement says is quick.
+pub fn attempts_to_warm_after_switch(timing: &NetCallTiming) -> Vec<usize> {
+    let large = TIMED_BATCHES[1];
+    let mut ahead = vec![large];
+    ahead.extend(attempts_to_warm_ahead(timing, &[WARMED_WHILE_PREPARING.as_slice(), &[large]].concat()));
+    ahead
+}
 
 /// Warms the kernels of each of `attempts` in turn; returns the time it took.
 pub async fn warm_ahead(model: Trm, attempts: Vec<usize>) -> Result<f64, String> {

@@ -22,7 +22,7 @@ use futures::StreamExt;
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::future::{Either, select};
 use trm_sudoku::ErrorKind;
-use trm_sudoku::attempts::{attempts_to_warm_ahead, choose_backend};
+use trm_sudoku::attempts::choose_backend;
 use trm_sudoku::grid::Grid;
 use trm_sudoku::inference::Session;
 use trm_sudoku::model::{Trm, TrmConfig};
@@ -31,8 +31,8 @@ use trm_sudoku::weights;
 
 use crate::runtime::{now_ms, yield_now};
 use backends::{
-    Gpu, IdleDone, IdleWork, WARMED_WHILE_PREPARING, measure, prepare_gpu, solve_config, time_net_calls, warm_ahead,
-    warm_up,
+    Gpu, IdleDone, IdleWork, WARMED_WHILE_PREPARING, attempts_to_warm_after_switch, measure, prepare_gpu, solve_config,
+    time_net_calls, warm_ahead, warm_up,
 };
 use trm_sudoku::protocol::{
     AttemptProgress, Backend, BackendChoice, EngineStatus, Event, NetCallTiming, Request, StopReason, WeightsFile,
@@ -262,7 +262,7 @@ async fn switch_to_gpu(engine: &mut Engine, out: &Outbox, gpu: Gpu, note: String
     engine.backend = Backend::WebGpu;
     out.send(Event::Backend { backend: Backend::WebGpu, note: Some(note) });
     let model = engine.model.clone();
-    let ahead = attempts_to_warm_ahead(&gpu_timing, &WARMED_WHILE_PREPARING);
+    let ahead = attempts_to_warm_after_switch(&gpu_timing);
     let mut warmed: Vec<usize> = WARMED_WHILE_PREPARING.iter().chain(&ahead).copied().collect();
     warmed.sort_unstable();
     engine.idle_work =

@@ -1,0 +1,72 @@
+// Nothing stored in the browser can break the page: saved fine-tuned weights with a config too
+// large to build, garbage bytes, or only one of their two keys are refused with a notice,
+// removed from IndexedDB, and the page solves with the shipped weights (CPU path).
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { FIXTURES, gridLine, launch, open, serve, waitStatus } from './lib.mjs';
+
+let server;
+before(async () => { server = await serve(); });
+after(async () => { await server.close(); });
+
+/** Writes `entries` ({ key: string | number[] }) into the page's IndexedDB store, or reads the keys. */
+async function idb(page, entries) {
+  return page.evaluate(async (entries) => {
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open('trm-sudoku', 1);
+      request.onupgradeneeded = () => { if (!request.result.objectStoreNames.contains('weights')) request.result.createObjectStore('weights'); };
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const mode = entries ? 'readwrite' : 'readonly';
+    const store = db.transaction('weights', mode).objectStore('weights');
+    const done = (request) => new Promise((resolve, reject) => { request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error); });
+    if (entries) {
+      for (const [key, value] of Object.entries(entries)) {
+        const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : new Uint8Array(value);
+        await done(store.put(bytes, key));
+      }
+      db.close();
+      return null;
+    }
+    const keys = await done(store.getAllKeys());
+    db.close();
+    return keys.map(String).sort();
+  }, entries ?? null);
+}
+
+const HUGE_CONFIG = JSON.stringify({ hidden: 1048576, layers: 2, mixer: 'Mlp', expansion: 4.0, inner_multiple: 256, prefix_len: 16, heads: 8, latent_updates: 6, cycles: 3, supervision_steps: 16, norm_eps: 1e-5, rope_theta: 10000.0, seed: 0 });
+
+for (const [name, entries, said] of [
+  ['a config too large to build', { 'finetuned.bpk': [1, 2, 3], 'finetuned.json': HUGE_CONFIG }, /could not be used \(invalid model config: hidden = 1048576 is over the limit of 4096\); using the shipped ones/],
+  ['garbage bytes', { 'finetuned.bpk': [0, 159, 146, 150, 255], 'finetuned.json': 'not json {' }, /could not be used \(invalid model config/],
+  ['only the weights key', { 'finetuned.bpk': [1, 2, 3] }, /were incomplete and have been removed/],
+  ['only the config key', { 'finetuned.json': HUGE_CONFIG }, /were incomplete and have been removed/],
+]) {
+  test(`saved weights with ${name}: a notice, removed, and the shipped weights solve`, async () => {
+    const { context, close } = await launch('cpu');
+    try {
+      const { puzzle, solution } = FIXTURES.easy[0];
+      const url = `${server.url}?s=${puzzle}&k=4`;
+      const page = await open(context, url);
+      await waitStatus(page, 'ready');
+      await idb(page, entries);
+      await page.reload();
+      await waitStatus(page, 'ready');
+      assert.match(await page.textContent('.notice'), said);
+      await page.waitForFunction(async () => {
+        const db = await new Promise((resolve) => { const r = indexedDB.open('trm-sudoku', 1); r.onsuccess = () => resolve(r.result); });
+        const keys = await new Promise((resolve) => { const r = db.transaction('weights').objectStore('weights').getAllKeys(); r.onsuccess = () => resolve(r.result); });
+        db.close();
+        return keys.length === 0;
+      }, null, { timeout: 10_000 });
+      assert.deepEqual(await idb(page), []);
+      assert.equal(await gridLine(page), puzzle, 'the puzzle stays');
+      await page.click('#solve');
+      await waitStatus(page, 'done');
+      await page.click('#to-end');
+      assert.equal(await gridLine(page), solution);
+      assert.equal(await page.locator('.crash').count(), 0);
+    } finally { await close(); }
+  });
+}
