@@ -477,13 +477,10 @@ impl Heads {
             let top = digit_logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let exps: Vec<f32> = digit_logits.iter().map(|&v| (v - top).exp()).collect();
             let total: f32 = exps.iter().sum();
-            let (best, p) = exps
-                .iter()
-                .map(|e| e / total)
-                .enumerate()
-                .fold((0, f32::NEG_INFINITY), |best, (i, p)| if p > best.1 { (i, p) } else { best });
-            digits.push(best as u8 + 1);
-            confidence.push(p);
+            // Softmax keeps the order of the logits, so the argmax is the logits' own.
+            let digit = crate::inference::most_likely_digit(cell);
+            digits.push(digit);
+            confidence.push(exps[usize::from(digit) - 1] / total);
             probs.extend(exps.iter().map(|e| e / total));
         }
         Self { digits, confidence, probs, halt: 0.0 }
