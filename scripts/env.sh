@@ -5,9 +5,6 @@ export TRM_TOOLS="$TRM_CACHE/tools"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$TRM_CACHE/target}"
 export PATH="$HOME/.cargo/bin:$TRM_TOOLS/node_modules/.bin:$PATH"
 
-# The patched crates Cargo.toml points at (patches/*/crate); a no-op once built.
-bash "$(dirname "${BASH_SOURCE[0]}")/patch-crates.sh"
-
 # Environment for building the wasm app (trunk). With rustup's wasm32 target nothing special
 # is needed; otherwise Debian's rustc-web builds the standard library itself (build-std).
 wasm_env() {

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 weights=${1:-assets/model.bpk}
 out=${2:-artifacts/eval}
-data=${DATA:-../shared/data/sudoku}
+data=${DATA:-data/sudoku}
 mkdir -p "$out"
 cargo build --release --quiet --bin trm
 trm="$CARGO_TARGET_DIR/release/trm"
@@ -25,15 +25,15 @@ start=$(date +%s)
 # Phase 1: early exit and budgets 1/16 on ≥ 2,000 puzzles of the two large files, the small
 # files whole and 500 generated puzzles per tier.
 # The 17-clue file: only its held-out side (the campaign trains on the rest, `@train`).
-lane large --limit 2000 --budgets 1,16 "$data/forum_hardest_1905_11plus.txt" "$data/royle_17clue.txt@holdout" &
+lane large --limit 2000 --budgets 1,16 "$data/forum_hardest_1905_11plus.txt.gz" "$data/royle_17clue.txt.gz@holdout" &
 large=$!
-lane small --limit 2000 --budgets 1,16 "$data/magictour_top1465.txt" "$data/forum_hardest_1106.txt" \
+lane small --limit 2000 --budgets 1,16 "$data/magictour_top1465.txt.gz" "$data/forum_hardest_1106.txt" \
   "$data/norvig_top95.txt" "$data/norvig_hardest.txt"
 lane tiers --limit 500 --budgets 1,16 --tiers easy,medium,hard,extreme
 wait "$large"
 # Phase 2: larger test-time budgets on the first 100 of every set.
-lane files-64 --limit 100 --budgets 16,32,64 "$data/forum_hardest_1106.txt" "$data/forum_hardest_1905_11plus.txt" \
-  "$data/magictour_top1465.txt" "$data/norvig_hardest.txt" "$data/norvig_top95.txt" "$data/royle_17clue.txt@holdout" &
+lane files-64 --limit 100 --budgets 16,32,64 "$data/forum_hardest_1106.txt" "$data/forum_hardest_1905_11plus.txt.gz" \
+  "$data/magictour_top1465.txt.gz" "$data/norvig_hardest.txt" "$data/norvig_top95.txt" "$data/royle_17clue.txt.gz@holdout" &
 files=$!
 lane tiers-64 --limit 100 --budgets 16,32,64 --tiers easy,medium,hard,extreme
 wait "$files"

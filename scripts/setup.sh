@@ -3,6 +3,8 @@
 #   - the wasm32 standard library: `rustup target add`, or Debian's rustc-web + rust-web-src
 #     (build-std) where rustup cannot download targets;
 #   - lld (wasm-ld), Chromium with its driver, the Vulkan software drivers (WebGPU without a GPU);
+#   - the other engines of the browser tests: Firefox ESR with geckodriver, WebKitGTK's
+#     WebKitWebDriver (Safari's engine), and Xvfb for WebKit's window;
 #   - trunk 0.21.x, wasm-bindgen-cli at exactly the Cargo.lock version, wasm-opt (npm binaryen);
 #   - the npm packages of the browser tests (playwright-core; no browser download).
 # A second run only checks versions and returns in seconds.
@@ -12,6 +14,7 @@ source scripts/env.sh
 
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132.0.0
+GECKODRIVER_VERSION=0.37.1
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/"/,"",$3); print $3; exit}' Cargo.lock)
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -19,7 +22,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- Debian packages ------------------------------------------------------------------------
 need_pkgs=()
-for pkg in lld patch curl fonts-dejavu-core chromium chromium-driver libvulkan1 mesa-vulkan-drivers; do
+for pkg in lld patch curl fonts-dejavu-core chromium chromium-driver libvulkan1 mesa-vulkan-drivers \
+  firefox-esr webkit2gtk-driver xvfb; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_pkgs+=("$pkg")
 done
 
@@ -61,6 +65,7 @@ install_crate() { # name version [binary]
 }
 install_crate wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
 install_crate trunk "$TRUNK_VERSION"
+install_crate geckodriver "$GECKODRIVER_VERSION"
 
 # --- wasm-opt from npm (Debian's binaryen is too old) -----------------------------------------
 if [ ! -x "$TRM_TOOLS/node_modules/.bin/wasm-opt" ] \

@@ -7,7 +7,8 @@
 #   2. the wasm app: the hosted build (`trunk build --release`: opt-level z, fat LTO, wasm-opt),
 #      which is quick to rebuild incrementally, and its size budget;
 #   3. browser tests: Playwright (playwright-core + Debian Chromium) against that build, on
-#      WebGPU (SwiftShader) and on the CPU fallback.
+#      WebGPU (SwiftShader) and on the CPU fallback; the core flows in Firefox ESR and WebKitGTK
+#      over W3C WebDriver (tests/browser/webdriver.mjs).
 # Screenshots and logs land in artifacts/ (ignored by git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,10 @@ bash scripts/setup.sh
 source scripts/env.sh
 mkdir -p artifacts
 
-stamp "formatting and lints"
+stamp "formatting, lints and vendored crates"
+# vendor/ is the published crates plus patches/ and nothing else (a clean clone builds from it
+# with no script run first: this whole run is that proof).
+bash scripts/vendor-crates.sh --check
 cargo fmt --all --check
 cargo clippy --locked --offline --all-targets -- -D warnings
 if rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
@@ -34,6 +38,7 @@ stamp "wasm build (trunk build --release) and size budget"
 bash scripts/size-budget.sh dist
 
 stamp "browser tests"
-( cd tests/browser && node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs )
+# Every engine must run here (setup installed them): a missing one fails rather than skips.
+( cd tests/browser && TRM_ALL_ENGINES=1 node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs )
 
 stamp "all tests passed"

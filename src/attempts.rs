@@ -82,7 +82,7 @@ impl AttemptStart {
 }
 
 /// The noise σ on the initial y and z of attempts after the first that the page and the model
-/// card use: `scripts/sweep-attempts.sh` on a validation split (generated medium, hard and extreme
+/// card use: `scripts/campaign/sweep-attempts.sh` on a validation split (generated medium, hard and extreme
 /// puzzles, seed 777, 60 each, K = 8) measured 97.8% with full symmetries and σ = 0.3 (the same
 /// at 0.1), 96.1% without noise, 89.4% with digit relabelling only and 75–78% with noise alone.
 pub const DEFAULT_NOISE: f64 = 0.3;

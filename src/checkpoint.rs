@@ -5,6 +5,8 @@
 //! `training.json`, `progress.json`, `model.bpk`, `optimizer.bpk`, `carry.bpk`, and the EMA
 //! weights as `ema.bpk` + `ema.json`, which load like any shipped model. `carry.bpk` may be left
 //! out (a large-batch GPU leg's is tens of MB): the run then resumes with every slot refilled.
+//! `optimizer.bpk` may be left out too (the committed checkpoint does: docs/checkpoints.md):
+//! AdamW then starts with fresh moments.
 
 use std::path::Path;
 
@@ -100,9 +102,16 @@ pub fn load_with_config(
         .map_err(|e| Error::file(dir.join("model.bpk"), e))?;
     let ema = weights::from_bytes(&config.model, &read("ema.bpk")?, device)
         .map_err(|e| Error::file(dir.join("ema.bpk"), e))?;
-    let optimizer = Trainer::optimizer_init(&config)
-        .from_bytes(burn::tensor::Bytes::from_bytes_vec(read("optimizer.bpk")?))
-        .map_err(|e| Error::file(dir.join("optimizer.bpk"), format!("{e:?}")))?;
+    // The committed checkpoint leaves AdamW's state out (docs/checkpoints.md): its moments then
+    // start at zero, which a new leg's warm-up covers. A local run keeps it and resumes exactly.
+    let optimizer = if dir.join("optimizer.bpk").is_file() {
+        let optimizer = Trainer::optimizer_init(&config)
+            .from_bytes(burn::tensor::Bytes::from_bytes_vec(read("optimizer.bpk")?))
+            .map_err(|e| Error::file(dir.join("optimizer.bpk"), format!("{e:?}")))?;
+        Some(optimizer)
+    } else {
+        None
+    };
     // A checkpoint may come without its carried states (a large-batch leg's are too big to
     // keep): every slot then starts afresh, as with a new batch size.
     let state = if saved.batch_size == config.batch_size && dir.join("carry.bpk").is_file() {
@@ -122,7 +131,7 @@ pub fn load_with_config(
         let (y, z) = model.initial_state(config.batch_size);
         RecursionState { y, z }
     };
-    Trainer::from_parts(config, files, model, Some(ema), Some(optimizer), Some((progress, state)))
+    Trainer::from_parts(config, files, model, Some(ema), optimizer, Some((progress, state)))
 }
 
 /// Whether `dir` holds a checkpoint.

@@ -40,6 +40,19 @@ impl Manifest {
             precision: if half { "f16" } else { "f32" }.into(),
         }
     }
+
+    /// Whether `bytes` are the weights this manifest describes: the size, then the content
+    /// hash. The error says which differs (a download cut short, or a damaged cached copy).
+    pub fn check(&self, bytes: &[u8]) -> Result<(), String> {
+        if bytes.len() != self.bytes {
+            return Err(format!("{} is {} bytes where the manifest says {}", self.weights, bytes.len(), self.bytes));
+        }
+        let version = format!("{:016x}", fnv1a(bytes));
+        if version != self.version {
+            return Err(format!("{} has hash {version} where the manifest says {}", self.weights, self.version));
+        }
+        Ok(())
+    }
 }
 
 /// `assets/puzzles.json`: the page's sample puzzles per tier (81-character lines), those the
@@ -139,6 +152,22 @@ mod tests {
                 crate::solve_unique(&crate::Grid::parse(line).unwrap()).unwrap();
             }
         }
+    }
+
+    #[test]
+    fn the_manifest_check_names_a_short_or_changed_file() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let manifest = Manifest::describe("model.bpk", "model.json", &bytes, 10, true);
+        assert_eq!(manifest.check(&bytes), Ok(()));
+        assert_eq!(manifest.check(&bytes[..100]), Err("model.bpk is 100 bytes where the manifest says 256".into()));
+        let mut flipped = bytes.clone();
+        flipped[7] ^= 1;
+        let error = manifest.check(&flipped).unwrap_err();
+        assert!(
+            error.starts_with("model.bpk has hash ")
+                && error.ends_with(&format!("the manifest says {}", manifest.version))
+        );
+        assert!(!error.contains(&format!("hash {} ", manifest.version)), "{error}");
     }
 
     #[test]

@@ -133,7 +133,8 @@ impl AttemptRows {
 }
 
 /// One puzzle being solved step by step with K attempts, recording every attempt's trace. The
-/// web page drives one supervision step per frame; the CLI loops.
+/// page's worker runs it one supervision step at a time and sends each step's trace to the page
+/// (so Stop answers between steps); the CLI loops.
 pub struct Session {
     model: Trm,
     puzzle: Grid,
@@ -445,12 +446,41 @@ pub struct AttemptRun {
     pub steps: Vec<(Grid, f32)>,
 }
 
-/// Runs `config.attempts` attempts of every puzzle as one batch (no rule-check stop, so every
-/// attempt runs until it halts or the budget ends and both selections can be scored).
-/// Returns, per puzzle, one [`AttemptRun`] per attempt. One readback per step.
-pub async fn run_attempts(model: &Trm, puzzles: &[Grid], config: &InferenceConfig) -> Result<Vec<Vec<AttemptRun>>> {
+/// Runs `config.attempts` attempts of every puzzle (no rule-check stop, so every attempt runs
+/// until it halts or the budget ends and both selections can be scored), in batches of at most
+/// `max_rows` rows: puzzles × attempts when that fits, else one puzzle's attempts in slices.
+/// Every attempt runs on its own rows, so the split changes no answer.
+/// Returns, per puzzle, one [`AttemptRun`] per attempt. One readback per step and batch.
+pub async fn run_attempts(
+    model: &Trm,
+    puzzles: &[Grid],
+    config: &InferenceConfig,
+    max_rows: usize,
+) -> Result<Vec<Vec<AttemptRun>>> {
     let k = config.attempts.max(1);
+    let max_rows = max_rows.max(1);
     let starts = AttemptStart::plan(k, config.seed, config.transforms, config.noise > 0.0);
+    let mut results = Vec::with_capacity(puzzles.len());
+    for chunk in puzzles.chunks((max_rows / k).max(1)) {
+        let mut chunk_runs: Vec<Vec<AttemptRun>> = vec![Vec::with_capacity(k); chunk.len()];
+        for slice in starts.chunks(max_rows) {
+            for (runs, slice_runs) in chunk_runs.iter_mut().zip(run_attempt_rows(model, chunk, slice, config).await?) {
+                runs.extend(slice_runs);
+            }
+        }
+        results.extend(chunk_runs);
+    }
+    Ok(results)
+}
+
+/// Runs the given attempt starts of every puzzle as one batch: [`run_attempts`] without the split.
+async fn run_attempt_rows(
+    model: &Trm,
+    puzzles: &[Grid],
+    starts: &[AttemptStart],
+    config: &InferenceConfig,
+) -> Result<Vec<Vec<AttemptRun>>> {
+    let k = starts.len();
     let mut row_puzzles = Vec::with_capacity(puzzles.len() * k);
     let mut row_starts = Vec::with_capacity(puzzles.len() * k);
     let mut running: Vec<(usize, usize)> = Vec::with_capacity(puzzles.len() * k);
@@ -487,8 +517,13 @@ pub async fn run_attempts(model: &Trm, puzzles: &[Grid], config: &InferenceConfi
 
 /// Blocking [`run_attempts`] for native code.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn run_attempts_blocking(model: &Trm, puzzles: &[Grid], config: &InferenceConfig) -> Result<Vec<Vec<AttemptRun>>> {
-    crate::recursion::block_on(run_attempts(model, puzzles, config))
+pub fn run_attempts_blocking(
+    model: &Trm,
+    puzzles: &[Grid],
+    config: &InferenceConfig,
+    max_rows: usize,
+) -> Result<Vec<Vec<AttemptRun>>> {
+    crate::recursion::block_on(run_attempts(model, puzzles, config, max_rows))
 }
 
 /// What the first `k` attempts of a puzzle achieve, from [`run_attempts`]' runs.
@@ -650,7 +685,7 @@ mod tests {
         let model = tiny_model();
         let puzzles = puzzles();
         let full = InferenceConfig::new().with_max_steps(3).with_early_exit(false).with_attempts(3).with_noise(0.3);
-        let runs = run_attempts_blocking(&model, &puzzles, &full).unwrap();
+        let runs = run_attempts_blocking(&model, &puzzles, &full, 64).unwrap();
         assert_eq!(runs.len(), 3);
         for (puzzle, runs) in puzzles.iter().zip(&runs) {
             // The session behind the page records the same answers and halting probabilities.
@@ -670,7 +705,7 @@ mod tests {
         // With early exit, each attempt stops at the first step its head says stop.
         let threshold = split_threshold(runs.iter().flatten().flat_map(|r| r.steps.iter().map(|s| s.1)).collect());
         let early = full.clone().with_early_exit(true).with_halt_threshold(threshold);
-        let early_runs = run_attempts_blocking(&model, &puzzles, &early).unwrap();
+        let early_runs = run_attempts_blocking(&model, &puzzles, &early, 64).unwrap();
         let mut lengths = Vec::new();
         for ((puzzle, runs), early_runs) in puzzles.iter().zip(&runs).zip(&early_runs) {
             let mut session = Session::new(model.clone(), *puzzle, early.clone());
@@ -706,6 +741,18 @@ mod tests {
             assert_eq!(session.solve_trace().outcome.unwrap().net_calls, calls * model.calls_per_step());
         }
         assert!(lengths.contains(&3) && lengths.iter().any(|&l| l < 3), "{lengths:?}");
+
+        // Batches of at most 2 rows (3 puzzles × 3 attempts, so K is split in slices) give the
+        // same runs as one batch, in the same order.
+        let split = run_attempts_blocking(&model, &puzzles, &early, 2).unwrap();
+        assert_eq!(split.len(), early_runs.len());
+        for (split_runs, runs) in split.iter().zip(&early_runs) {
+            assert_eq!(split_runs.len(), 3);
+            for (s, r) in split_runs.iter().zip(runs) {
+                assert_eq!(s.steps.len(), r.steps.len());
+                assert!(s.steps.iter().zip(&r.steps).all(|(a, b)| a.0 == b.0 && (a.1 - b.1).abs() < 1e-4));
+            }
+        }
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The Tiny Recursive Model (TRM): one small network applied over and over.
 //!
 //! Paper: Jolicoeur-Martineau, "Less is More: Recursive Reasoning with Tiny Networks" (2025),
-//! arXiv 2510.04871. Reference code: SamsungSAILMontreal/TinyRecursiveModels. The research
-//! notes in `shared/research/trm.md` list every detail followed here:
+//! arXiv 2510.04871. Reference code: SamsungSAILMontreal/TinyRecursiveModels. The details
+//! followed here, from the paper and that code:
 //!
 //! - inputs are 81 cell tokens (PAD 0, blank 1, digit d = d+1) after 16 prefix positions whose
 //!   first one holds a learned puzzle embedding; embeddings are scaled by √D;

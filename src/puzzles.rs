@@ -2,6 +2,7 @@
 //! collections). Blank lines and `#` comments are skipped. Lines without a solution are
 //! solved, and must have exactly one.
 
+#[cfg(not(target_arch = "wasm32"))]
 use std::path::Path;
 
 use crate::grid::{Grid, ParseError};
@@ -64,11 +65,26 @@ pub fn parse_examples(text: &str) -> Result<Vec<Example>, PuzzleFileError> {
     Ok(out)
 }
 
-/// Reads a puzzle file.
+/// Reads a text file; one whose name ends in `.gz` is gunzipped (the large collections in
+/// `data/` are stored that way).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn read_text(path: impl AsRef<Path>) -> std::io::Result<String> {
+    let path = path.as_ref();
+    if path.extension().is_some_and(|e| e == "gz") {
+        use std::io::Read;
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(std::fs::File::open(path)?).read_to_string(&mut text)?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(path)
+    }
+}
+
+/// Reads a puzzle file (gzipped where its name ends in `.gz`).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn read_examples(path: impl AsRef<Path>) -> Result<Vec<Example>, PuzzleFileError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| PuzzleFileError::Io { path: path.display().to_string(), source })?;
+    let text = read_text(path).map_err(|source| PuzzleFileError::Io { path: path.display().to_string(), source })?;
     parse_examples(&text)
 }
 
@@ -102,5 +118,39 @@ mod tests {
         let multi = ".".repeat(81);
         let err = parse_examples(&multi).unwrap_err();
         assert!(err.to_string().contains("more than one solution"), "{err}");
+    }
+
+    #[test]
+    fn reads_gzipped_files_and_names_a_damaged_one() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let line = "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......\n";
+        let path = dir.path().join("one.txt.gz");
+        let mut encoder =
+            flate2::write::GzEncoder::new(std::fs::File::create(&path).unwrap(), flate2::Compression::best());
+        encoder.write_all(line.as_bytes()).unwrap();
+        encoder.finish().unwrap();
+        assert_eq!(read_examples(&path).unwrap(), parse_examples(line).unwrap());
+        // Plain text under a .gz name is no gzip stream: an I/O error that names the file.
+        std::fs::write(&path, line).unwrap();
+        let err = read_examples(&path).unwrap_err();
+        assert!(err.to_string().starts_with(&format!("cannot read {}", path.display())), "{err}");
+    }
+
+    #[test]
+    fn the_collections_in_data_read_with_their_documented_counts() {
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sudoku");
+        for (file, count) in [("norvig_top95.txt", 95), ("norvig_hardest.txt", 11), ("forum_hardest_1106.txt", 375)] {
+            assert_eq!(read_examples(data.join(file)).unwrap().len(), count, "{file}");
+        }
+        for (file, count) in [
+            ("magictour_top1465.txt.gz", 1465),
+            ("royle_17clue.txt.gz", 47_151),
+            ("forum_hardest_1905_11plus.txt.gz", 48_766),
+        ] {
+            let examples = read_examples(data.join(file)).unwrap();
+            assert_eq!(examples.len(), count, "{file}");
+            assert!(examples.iter().all(|e| e.solution.check_solves(&e.puzzle).is_ok()));
+        }
     }
 }

@@ -91,57 +91,56 @@ fn generate_then_check_round_trips_unique_puzzles() {
     assert!(checked.contains("5 puzzles, 5 with a unique solution, 5/5 given solutions confirmed"), "{checked}");
 }
 
-#[test]
-fn eval_reports_budgets_and_attempts_as_tables_and_json() {
+/// `trm eval --weights <shipped> --tiers easy` plus `args`, with `--json`: the table and the rows.
+fn eval_shipped(args: &[&str]) -> (String, Vec<serde_json::Value>) {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("eval.json");
     let weights = asset("model.bpk");
-    let table = stdout(&trm(&[
-        "eval",
-        "--weights",
-        weights.to_str().unwrap(),
-        "--tiers",
-        "easy",
-        "--limit",
-        "4",
-        "--budgets",
-        "2,4",
-        "--json",
-        json.to_str().unwrap(),
-    ]));
+    let mut all =
+        vec!["eval", "--weights", weights.to_str().unwrap(), "--tiers", "easy", "--json", json.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let table = stdout(&trm(&all));
+    (table, serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap())
+}
+
+#[test]
+fn eval_reports_budgets_and_attempts_as_tables_and_json() {
+    let (table, rows) = eval_shipped(&["--limit", "4", "--budgets", "2,4"]);
     assert!(table.contains("| generated easy | 4 |"), "{table}");
-    let rows: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(rows[0]["budgets"], serde_json::json!([2, 4]));
     assert_eq!(rows[0]["exact_at_budget"].as_array().unwrap().len(), 2);
 
-    let table = stdout(&trm(&[
-        "eval",
-        "--weights",
-        weights.to_str().unwrap(),
-        "--tiers",
-        "easy",
-        "--limit",
-        "3",
-        "--budgets",
-        "4",
-        "--attempts",
-        "1,2",
-        "--json",
-        json.to_str().unwrap(),
-    ]));
+    let attempts = ["--limit", "3", "--budgets", "4", "--attempts", "1,2"];
+    let (table, rows) = eval_shipped(&attempts);
     assert!(table.contains("| generated easy | 3 | 2 |"), "{table}");
-    let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(rows.len(), 2);
+    let shipped_config = trm_sudoku::weights::config_from_json(&std::fs::read_to_string(asset("model.json")).unwrap());
+    let calls_per_step = shipped_config.unwrap().calls_per_step() as f64;
     for (row, k) in rows.iter().zip([1, 2]) {
         assert_eq!(row["attempts"], k);
-        for field in ["exact_verified", "exact_head_only", "net_calls_per_puzzle", "blank_cell_accuracy"] {
-            let v = row[field].as_f64().unwrap_or_else(|| panic!("{field} missing"));
-            assert!(v >= 0.0, "{field}");
+        // The shipped model solves these three easy puzzles within 4 steps, with or without
+        // the rule check, and every blank cell is right.
+        for field in ["exact_verified", "exact_head_only", "blank_cell_accuracy"] {
+            assert_eq!(row[field].as_f64(), Some(1.0), "K = {k}: {field}");
+        }
+        let steps = row["mean_steps_to_verified"].as_f64().unwrap();
+        assert!((1.0..=4.0).contains(&steps), "K = {k}: {steps} steps");
+    }
+    // One attempt stops at its verified step: its calls are exactly steps × calls per step.
+    let (steps, calls) =
+        (rows[0]["mean_steps_to_verified"].as_f64().unwrap(), rows[0]["net_calls_per_puzzle"].as_f64().unwrap());
+    assert!((calls - steps * calls_per_step).abs() < 1e-6, "{calls} calls for {steps} steps");
+    // Two attempts verify no later, and cost more calls.
+    assert!(rows[1]["mean_steps_to_verified"].as_f64().unwrap() <= steps);
+    assert!(rows[1]["net_calls_per_puzzle"].as_f64().unwrap() > calls);
+
+    // `--batch 1` runs the two attempts one row at a time, and measures the same.
+    let (_, split) = eval_shipped(&[&attempts[..], &["--batch", "1"]].concat());
+    for (a, b) in split.iter().zip(&rows) {
+        for field in ["exact_verified", "exact_head_only", "mean_steps_to_verified", "net_calls_per_puzzle"] {
+            assert_eq!(a[field], b[field], "{field} with --batch 1");
         }
     }
-    // Two attempts can only do as well or better with the rule check, and cost more calls.
-    assert!(rows[1]["exact_verified"].as_f64() >= rows[0]["exact_verified"].as_f64());
-    assert!(rows[1]["net_calls_per_puzzle"].as_f64() > rows[0]["net_calls_per_puzzle"].as_f64());
 }
 
 /// The puzzle of tests/attempts.rs: attempt 11 of 16 of the shipped model wins at step 4.
@@ -208,6 +207,17 @@ fn export_plot_and_presets_work_on_a_small_run() {
     let bytes = std::fs::read(&out).unwrap();
     assert_eq!(manifest["bytes"].as_u64().unwrap() as usize, bytes.len());
     assert_eq!(manifest["version"].as_str().unwrap(), format!("{:016x}", trm_sudoku::data::fnv1a(&bytes)));
+    // The exported weights are the run's EMA weights, in f16: the same values within half precision.
+    let device = burn::prelude::Device::flex();
+    let (_, exported) = trm_sudoku::weights::load(&out, &device).unwrap();
+    let (_, ema) = trm_sudoku::weights::load(&run.join("ema.bpk"), &device).unwrap();
+    assert_eq!(manifest["parameters"].as_u64().unwrap() as usize, burn::module::Module::num_params(&ema));
+    let values = |m: &trm_sudoku::Trm| -> Vec<f32> {
+        m.blocks[0].mlp.down.weight.val().into_data().convert::<f32>().try_to_vec().unwrap()
+    };
+    let (exported, ema) = (values(&exported), values(&ema));
+    assert_eq!(exported.len(), ema.len());
+    assert!(exported.iter().zip(&ema).all(|(x, y)| (x - y).abs() <= 1e-3 * y.abs().max(1e-2)));
     let solved = stdout(&trm(&[
         "solve",
         "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......",
@@ -316,6 +326,8 @@ fn out_of_range_arguments_are_refused_with_their_range() {
         (vec!["solve", puzzle, "--attempts", "100000"], ["--attempts", "from 1 to 256"]),
         (vec!["solve", puzzle, "--max-steps", "0"], ["--max-steps", "≥ 1"]),
         (vec!["solve", puzzle, "--noise=-0.3"], ["--noise", "σ ≥ 0"]),
+        (vec!["solve", puzzle, "--noise", "-0.3"], ["--noise", "σ ≥ 0"]),
+        (vec!["solve", puzzle, "--attempts", "-4"], ["--attempts", "from 1 to 256"]),
         (vec!["solve", puzzle, "--noise", "NaN"], ["--noise", "σ ≥ 0"]),
         (vec!["eval", "--tiers", "easy", "--budgets", "16,0"], ["--budgets", "≥ 1"]),
         (vec!["eval", "--tiers", "easy", "--attempts", "1,4,0"], ["--attempts", "from 1 to 256"]),

@@ -1,4 +1,4 @@
-//! `scripts/train-device.sh`, run on the CPU backend: it resumes the committed checkpoint, starts
+//! `scripts/campaign/train-device.sh`, run on the CPU backend: it resumes the committed checkpoint, starts
 //! a new leg at another batch size and data source, trains, and leaves a checkpoint, a plot and
 //! an evaluation where a lent GPU machine's run would leave them. So a GPU run spends its minutes
 //! training, not debugging.
@@ -18,7 +18,7 @@ fn the_device_script_resumes_the_checkpoint_on_the_cpu() {
     let start = step_of(&checkpoint.join("progress.json"));
     let out = tempfile::tempdir().unwrap();
     let output = Command::new("bash")
-        .arg("scripts/train-device.sh")
+        .arg("scripts/campaign/train-device.sh")
         .current_dir(root)
         .env("TRM_BIN", env!("CARGO_BIN_EXE_trm"))
         .env("BACKEND", "cpu")

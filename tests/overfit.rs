@@ -147,4 +147,17 @@ fn a_checkpoint_without_its_carried_states_restarts_every_slot() {
     let next = resumed.train_step_blocking().unwrap();
     assert_eq!(next.step, 4);
     assert!(resumed.parts().3.slots.iter().all(|s| s.steps == 1 && !s.puzzle.is_empty()));
+
+    // Without AdamW's state (the committed checkpoint's policy), it resumes with fresh moments:
+    // the same weights and step, and it trains on.
+    std::fs::remove_file(dir.path().join("optimizer.bpk")).unwrap();
+    let mut fresh = trm_sudoku::checkpoint::load(dir.path(), vec![fixed_set(6)], &device).unwrap();
+    assert_eq!(fresh.step_count(), 3);
+    let head = |t: &Trainer| -> Vec<f32> {
+        t.ema().output_head.weight.val().into_data().convert::<f32>().try_to_vec::<f32>().unwrap()
+    };
+    assert_eq!(head(&fresh), head(&kept));
+    let step = fresh.train_step_blocking().unwrap();
+    assert_eq!(step.step, 4);
+    assert!(step.loss.is_finite());
 }

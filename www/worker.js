@@ -1,4 +1,4 @@
-// Starts the model worker (app/src/bin/trm-worker.rs), built by trunk as trm-worker.js and
+// Starts the model worker (the `worker/` crate), built by trunk as trm-worker.js and
 // trm-worker_bg.wasm next to this file. The page creates it with `new Worker("worker.js")`.
 
 // Every GPU device made here is kept in `self.__trmDevices`, so a test can destroy it and

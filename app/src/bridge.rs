@@ -149,7 +149,13 @@ async fn download(state: &AppState) -> Result<Request, String> {
         }
     };
     set_progress(0, None);
-    let shipped = fetch_cached(&url, CACHE_NAME, &key, set_progress).await?;
+    let shipped = fetch_cached(&url, CACHE_NAME, &key, |bytes| manifest.check(bytes), set_progress).await?;
+    if let Some(why) = &shipped.evicted {
+        state.say(
+            true,
+            format!("The model saved in this browser was damaged ({why}); it was removed and downloaded again."),
+        );
+    }
     state.readouts.update(|r| {
         r.weight_bytes = Some(shipped.bytes.len() as u64);
         r.weights_cached = shipped.cached;

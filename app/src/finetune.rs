@@ -1,4 +1,4 @@
-//! The Train panel: fine-tuning in the page, run by the worker (the worker (`worker/`)) with the
+//! The Train panel: fine-tuning in the page, run by the model worker (`worker/`) with the
 //! same trainer as native training. Live charts, pause/resume/stop, reset to the shipped
 //! weights, download as `.bpk`; the results persist in IndexedDB (see [`crate::bridge`]).
 

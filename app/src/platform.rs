@@ -70,14 +70,20 @@ pub struct Download {
     pub bytes: Vec<u8>,
     /// Whether it came from Cache Storage.
     pub cached: bool,
+    /// Why a cached copy was thrown away and fetched again, if one was.
+    pub evicted: Option<String>,
 }
 
 /// Fetches `url`, reporting `(loaded, total)` as chunks arrive, and keeps the response in
 /// Cache Storage under `cache_name` (keyed by `cache_key`), so the next visit skips the network.
+/// `check` vets the bytes: a cached copy that fails it is deleted and fetched again (a damaged
+/// cache would otherwise break the page for good); a download that fails it is an error and is
+/// not cached.
 pub async fn fetch_cached(
     url: &str,
     cache_name: &str,
     cache_key: &str,
+    check: impl Fn(&[u8]) -> Result<(), String>,
     mut progress: impl FnMut(u64, Option<u64>),
 ) -> Result<Download, String> {
     let window = web_sys::window().ok_or("no window")?;
@@ -89,16 +95,46 @@ pub async fn fetch_cached(
         },
         Err(_) => None,
     };
+    let mut evicted = None;
     if let Some(cache) = &cache
         && let Ok(hit) = JsFuture::from(cache.match_with_str(cache_key)).await
         && let Ok(response) = hit.dyn_into::<web_sys::Response>()
     {
-        let buffer = JsFuture::from(response.array_buffer().map_err(js_error)?).await.map_err(js_error)?;
-        let bytes = Uint8Array::new(&buffer).to_vec();
-        progress(bytes.len() as u64, Some(bytes.len() as u64));
-        return Ok(Download { bytes, cached: true });
+        let bytes = match response.array_buffer() {
+            Ok(promise) => {
+                JsFuture::from(promise).await.map(|buffer| Uint8Array::new(&buffer).to_vec()).map_err(js_error)
+            }
+            Err(e) => Err(js_error(e)),
+        };
+        match bytes.and_then(|bytes| check(&bytes).map(|()| bytes)) {
+            Ok(bytes) => {
+                progress(bytes.len() as u64, Some(bytes.len() as u64));
+                return Ok(Download { bytes, cached: true, evicted: None });
+            }
+            Err(why) => {
+                let _ = JsFuture::from(cache.delete_with_str(cache_key)).await;
+                evicted = Some(why);
+            }
+        }
     }
-    let response = fetch_ok(&window, url).await?;
+    let bytes = fetch_with_progress(&window, url, &mut progress).await?;
+    check(&bytes).map_err(|why| format!("the download of {url} is damaged: {why}"))?;
+    if let Some(cache) = &cache {
+        let array = Uint8Array::from(bytes.as_slice());
+        if let Ok(copy) = web_sys::Response::new_with_opt_buffer_source(Some(&array)) {
+            let _ = JsFuture::from(cache.put_with_str(cache_key, &copy)).await;
+        }
+    }
+    Ok(Download { bytes, cached: false, evicted })
+}
+
+/// GETs `url` chunk by chunk, reporting `(loaded, total)`.
+async fn fetch_with_progress(
+    window: &web_sys::Window,
+    url: &str,
+    progress: &mut impl FnMut(u64, Option<u64>),
+) -> Result<Vec<u8>, String> {
+    let response = fetch_ok(window, url).await?;
     let total = response.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<u64>().ok());
     let mut bytes: Vec<u8> = Vec::with_capacity(total.unwrap_or(0) as usize);
     match response.body() {
@@ -123,13 +159,7 @@ pub async fn fetch_cached(
             progress(bytes.len() as u64, total);
         }
     }
-    if let Some(cache) = &cache {
-        let array = Uint8Array::from(bytes.as_slice());
-        if let Ok(copy) = web_sys::Response::new_with_opt_buffer_source(Some(&array)) {
-            let _ = JsFuture::from(cache.put_with_str(cache_key, &copy)).await;
-        }
-    }
-    Ok(Download { bytes, cached: false })
+    Ok(bytes)
 }
 
 /// Fetches a small text file without caching.

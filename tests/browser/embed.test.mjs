@@ -7,8 +7,13 @@ import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import { ARTIFACTS, FIXTURES, launch, open, serve, waitStatus } from './lib.mjs';
 
+/** A page that keeps telling its parent to make the widget's frame 4321 px tall. */
+const HOSTILE = `<!doctype html><html><body><script>
+setInterval(() => parent.postMessage({ type: 'trm-embed-size', height: 4321 }, '*'), 50);
+</script></body></html>`;
+
 let widget;
-before(async () => { widget = await serve({ base: '/trm/' }); });
+before(async () => { widget = await serve({ base: '/trm/', extra: { '/trm/hostile.html': ['text/html; charset=utf-8', HOSTILE] } }); });
 after(async () => { await widget.close(); });
 
 /** A blog page on another origin with `snippet` in a 720 px column, after `spacer` px of text. */
@@ -49,6 +54,34 @@ for (const width of [1280, 390]) {
     } finally { await close(); await host.close(); }
   });
 }
+
+test('size messages from the host page, a cross-origin frame and a sibling frame of the widget origin are ignored', async () => {
+  const { puzzle } = FIXTURES.easy[0];
+  const third = await serve({ root: '/nonexistent', base: '/nothing/', extra: { '/hostile.html': ['text/html; charset=utf-8', HOSTILE] } });
+  const frames = `<iframe id="third" src="${third.origin}/hostile.html" style="height:10px"></iframe>`
+    + `<iframe id="sibling" src="${widget.url}hostile.html" style="height:10px"></iframe>`;
+  const host = await blog(script(puzzle) + frames);
+  const { context, close } = await launch('cpu');
+  try {
+    const page = await open(context, `${host.origin}/post.html`);
+    const widgetFrame = page.frameLocator('iframe >> nth=0');
+    await widgetFrame.locator('.app[data-status="done"]').waitFor({ timeout: 240_000 });
+    // Count the hostile messages that reach the host page, by sender origin.
+    await page.evaluate(() => {
+      window.__hostile = {};
+      addEventListener('message', (e) => { if (e.data?.height === 4321) window.__hostile[e.origin] = (window.__hostile[e.origin] || 0) + 1; });
+      // The host page itself posts too.
+      for (let i = 0; i < 20; i += 1) window.postMessage({ type: 'trm-embed-size', height: 4321 }, '*');
+    });
+    await page.waitForFunction((origins) => origins.every((o) => (window.__hostile[o] || 0) >= 20), [host.origin, third.origin, widget.origin], { timeout: 10_000 });
+    const height = () => page.locator('iframe >> nth=0').evaluate((f) => f.getBoundingClientRect().height);
+    const content = await widgetFrame.locator('html').evaluate((el) => el.scrollHeight);
+    assert.ok(Math.abs(await height() - content) <= 2, `frame ${await height()} px, content ${content} px`);
+    // The widget's own message is obeyed, so the listener was live all along.
+    await widgetFrame.locator('html').evaluate(() => parent.postMessage({ type: 'trm-embed-size', height: 777 }, '*'));
+    await page.waitForFunction(() => document.querySelector('iframe').getBoundingClientRect().height === 777, null, { timeout: 5000 });
+  } finally { await close(); await host.close(); await third.close(); }
+});
 
 test('a fixed box keeps its 4:3 shape and the layout fits it', async () => {
   const { puzzle } = FIXTURES.easy[0];

@@ -14,9 +14,12 @@ let server;
 before(async () => { server = await serve(); });
 after(async () => { await server.close(); });
 
+/** The downloaded fine-tuned weights, for the CLI check. */
+let tunedFile;
+
 const describe = (tasks) => `${tasks.length} long tasks${tasks.length ? `, longest ${Math.max(...tasks)} ms` : ''}`;
 
-test('Stop during CPU fine-tuning keeps the learned weights, which survive a reload and load in the CLI', async () => {
+test('Stop during CPU fine-tuning keeps the learned weights, which survive a reload and download as a file', async () => {
   const { context, close } = await launch('cpu');
   try {
     const log = [];
@@ -69,13 +72,8 @@ test('Stop during CPU fine-tuning keeps the learned weights, which survive a rel
     const tuned = await download(page);
     assert.equal(tuned.length, shipped.length);
     assert.ok(!tuned.equals(shipped), 'Stop kept the shipped weights: what was learned was thrown away');
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'trm-tuned-')), 'tuned.bpk');
-    fs.writeFileSync(file, tuned);
-    const trm = cliBinary();
-    if (trm) {
-      const out = execFileSync(trm, ['solve', puzzle, '--weights', file], { encoding: 'utf8' });
-      assert.match(out, /^solved: /m, out);
-    }
+    tunedFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'trm-tuned-')), 'tuned.bpk');
+    fs.writeFileSync(tunedFile, tuned);
 
     // After a reload the fine-tuned weights are in use and still solve the easy fixture.
     await page.goto(`${server.url}?s=${puzzle}`);
@@ -99,6 +97,13 @@ test('Stop during CPU fine-tuning keeps the learned weights, which survive a rel
   } finally { await close(); }
 });
 
+const trm = cliBinary();
+test('the CLI solves with the downloaded fine-tuned weights', { skip: !trm && 'no trm binary in the cargo target directory (scripts/env.sh): run `cargo build` first' }, () => {
+  assert.ok(tunedFile, 'the fine-tuning test above saved no weights');
+  const out = execFileSync(trm, ['solve', FIXTURES.easy[0].puzzle, '--weights', tunedFile], { encoding: 'utf8' });
+  assert.match(out, /^solved: /m, out);
+});
+
 /** Clicks "Download weights" and returns the file's bytes. */
 async function download(page) {
   const [file] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
@@ -107,6 +112,7 @@ async function download(page) {
 
 /** The native CLI built by `cargo test` (same target directory), if there is one. */
 function cliBinary() {
-  const target = process.env.CARGO_TARGET_DIR || path.join(ROOT, 'target');
-  return ['debug', 'release'].map((p) => path.join(target, p, 'trm')).find((p) => fs.existsSync(p));
+  // scripts/env.sh puts the target directory in the build cache, outside the clone.
+  const targets = [process.env.CARGO_TARGET_DIR, path.join(os.homedir(), '.cache', 'trm-sudoku', 'target'), path.join(ROOT, 'target')];
+  return targets.filter(Boolean).flatMap((t) => ['debug', 'release'].map((p) => path.join(t, p, 'trm'))).find((p) => fs.existsSync(p));
 }

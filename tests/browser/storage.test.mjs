@@ -1,9 +1,12 @@
 // Nothing stored in the browser can break the page: saved fine-tuned weights with a config too
 // large to build, garbage bytes, or only one of their two keys are refused with a notice,
-// removed from IndexedDB, and the page solves with the shipped weights (CPU path).
+// removed from IndexedDB, and the page solves with the shipped weights; a damaged cached copy of
+// the shipped weights is evicted and fetched again; a damaged download is refused (CPU path).
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { FIXTURES, gridLine, launch, open, serve, waitStatus } from './lib.mjs';
+import { DIST, FIXTURES, gridLine, launch, open, serve, waitStatus } from './lib.mjs';
 
 let server;
 before(async () => { server = await serve(); });
@@ -70,3 +73,50 @@ for (const [name, entries, said] of [
     } finally { await close(); }
   });
 }
+
+test('a damaged copy of the shipped weights in Cache Storage is evicted, fetched again, and the page solves', async () => {
+  const { context, close } = await launch('cpu');
+  try {
+    const { puzzle, solution } = FIXTURES.easy[0];
+    const page = await open(context, `${server.url}?s=${puzzle}&k=4`);
+    await waitStatus(page, 'ready');
+    const manifest = await page.evaluate(async () => (await fetch('assets/manifest.json')).json());
+    const key = `assets/${manifest.weights}?v=${manifest.version}`;
+    const cached = (key) => page.evaluate(async (key) => {
+      const hit = await (await caches.open('trm-sudoku-weights')).match(key);
+      return hit ? (await hit.arrayBuffer()).byteLength : null;
+    }, key);
+    assert.equal(await cached(key), manifest.bytes, 'the first visit caches the weights');
+    for (const [garbage, why] of [
+      [[1, 2, 3, 4, 5], `${manifest.weights} is 5 bytes where the manifest says ${manifest.bytes}`],
+      [new Array(manifest.bytes).fill(7), `${manifest.weights} has hash [0-9a-f]{16} where the manifest says ${manifest.version}`],
+    ]) {
+      await page.evaluate(async ([key, bytes]) => {
+        await (await caches.open('trm-sudoku-weights')).put(key, new Response(new Uint8Array(bytes)));
+      }, [key, garbage]);
+      await page.reload();
+      await waitStatus(page, 'ready');
+      assert.match(await page.textContent('.notice'), new RegExp(`The model saved in this browser was damaged \\(${why}\\); it was removed and downloaded again\\.`));
+      assert.equal(await cached(key), manifest.bytes, 'the good weights are cached again');
+      assert.equal(await gridLine(page), puzzle, 'the puzzle stays');
+    }
+    await page.click('#solve');
+    await waitStatus(page, 'done');
+    await page.click('#to-end');
+    assert.equal(await gridLine(page), solution);
+  } finally { await close(); }
+});
+
+test('a damaged download of the weights is refused with its cause and not cached', async () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(DIST, 'assets', 'manifest.json'), 'utf8'));
+  const truncated = fs.readFileSync(path.join(DIST, 'assets', manifest.weights)).subarray(0, 1000);
+  const broken = await serve({ extra: { [`/assets/${manifest.weights}`]: ['application/octet-stream', truncated] } });
+  const { context, close } = await launch('cpu');
+  try {
+    const page = await open(context, broken.url);
+    await waitStatus(page, 'failed', 60_000);
+    assert.match(await page.textContent('.notice'), new RegExp(`the download of assets/${manifest.weights} is damaged: ${manifest.weights} is 1000 bytes where the manifest says ${manifest.bytes}`));
+    const cachedKeys = await page.evaluate(async () => (await (await caches.open('trm-sudoku-weights')).keys()).length);
+    assert.equal(cachedKeys, 0);
+  } finally { await close(); await broken.close(); }
+});

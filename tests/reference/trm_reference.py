@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Reference forward pass of the Tiny Recursive Model in PyTorch, written from the paper's
-description (arXiv 2510.04871 and the notes in shared/research/trm.md), and the generator of
+description (arXiv 2510.04871) and its reference code, and the generator of
 the golden values that tests/reference_parity.rs checks the burn model against.
 
 Weights are not stored: both sides fill every parameter from the same tiny deterministic

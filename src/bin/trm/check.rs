@@ -20,7 +20,7 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: Args) -> Result<()> {
     for path in &args.files {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = trm_sudoku::puzzles::read_text(path).with_context(|| format!("reading {}", path.display()))?;
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).collect();
         let bar = progress_bar(lines.len() as u64, "{bar:40} {pos}/{len} {per_sec}");
         let (mut ok, mut agree, mut with_solution, mut guesses) = (0usize, 0usize, 0usize, 0u64);

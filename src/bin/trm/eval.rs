@@ -38,13 +38,13 @@ pub struct Args {
     #[arg(long, default_value_t = 2000)]
     pub limit: usize,
     /// Step budgets to report (each at least 1), e.g. `16,32,64`.
-    #[arg(long, value_delimiter = ',', default_value = "16", value_parser = positive_count)]
+    #[arg(long, value_delimiter = ',', default_value = "16", value_parser = positive_count, allow_negative_numbers = true)]
     pub budgets: Vec<usize>,
     /// Halting probability for early exit (0 to 1).
-    #[arg(long, default_value_t = 0.5, value_parser = probability_arg)]
+    #[arg(long, default_value_t = 0.5, value_parser = probability_arg, allow_negative_numbers = true)]
     pub threshold: f32,
     /// Rows per batch (puzzles, or puzzles × attempts; at least 1).
-    #[arg(long, default_value_t = 128, value_parser = positive_count)]
+    #[arg(long, default_value_t = 128, value_parser = positive_count, allow_negative_numbers = true)]
     pub batch: usize,
     /// Seed of the subsets and generated puzzles.
     #[arg(long, default_value_t = 1234)]
@@ -58,10 +58,10 @@ pub struct Args {
     /// Parallel attempts per puzzle, e.g. `1,4,16,64`: reports rule-checked and head-only
     /// selection per K at the largest budget (attempts nest: the first 4 of 64 are the 4).
     /// Each 1 to 256.
-    #[arg(long, value_delimiter = ',', value_parser = attempts_arg)]
+    #[arg(long, value_delimiter = ',', value_parser = attempts_arg, allow_negative_numbers = true)]
     pub attempts: Vec<usize>,
     /// σ of the Gaussian noise on the initial y and z of attempts after the first (≥ 0).
-    #[arg(long, default_value_t = 0.0, value_parser = noise_arg)]
+    #[arg(long, default_value_t = 0.0, value_parser = noise_arg, allow_negative_numbers = true)]
     pub noise: f64,
     /// Symmetries of attempts after the first: full, digits, board or none.
     #[arg(long, default_value = "full")]
@@ -142,10 +142,11 @@ fn eval_attempts(
         let mut tallies = vec![(0usize, 0usize, 0usize, 0usize, 0usize, 0.0f64); ks.len()];
         let bar = progress_bar(examples.len() as u64, "{bar:30} {pos}/{len} {msg}");
         bar.set_message(name.clone());
+        // Rows per call stay within `batch`: puzzles × K when that fits, else K in slices.
         let per_chunk = (batch / k_max).max(1);
         for chunk in examples.chunks(per_chunk) {
             let puzzles: Vec<Grid> = chunk.iter().map(|e| e.puzzle).collect();
-            let runs = run_attempts_blocking(model, &puzzles, &config.clone().with_attempts(k_max))?;
+            let runs = run_attempts_blocking(model, &puzzles, &config.clone().with_attempts(k_max), batch)?;
             for (e, runs) in chunk.iter().zip(&runs) {
                 for (i, &k) in ks.iter().enumerate() {
                     let score = score_attempts(&e.puzzle, runs, k, calls_per_step);

@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long, default_value = "assets/model.bpk")]
     pub weights: PathBuf,
     /// Most supervision steps (at least 1).
-    #[arg(long, default_value_t = 16, value_parser = positive_count)]
+    #[arg(long, default_value_t = 16, value_parser = positive_count, allow_negative_numbers = true)]
     pub max_steps: usize,
     /// Run every step even after the halting head says stop.
     #[arg(long)]
@@ -34,10 +34,10 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "cpu")]
     pub backend: Backend,
     /// K attempts side by side (1 to 256); the first whose answer satisfies every rule wins.
-    #[arg(long, default_value_t = 1, value_parser = attempts_arg)]
+    #[arg(long, default_value_t = 1, value_parser = attempts_arg, allow_negative_numbers = true)]
     pub attempts: usize,
     /// σ of the Gaussian noise on the initial y and z of attempts after the first (≥ 0).
-    #[arg(long, default_value_t = 0.0, value_parser = noise_arg)]
+    #[arg(long, default_value_t = 0.0, value_parser = noise_arg, allow_negative_numbers = true)]
     pub noise: f64,
     /// Symmetries of attempts after the first: full, digits, board or none.
     #[arg(long, default_value = "full")]
