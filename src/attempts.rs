@@ -87,6 +87,11 @@ impl AttemptStart {
 /// at 0.1), 96.1% without noise, 89.4% with digit relabelling only and 75–78% with noise alone.
 pub const DEFAULT_NOISE: f64 = 0.3;
 
+/// The page's adaptive solve gives up after this many seconds by default (`?budget=`).
+pub const DEFAULT_ADAPTIVE_BUDGET_S: f64 = 10.0;
+/// The longest time budget a link may ask for, in seconds.
+pub const MAX_ADAPTIVE_BUDGET_S: f64 = 600.0;
+
 /// The choices of K the page offers.
 pub const ATTEMPT_CHOICES: [usize; 6] = [1, 4, 8, 16, 32, 64];
 
@@ -138,6 +143,24 @@ pub fn attempts_to_warm_ahead(timing: &NetCallTiming, warmed: &[usize]) -> Vec<u
         .collect()
 }
 
+/// The share of an adaptive solve's time budget that one supervision step may be estimated to
+/// take at its largest K: the budget is checked between steps, so a step must not overrun it.
+const ADAPTIVE_STEP_SHARE: f64 = 0.1;
+
+/// The most slots an adaptive solve grows to on a device: the largest offered K whose
+/// supervision step `timing` estimates within a tenth of `budget_ms` (at least 1). On this
+/// project's 2-core CPU with a 10 s budget that is 16; a real GPU runs all 64.
+pub fn adaptive_slot_limit(timing: &NetCallTiming, budget_ms: f64) -> usize {
+    ATTEMPT_CHOICES
+        .into_iter()
+        .filter(|&k| {
+            let step_ms = timing.at(k) * WARM_UP_STEP_CALLS;
+            step_ms.is_finite() && step_ms <= budget_ms * ADAPTIVE_STEP_SHARE
+        })
+        .max()
+        .unwrap_or(1)
+}
+
 /// The backend to run on, given each one's measurement, and the K it runs: at `attempts` if the
 /// link fixed K, else at each backend's own default K. The backend that runs more attempts
 /// within the budget wins; at the same K, the faster one. `None` when nothing was measured.
@@ -166,6 +189,52 @@ pub fn describe_outcome(outcome: &crate::trace::Outcome, k: usize) -> String {
             outcome.selected + 1
         ),
     }
+}
+
+/// The adaptive solve's story, e.g. "3 of 4 attempts halted on answers that broke a rule; 16
+/// more attempts; attempt 11 of 20 satisfied every rule at its step 7 (2,310 net calls)."
+/// `first_slots` is K at the start; `out_of_time` the time budget in seconds, if it ended the
+/// solve.
+pub fn describe_adaptive(trace: &crate::trace::SolveTrace, first_slots: usize, out_of_time: Option<f64>) -> String {
+    let Some(outcome) = trace.outcome else { return "Thinking…".into() };
+    let total = trace.attempts.len();
+    let calls = group_thousands(outcome.net_calls);
+    let halted_wrong = trace
+        .attempts
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| a.trace.halted_at.is_some() && !(outcome.verified && *i == outcome.selected))
+        .count();
+    if total <= first_slots && out_of_time.is_none() {
+        // No attempt was replaced or added: the story of a fixed-K solve.
+        return describe_outcome(&outcome, total);
+    }
+    let mut parts = Vec::new();
+    if halted_wrong > 0 {
+        let noun = if total == 1 { "attempt" } else { "attempts" };
+        parts.push(format!("{halted_wrong} of {total} {noun} halted on answers that broke a rule"));
+    }
+    if total > first_slots {
+        let more = total - first_slots;
+        parts.push(format!("{more} more attempt{}", if more == 1 { "" } else { "s" }));
+    }
+    let selected = outcome.selected + 1;
+    parts.push(if outcome.verified {
+        format!("attempt {selected} of {total} satisfied every rule at its step {} ({calls} net calls)", outcome.step)
+    } else {
+        let within = match out_of_time {
+            Some(seconds) => format!("{seconds} s"),
+            None => "the step budget".into(),
+        };
+        format!(
+            "no answer satisfied every rule within {within}; showing the most confident, attempt {selected} of {total} ({calls} net calls)"
+        )
+    });
+    let mut story = parts.join("; ");
+    if let Some(first) = story.get(..1) {
+        story = first.to_uppercase() + &story[1..];
+    }
+    story + "."
 }
 
 /// `1120` → `"1,120"`.
@@ -367,6 +436,19 @@ mod tests {
         assert_eq!(clamp_attempts(0), 1);
         assert_eq!(clamp_attempts(20), 16);
         assert_eq!(clamp_attempts(1000), 64);
+    }
+
+    #[test]
+    fn the_adaptive_solve_grows_only_to_steps_that_fit_the_budget() {
+        let timing = |backend, batch1_ms, batch8_ms| NetCallTiming { backend, batch1_ms, batch8_ms };
+        // The CPU path here: a step at K = 16 is 0.54 s, at K = 32 1.08 s (over a tenth of 10 s).
+        assert_eq!(adaptive_slot_limit(&timing(Backend::Cpu, 3.5, 27.0), 10_000.0), 16);
+        assert_eq!(adaptive_slot_limit(&timing(Backend::Cpu, 3.5, 27.0), 60_000.0), 64);
+        // SwiftShader: even K = 1 is 9 s a step; the solve keeps one slot.
+        assert_eq!(adaptive_slot_limit(&timing(Backend::WebGpu, 900.0, 950.0), 10_000.0), 1);
+        // A real GPU runs all of them.
+        assert_eq!(adaptive_slot_limit(&timing(Backend::WebGpu, 1.0, 1.05), 10_000.0), 64);
+        assert_eq!(adaptive_slot_limit(&timing(Backend::Cpu, f64::NAN, 1.0), 10_000.0), 1);
     }
 
     #[test]

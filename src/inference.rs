@@ -48,6 +48,40 @@ pub struct InferenceConfig {
     /// worker keeps them there (their results are ignored).
     #[config(default = true)]
     pub drop_finished_rows: bool,
+    /// Think until it is right: an attempt whose halting head stops it on an answer that breaks
+    /// a rule is replaced by a fresh one (the next symmetry and noise of the plan) in its batch
+    /// slot, and while nothing satisfies every rule the slots and the step budget grow through
+    /// [`ESCALATION`]. Any rule-satisfying answer ends the solve, even with one attempt. The
+    /// caller holds the time budget ([`Session::give_up`]).
+    #[config(default = false)]
+    pub adaptive: bool,
+    /// The most slots the adaptive solve grows to: the page sets what its device runs within
+    /// the time budget ([`crate::attempts::adaptive_slot_limit`]).
+    #[config(default = 64)]
+    pub adaptive_max_slots: usize,
+}
+
+/// The adaptive solve's later stages, `(slots, last supervision step)`, after the first one at
+/// the configured K and step budget: more attempts side by side, and longer thinking for those
+/// that have not halted (running 64–128 steps instead of 16 lifts hard puzzles; see the
+/// model card). Stages that would add nothing are skipped.
+pub const ESCALATION: [(usize, usize); 3] = [(4, 32), (16, 64), (64, 128)];
+
+/// The most attempts an adaptive solve starts, replacements included (bounds the trace).
+pub const MAX_ADAPTIVE_ATTEMPTS: usize = 512;
+
+/// The adaptive solve's stages for a first stage of `attempts` slots and `max_steps` steps,
+/// growing to at most `max_slots` slots (never fewer than the first stage's).
+pub fn adaptive_stages(attempts: usize, max_steps: usize, max_slots: usize) -> Vec<(usize, usize)> {
+    let mut stages = vec![(attempts.max(1), max_steps.max(1))];
+    for (slots, until) in ESCALATION {
+        let &(last_slots, last_until) = stages.last().unwrap_or(&(1, 1));
+        let next = (slots.min(max_slots).max(last_slots), until.max(last_until));
+        if next != (last_slots, last_until) {
+            stages.push(next);
+        }
+    }
+    stages
 }
 
 /// The token tensor of a batch of grids.
@@ -100,6 +134,31 @@ impl AttemptRows {
         Self { x, state: RecursionState { y, z } }
     }
 
+    /// Adds rows for new attempts at the end of the batch.
+    fn append(&mut self, model: &Trm, puzzles: &[Grid], starts: &[AttemptStart], noise: f64) {
+        let new = Self::new(model, puzzles, starts, noise);
+        self.x = Tensor::cat(vec![self.x.clone(), new.x], 0);
+        self.state = RecursionState {
+            y: Tensor::cat(vec![self.state.y.clone(), new.state.y], 0),
+            z: Tensor::cat(vec![self.state.z.clone(), new.state.z], 0),
+        };
+    }
+
+    /// Starts a new attempt in row `row`, in place (the batch keeps its size, so a GPU compiles
+    /// nothing new).
+    fn replace(&mut self, model: &Trm, row: usize, puzzle: Grid, start: AttemptStart, noise: f64) {
+        let new = Self::new(model, &[puzzle], &[start], noise);
+        let [_, l, d] = self.x.dims();
+        let rows = [row..row + 1, 0..l, 0..d];
+        self.x = self.x.clone().slice_assign(rows.clone(), new.x);
+        let [_, l, d] = self.state.y.dims();
+        let rows = [row..row + 1, 0..l, 0..d];
+        self.state = RecursionState {
+            y: self.state.y.clone().slice_assign(rows.clone(), new.state.y),
+            z: self.state.z.clone().slice_assign(rows, new.state.z),
+        };
+    }
+
     /// Runs one supervision step on every row, recording it (the recorder reads the heads).
     fn record_step(&mut self, model: &Trm, recorder: &mut TraceRecorder) {
         self.state = model.recurse(&self.x, self.state.clone(), recorder);
@@ -147,6 +206,9 @@ pub struct Session {
     steps_run: usize,
     net_calls: usize,
     trace: SolveTrace,
+    /// `(slots, last step)` per stage: one stage unless adaptive ([`adaptive_stages`]).
+    stages: Vec<(usize, usize)>,
+    stage: usize,
 }
 
 impl Session {
@@ -165,8 +227,16 @@ impl Session {
         };
         let trace = SolveTrace {
             puzzle: puzzle.to_line(),
-            attempts: starts.into_iter().map(|start| AttemptTrace { start, trace: empty_trace.clone() }).collect(),
+            attempts: starts
+                .into_iter()
+                .map(|start| AttemptTrace { start, joined_at: 0, trace: empty_trace.clone() })
+                .collect(),
             outcome: None,
+        };
+        let stages = if config.adaptive {
+            adaptive_stages(attempts, config.max_steps, config.adaptive_max_slots)
+        } else {
+            vec![(attempts, config.max_steps.max(1))]
         };
         Self {
             model,
@@ -178,6 +248,51 @@ impl Session {
             steps_run: 0,
             net_calls: 0,
             trace,
+            stages,
+            stage: 0,
+        }
+    }
+
+    /// Starts attempt number `trace.attempts.len()` of the plan: returns its index, its
+    /// transformed puzzle and its start.
+    fn next_attempt(&mut self) -> (usize, Grid, AttemptStart) {
+        let index = self.trace.attempts.len();
+        let start = AttemptStart::new(index, self.config.seed, self.config.transforms, self.config.noise > 0.0);
+        let empty = RecursionTrace {
+            puzzle: self.puzzle.to_line(),
+            latent_updates: self.model.latent_updates,
+            cycles: self.model.cycles,
+            steps: Vec::new(),
+            halted_at: None,
+        };
+        self.trace.attempts.push(AttemptTrace { start, joined_at: self.steps_run, trace: empty });
+        self.running.push(true);
+        (index, start.transform.apply(&self.puzzle), start)
+    }
+
+    /// The step budget of the current stage.
+    pub fn step_budget(&self) -> usize {
+        self.stages[self.stage].1
+    }
+
+    /// Attempts side by side now (the batch's rows that run).
+    pub fn slots(&self) -> usize {
+        self.row_attempts.len()
+    }
+
+    /// Steps until the solve is over.
+    pub async fn run(&mut self) -> Result<()> {
+        while !self.finished() {
+            self.step().await?;
+        }
+        Ok(())
+    }
+
+    /// Ends the solve now, without a verified answer unless one was found: the time budget is
+    /// spent, or the visitor stopped it. Picks the most confident answer.
+    pub fn give_up(&mut self) {
+        if !self.finished() {
+            self.finish(None);
         }
     }
 
@@ -192,19 +307,24 @@ impl Session {
         if self.finished() {
             return Ok(Vec::new());
         }
-        let mut recorder = TraceRecorder::new(&self.model, &self.rows.state, self.steps_run == 0);
+        // A row whose attempt has no step yet (the first step, or a replacement) has no answer
+        // to show before its first answer update.
+        let fresh: Vec<bool> =
+            self.row_attempts.iter().map(|&a| self.trace.attempts[a].trace.steps.is_empty()).collect();
+        let mut recorder = TraceRecorder::per_sample(&self.model, &self.rows.state, fresh);
         self.rows.record_step(&self.model, &mut recorder);
         let steps = recorder.finish().read().await?;
         if steps.len() != self.row_attempts.len() {
             return Err(Error::Backend("the trace readback has the wrong batch size".into()));
         }
         self.steps_run += 1;
-        let running_now = self.running.iter().filter(|r| **r).count();
+        let running_now = self.row_attempts.iter().filter(|&&a| self.running[a]).count();
         self.net_calls += running_now * self.model.calls_per_step();
 
         let mut ran = Vec::with_capacity(running_now);
         let mut verified_now = Vec::new();
-        for (&attempt, step) in self.row_attempts.iter().zip(steps) {
+        let mut halted_wrong = Vec::new();
+        for (row, (&attempt, step)) in self.row_attempts.iter().zip(steps).enumerate() {
             if !self.running[attempt] {
                 continue;
             }
@@ -212,22 +332,58 @@ impl Session {
             let step = step_to_user(step, &record.start.transform);
             let halts = step.halt_probability() >= self.config.halt_threshold;
             if record.trace.halted_at.is_none() && halts {
-                record.trace.halted_at = Some(self.steps_run);
+                record.trace.halted_at = Some(record.trace.steps.len() + 1);
             }
             let answer = step.answer(&self.puzzle).unwrap_or(self.puzzle);
-            if verified(&answer, &self.puzzle) {
+            let right = verified(&answer, &self.puzzle);
+            if right {
                 verified_now.push(attempt);
             }
             self.running[attempt] = !(self.config.early_exit && halts);
+            if !self.running[attempt] && !right {
+                halted_wrong.push(row);
+            }
             record.trace.steps.push(step.clone());
             ran.push((attempt, step));
         }
-        // With several attempts, the first rule-satisfying answer ends the solve; a single
-        // attempt runs as it always has, until its halting head or the step budget stops it.
-        let out_of_steps = self.steps_run >= self.config.max_steps;
-        let rule_stop = self.trace.attempts.len() > 1 && !verified_now.is_empty();
-        if rule_stop || out_of_steps || !self.running.contains(&true) {
-            self.finish(if rule_stop { Some(&verified_now) } else { None });
+        // With several attempts (or adaptively), the first rule-satisfying answer ends the solve;
+        // a single attempt runs as it always has, until its halting head or the step budget.
+        let rule_stop = (self.trace.attempts.len() > 1 || self.config.adaptive) && !verified_now.is_empty();
+        if rule_stop {
+            self.finish(Some(&verified_now));
+            return Ok(ran);
+        }
+        if self.config.adaptive {
+            // An attempt that stopped on a wrong answer hands its slot to a fresh one.
+            for row in halted_wrong {
+                if self.trace.attempts.len() >= MAX_ADAPTIVE_ATTEMPTS {
+                    break;
+                }
+                let (attempt, puzzle, start) = self.next_attempt();
+                self.rows.replace(&self.model, row, puzzle, start, self.config.noise);
+                self.row_attempts[row] = attempt;
+            }
+            // Out of steps for this stage with nothing verified: more slots, more steps.
+            if self.steps_run >= self.step_budget() && self.stage + 1 < self.stages.len() {
+                self.stage += 1;
+                let slots = self.stages[self.stage].0;
+                let mut puzzles = Vec::new();
+                let mut starts = Vec::new();
+                while self.row_attempts.len() < slots && self.trace.attempts.len() < MAX_ADAPTIVE_ATTEMPTS {
+                    let (attempt, puzzle, start) = self.next_attempt();
+                    puzzles.push(puzzle);
+                    starts.push(start);
+                    self.row_attempts.push(attempt);
+                }
+                if !puzzles.is_empty() {
+                    self.rows.append(&self.model, &puzzles, &starts, self.config.noise);
+                }
+            }
+        }
+        let out_of_steps = self.steps_run >= self.step_budget();
+        let any_running = self.row_attempts.iter().any(|&a| self.running[a]);
+        if out_of_steps || !any_running {
+            self.finish(None);
         } else if self.config.drop_finished_rows {
             let keep: Vec<bool> = self.row_attempts.iter().map(|&a| self.running[a]).collect();
             self.rows.keep(&keep);
@@ -307,9 +463,7 @@ impl Session {
 /// Solves one puzzle with every attempt the config asks for and returns all their traces.
 pub async fn solve_attempts(model: &Trm, puzzle: &Grid, config: InferenceConfig) -> Result<SolveTrace> {
     let mut session = Session::new(model.clone(), *puzzle, config);
-    while !session.finished() {
-        session.step().await?;
-    }
+    session.run().await?;
     Ok(session.into_solve_trace())
 }
 
@@ -319,12 +473,80 @@ pub fn solve_attempts_blocking(model: &Trm, puzzle: &Grid, config: InferenceConf
     crate::recursion::block_on(solve_attempts(model, puzzle, config))
 }
 
+/// Solves one puzzle adaptively ([`InferenceConfig::adaptive`] is set here) until an answer
+/// satisfies every rule, the last stage's step budget ends, or `budget_ms` of `now_ms` (a clock
+/// in milliseconds: `Instant` natively, `performance.now()` in a worker) has passed, checked
+/// between supervision steps. Returns every attempt's trace, and whether time ran out.
+pub async fn solve_adaptive(
+    model: &Trm,
+    puzzle: &Grid,
+    config: InferenceConfig,
+    budget_ms: f64,
+    now_ms: impl Fn() -> f64,
+) -> Result<(SolveTrace, bool)> {
+    let started = now_ms();
+    let mut session = Session::new(model.clone(), *puzzle, config.with_adaptive(true));
+    let mut out_of_time = false;
+    while !session.finished() {
+        session.step().await?;
+        if !session.finished() && now_ms() - started >= budget_ms {
+            session.give_up();
+            out_of_time = true;
+        }
+    }
+    Ok((session.into_solve_trace(), out_of_time))
+}
+
+/// The page's measurement, natively: ms per net call of a traced supervision step (what an
+/// adaptive solve runs) at batch 1 and 8, the median of `rounds` after one untimed step each.
+/// [`crate::attempts::adaptive_slot_limit`] turns it into the slots a time budget allows, as
+/// the page's worker does with its own timings.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn measure_net_calls(model: &Trm, puzzle: &Grid, rounds: usize) -> Result<crate::protocol::NetCallTiming> {
+    let per_call = |batch: usize| -> Result<f64> {
+        // The work of a step of `batch` attempts, without a rule check that could end it.
+        let device = model.token_embedding.val().device();
+        let x = model.embed(tokens(&vec![*puzzle; batch], &device));
+        let (y, z) = model.initial_state(batch);
+        let mut state = RecursionState { y, z };
+        let mut times = Vec::with_capacity(rounds);
+        for round in 0..=rounds.max(1) {
+            let start = std::time::Instant::now();
+            let mut recorder = TraceRecorder::new(model, &state, round == 0);
+            state = model.recurse(&x, state, &mut recorder);
+            crate::recursion::block_on(recorder.finish().read())?;
+            if round > 0 {
+                times.push(start.elapsed().as_secs_f64() * 1e3 / model.calls_per_step() as f64);
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        Ok(times[times.len() / 2])
+    };
+    Ok(crate::protocol::NetCallTiming {
+        backend: crate::protocol::Backend::Cpu,
+        batch1_ms: per_call(1)?,
+        batch8_ms: per_call(8)?,
+    })
+}
+
+/// Blocking [`solve_adaptive`] for native code, timed by [`std::time::Instant`].
+#[cfg(not(target_arch = "wasm32"))]
+pub fn solve_adaptive_blocking(
+    model: &Trm,
+    puzzle: &Grid,
+    config: InferenceConfig,
+    budget: std::time::Duration,
+) -> Result<(SolveTrace, bool)> {
+    let clock = std::time::Instant::now();
+    crate::recursion::block_on(solve_adaptive(model, puzzle, config, budget.as_secs_f64() * 1e3, || {
+        clock.elapsed().as_secs_f64() * 1e3
+    }))
+}
+
 /// Solves one puzzle and returns the selected attempt's trace.
 pub async fn solve_traced(model: &Trm, puzzle: &Grid, config: InferenceConfig) -> Result<RecursionTrace> {
     let mut session = Session::new(model.clone(), *puzzle, config);
-    while !session.finished() {
-        session.step().await?;
-    }
+    session.run().await?;
     Ok(session.into_trace())
 }
 
@@ -653,6 +875,49 @@ mod tests {
             })
             .expect("distinct halting probabilities");
         (below + above) / 2.0
+    }
+
+    #[test]
+    fn adaptive_stages_grow_slots_and_steps_and_skip_stages_that_add_nothing() {
+        assert_eq!(adaptive_stages(1, 16, 64), vec![(1, 16), (4, 32), (16, 64), (64, 128)]);
+        assert_eq!(adaptive_stages(8, 16, 64), vec![(8, 16), (8, 32), (16, 64), (64, 128)]);
+        assert_eq!(adaptive_stages(64, 128, 64), vec![(64, 128)]);
+        assert_eq!(adaptive_stages(32, 200, 64), vec![(32, 200), (64, 200)]);
+        // A slow device caps the slots; the steps still grow.
+        assert_eq!(adaptive_stages(1, 16, 8), vec![(1, 16), (4, 32), (8, 64), (8, 128)]);
+        assert_eq!(adaptive_stages(16, 16, 8), vec![(16, 16), (16, 32), (16, 64), (16, 128)]);
+    }
+
+    #[test]
+    fn escalation_adds_the_next_attempts_of_the_plan_which_run_as_they_would_in_a_fixed_batch() {
+        let model = tiny_model();
+        let puzzle = puzzles()[1];
+        // Nothing halts (no early exit) and the tiny model verifies nothing: after the first
+        // stage (1 slot, 2 steps) the batch grows to 4 slots.
+        let config = InferenceConfig::new().with_max_steps(2).with_early_exit(false).with_noise(0.3);
+        let mut session = Session::new(model.clone(), puzzle, config.clone().with_adaptive(true));
+        let mut slots = Vec::new();
+        for _ in 0..5 {
+            crate::recursion::block_on(session.step()).unwrap();
+            slots.push(session.slots());
+        }
+        assert_eq!(slots, vec![1, 4, 4, 4, 4]);
+        assert_eq!(session.step_budget(), 32);
+        assert!(!session.finished());
+        let fixed = solve_attempts_blocking(&model, &puzzle, config.with_attempts(4).with_max_steps(3)).unwrap();
+        let grown = session.solve_trace();
+        assert_eq!(grown.attempts.len(), 4);
+        assert_eq!(grown.attempts[0].trace.steps.len(), 5);
+        for (a, (mine, theirs)) in grown.attempts.iter().zip(&fixed.attempts).enumerate().skip(1) {
+            assert_eq!(mine.start, theirs.start, "attempt {a}");
+            assert_eq!(mine.trace.steps.len(), 3, "attempt {a} joined after step 2");
+            for (x, y) in mine.trace.steps.iter().zip(&theirs.trace.steps) {
+                assert_eq!(x.answer(&puzzle), y.answer(&puzzle), "attempt {a}");
+                assert!((x.halt_logit - y.halt_logit).abs() < 1e-4, "attempt {a}");
+                // A late joiner shows no answer before its first answer update, as attempt 0 did.
+                assert_eq!(x.calls[0].digits, y.calls[0].digits, "attempt {a}");
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! a model runtime.
 
 use crate::generator::Tier;
-use crate::trace::{Outcome, SolveTrace, StepTrace};
+use crate::trace::{AttemptTrace, Outcome, SolveTrace, StepTrace};
 use crate::training::StepMetrics;
 use serde::{Deserialize, Serialize};
 
@@ -180,8 +180,13 @@ pub enum Request {
         max_steps: usize,
         /// Stop at the halting head's signal.
         early_exit: bool,
-        /// K: attempts side by side.
+        /// K: attempts side by side (the first stage's, when adaptive).
         attempts: usize,
+        /// Think until it is right, for at most this many ms ([`InferenceConfig::adaptive`]);
+        /// `None`: the fixed K and step budget.
+        ///
+        /// [`InferenceConfig::adaptive`]: crate::inference::InferenceConfig::adaptive
+        adaptive_budget_ms: Option<f64>,
     },
     /// Stop the running solve or training run.
     Stop,
@@ -216,6 +221,8 @@ pub enum StopReason {
     Verified,
     /// The halting head said stop.
     Halted,
+    /// An adaptive solve's time budget ran out.
+    OutOfTime,
 }
 
 impl StopReason {
@@ -224,6 +231,7 @@ impl StopReason {
         match self {
             StopReason::Verified => "verified",
             StopReason::Halted => "halted",
+            StopReason::OutOfTime => "out of time",
         }
     }
 }
@@ -264,7 +272,15 @@ pub enum Event {
     /// A solve began: the empty recording, and the exact solver's time on the puzzle.
     SolveStarted { trace: SolveTrace, classical_us: Option<f64> },
     /// New steps of a running solve.
-    SolveProgress { steps: Vec<AttemptProgress>, outcome: Option<Outcome>, ms_per_call: f64, steps_used: usize },
+    /// `joined`: attempts that joined at this step (an adaptive solve's replacements and
+    /// escalations), with empty recordings, to append in order before `steps` refer to them.
+    SolveProgress {
+        steps: Vec<AttemptProgress>,
+        joined: Vec<AttemptTrace>,
+        outcome: Option<Outcome>,
+        ms_per_call: f64,
+        steps_used: usize,
+    },
     /// The solve ended on its own.
     SolveFinished { total_ms: f64, stopped_by: Option<StopReason> },
     /// A fine-tuning run began (or resumed) towards `target_steps`; `fresh` clears the chart.
@@ -328,7 +344,20 @@ mod tests {
                 backend: BackendChoice::Only(Backend::WebGpu),
                 attempts: Some(16),
             },
-            Request::Solve { puzzle: PUZZLE.into(), max_steps: 16, early_exit: true, attempts: 8 },
+            Request::Solve {
+                puzzle: PUZZLE.into(),
+                max_steps: 16,
+                early_exit: true,
+                attempts: 8,
+                adaptive_budget_ms: None,
+            },
+            Request::Solve {
+                puzzle: PUZZLE.into(),
+                max_steps: 16,
+                early_exit: true,
+                attempts: 1,
+                adaptive_budget_ms: Some(10_000.0),
+            },
             Request::Stop,
             Request::FineTune(FineTuneRequest::Start(RunSettings::scratch_demo())),
             Request::FineTune(FineTuneRequest::Resume),
@@ -370,11 +399,13 @@ mod tests {
             Event::SolveStarted { trace: trace.clone(), classical_us: Some(3.5) },
             Event::SolveProgress {
                 steps: vec![AttemptProgress { attempt: 1, step, halted_at: Some(2) }],
+                joined: vec![AttemptTrace { joined_at: 7, ..trace.attempts[1].clone() }],
                 outcome: trace.outcome,
                 ms_per_call: 1.25,
                 steps_used: 2,
             },
             Event::SolveFinished { total_ms: 40.0, stopped_by: Some(StopReason::Verified) },
+            Event::SolveFinished { total_ms: 10_000.0, stopped_by: Some(StopReason::OutOfTime) },
             Event::TrainStarted { target_steps: 100, fresh: true },
             Event::TrainStep(TrainProgress {
                 metrics: StepMetrics { step: 3, loss: 0.5, ..Default::default() },
@@ -427,8 +458,14 @@ mod tests {
     fn bad_bytes_are_an_error_not_a_panic() {
         assert!(decode::<Request>(&[]).is_err());
         assert!(decode::<Request>(&[200, 1, 2]).is_err());
-        let mut bytes =
-            encode(&Request::Solve { puzzle: PUZZLE.into(), max_steps: 1, early_exit: true, attempts: 1 }).unwrap();
+        let mut bytes = encode(&Request::Solve {
+            puzzle: PUZZLE.into(),
+            max_steps: 1,
+            early_exit: true,
+            attempts: 1,
+            adaptive_budget_ms: None,
+        })
+        .unwrap();
         bytes.truncate(bytes.len() / 2);
         assert!(decode::<Request>(&bytes).unwrap_err().contains("could not decode"));
     }

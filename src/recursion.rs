@@ -234,8 +234,9 @@ fn sketch_basis(hidden: usize) -> Vec<f32> {
 /// The host then takes square roots, means over cells, the digit softmax and the argmax.
 pub struct TraceRecorder {
     prefix_len: usize,
-    /// The solve's first step, where there is no answer yet (digits 0, confidence 0).
-    first: bool,
+    /// Per sample: its attempt's first step, where there is no answer yet (digits 0,
+    /// confidence 0).
+    first: Vec<bool>,
     calls: Vec<Call>,
     /// z before the step, then after every call, each `[L, B·D]`.
     zs: Vec<Tensor<2>>,
@@ -256,6 +257,13 @@ impl TraceRecorder {
     /// the solve's first step, where there is no answer yet (digits 0, confidence 0); later steps
     /// show the carried answer until the step's first answer update.
     pub fn new(model: &Trm, start: &RecursionState, first: bool) -> Self {
+        let batch = start.z.dims()[0];
+        Self::per_sample(model, start, vec![first; batch])
+    }
+
+    /// [`TraceRecorder::new`] with the first-step mark per sample: an attempt that joined the
+    /// batch at this step (a replacement) has no answer yet either.
+    pub fn per_sample(model: &Trm, start: &RecursionState, first: Vec<bool>) -> Self {
         // Position-major, as the observer sees the states (a view, no copy, when the state
         // came out of the previous step).
         let [batch, _, hidden] = start.z.dims();
@@ -344,7 +352,7 @@ impl Observer for TraceRecorder {
 /// The packed summaries of one supervision step, waiting to be read.
 pub struct PendingTrace {
     calls: Vec<Call>,
-    first: bool,
+    first: Vec<bool>,
     prefix_len: usize,
     batch: usize,
     seq: usize,
@@ -394,7 +402,7 @@ impl PendingTrace {
         let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len().max(1) as f32;
         // The answer read from y number `a` (0 = the step's first y) of sample `sample`.
         let heads = |a: usize, sample: usize| -> Heads {
-            if a == 0 && self.first {
+            if a == 0 && self.first.get(sample).copied().unwrap_or(false) {
                 return Heads {
                     digits: vec![0; CELLS],
                     confidence: vec![0.0; CELLS],

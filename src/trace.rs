@@ -153,8 +153,13 @@ impl RecursionTrace {
 pub struct AttemptTrace {
     /// Its symmetry and noise.
     pub start: AttemptStart,
+    /// Supervision steps the solve had run when it started: 0 for the first K, more for an
+    /// adaptive solve's replacements and escalations. Its step `i` is the solve's step
+    /// `joined_at + i`.
+    #[serde(default)]
+    pub joined_at: usize,
     /// Its recursion, mapped back to the user's puzzle; `halted_at` is where its halting head
-    /// said stop (with early exit on, its last step).
+    /// said stop (with early exit on, its last step), counted in its own steps.
     pub trace: RecursionTrace,
 }
 
@@ -328,15 +333,18 @@ mod tests {
     #[test]
     fn attempts_summarise_each_step_and_the_outcome_picks_one() {
         let start = AttemptStart::new(0, 7, TransformMix::Full, false);
-        let attempt = AttemptTrace { start, trace: two_steps() };
+        let attempt = AttemptTrace { start, joined_at: 0, trace: two_steps() };
         let summaries = attempt.step_summaries();
         assert_eq!(summaries.len(), 2);
         assert!(!summaries[0].verified && summaries[0].conflicts >= 2, "{:?}", summaries[0]);
         assert!(summaries[1].verified && summaries[1].conflicts == 0);
         assert!((summaries[1].halt_probability - sigmoid(3.0)).abs() < 1e-6);
 
-        let unsolved =
-            AttemptTrace { start, trace: RecursionTrace { steps: vec![two_steps().steps[0].clone()], ..two_steps() } };
+        let unsolved = AttemptTrace {
+            start,
+            joined_at: 0,
+            trace: RecursionTrace { steps: vec![two_steps().steps[0].clone()], ..two_steps() },
+        };
         let mut solve = SolveTrace { puzzle: PUZZLE.to_string(), attempts: vec![unsolved, attempt], outcome: None };
         // While running, attempt 0 is shown; no answer yet.
         assert_eq!(solve.selected().unwrap().steps.len(), 1);

@@ -1,10 +1,15 @@
 //! Parallel attempts with the shipped weights: K = 1 is the single solve as it always was, K = 16
-//! rescues a puzzle the first attempt fails, and an answer that breaks a rule says so.
+//! rescues a puzzle the first attempt fails, an answer that breaks a rule says so, and the
+//! adaptive solve replaces an attempt that halts on a wrong answer, escalates, and gives up on time.
 
 use burn::prelude::*;
+use trm_sudoku::attempts::describe_adaptive;
 use trm_sudoku::grid::Grid;
-use trm_sudoku::inference::{InferenceConfig, solve_attempts_blocking, solve_traced_blocking, tokens};
+use trm_sudoku::inference::{
+    InferenceConfig, Session, solve_adaptive, solve_attempts_blocking, solve_traced_blocking, tokens,
+};
 use trm_sudoku::model::Trm;
+use trm_sudoku::recursion::block_on;
 use trm_sudoku::recursion::{RecursionState, TraceRecorder};
 use trm_sudoku::trace::RecursionTrace;
 use trm_sudoku::weights;
@@ -107,4 +112,97 @@ fn an_answer_that_breaks_a_rule_is_labelled_unverified() {
     // The selected attempt is the more confident one at its last step.
     let last_p = |i: usize| solved.attempts[i].trace.steps.last().unwrap().halt_probability();
     assert!(last_p(outcome.selected) >= last_p(1 - outcome.selected));
+}
+
+/// A generated extreme puzzle (`trm generate --tier extreme --count 40 --seed 11`) on which the
+/// shipped model's attempt 0 halts at step 7 on an answer that breaks a rule; adaptively, its
+/// replacement (attempt 2 of 2, in the same batch slot) satisfies every rule at its step 2.
+/// Found with `trm solve --adaptive` over those puzzles; re-find after shipping new weights.
+const REPLACED: &str = "...28..3..7..3..5......9...9....514.....7.8...3.........8.932...6......135.8....7";
+
+#[test]
+fn an_attempt_that_halts_on_a_wrong_answer_is_replaced_and_its_replacement_wins() {
+    let model = shipped();
+    let puzzle = Grid::parse(REPLACED).unwrap();
+    let calls = model.calls_per_step();
+
+    // Fixed K = 1: the halting head stops the only attempt at step 7, on a wrong answer.
+    let fixed = solve_attempts_blocking(&model, &puzzle, InferenceConfig::new()).unwrap();
+    let outcome = fixed.outcome.unwrap();
+    assert_eq!((outcome.selected, outcome.verified, outcome.step), (0, false, 7));
+
+    // Adaptive: attempt 0 halts there too and hands its slot to attempt 1, which wins.
+    let mut session = Session::new(model.clone(), puzzle, InferenceConfig::new().with_adaptive(true));
+    let mut slots = Vec::new();
+    while !session.finished() {
+        block_on(session.step()).unwrap();
+        slots.push(session.slots());
+    }
+    assert!(slots.iter().all(|&s| s == 1), "the replacement took the same slot: {slots:?}");
+    let solved = session.into_solve_trace();
+    let outcome = solved.outcome.unwrap();
+    assert_eq!(solved.attempts.len(), 2);
+    assert_eq!(solved.attempts[0].trace.halted_at, Some(7));
+    assert_eq!((outcome.selected, outcome.verified, outcome.step), (1, true, 2));
+    assert_eq!(outcome.net_calls, (7 + 2) * calls);
+    assert_eq!(solved.final_answer(), Some(trm_sudoku::solve_unique(&puzzle).unwrap().0));
+    assert_eq!(
+        describe_adaptive(&solved, 1, None),
+        format!(
+            "1 of 2 attempts halted on answers that broke a rule; 1 more attempt; attempt 2 of 2 satisfied every rule at its step 2 ({} net calls).",
+            9 * calls
+        )
+    );
+    // The replacement is attempt 1 of the plan: the same steps as attempt 1 of a fixed K = 2
+    // solve that runs without stopping.
+    let both = solve_attempts_blocking(
+        &model,
+        &puzzle,
+        InferenceConfig::new().with_attempts(2).with_early_exit(false).with_max_steps(2),
+    )
+    .unwrap();
+    let (replacement, reference) = (&solved.attempts[1], &both.attempts[1]);
+    assert_eq!(replacement.start, reference.start);
+    for (a, b) in replacement.trace.steps.iter().zip(&reference.trace.steps) {
+        assert_eq!(a.answer(&puzzle), b.answer(&puzzle));
+        assert!((a.halt_logit - b.halt_logit).abs() < 1e-3);
+    }
+}
+
+#[test]
+fn the_time_budget_ends_an_adaptive_solve_unverified_and_the_story_says_so() {
+    let model = shipped();
+    let puzzle = Grid::parse(RESCUED).unwrap();
+    // A zero budget lets one supervision step run, then gives up.
+    let (solved, out_of_time) = block_on(solve_adaptive(&model, &puzzle, InferenceConfig::new(), 0.0, || 0.0)).unwrap();
+    assert!(out_of_time);
+    let outcome = solved.outcome.unwrap();
+    assert!(!outcome.verified);
+    assert_eq!(outcome.net_calls, model.calls_per_step());
+    assert_eq!(
+        describe_adaptive(&solved, 1, Some(0.5)),
+        format!(
+            "No answer satisfied every rule within 0.5 s; showing the most confident, attempt 1 of 1 ({} net calls).",
+            model.calls_per_step()
+        )
+    );
+}
+
+#[test]
+fn giving_up_during_escalation_ends_the_solve_at_once() {
+    let model = shipped();
+    let puzzle = Grid::parse(RESCUED).unwrap();
+    let mut session = Session::new(model, puzzle, InferenceConfig::new().with_adaptive(true));
+    // Attempt 0 does not solve it in the first stage (16 steps): the slots grow to 4.
+    while session.slots() < 4 {
+        assert!(!session.finished(), "solved before escalating");
+        block_on(session.step()).unwrap();
+    }
+    assert_eq!(session.step_budget(), 32);
+    let steps = session.steps_run();
+    session.give_up();
+    assert!(session.finished());
+    assert!(block_on(session.step()).unwrap().is_empty(), "a step ran after giving up");
+    assert_eq!(session.steps_run(), steps);
+    assert!(!session.solve_trace().outcome.unwrap().verified);
 }

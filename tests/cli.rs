@@ -143,6 +143,29 @@ fn eval_reports_budgets_and_attempts_as_tables_and_json() {
     }
 }
 
+#[test]
+fn adaptive_solve_and_eval_tell_what_happened_and_report_calls_and_time() {
+    // The fixture of tests/attempts.rs: attempt 0 halts on a wrong answer, its replacement wins.
+    let replaced = "...28..3..7..3..5......9...9....514.....7.8...3.........8.932...6......135.8....7";
+    let weights = asset("model.bpk");
+    let out = stdout(&trm(&["solve", replaced, "--weights", weights.to_str().unwrap(), "--adaptive"]));
+    assert!(
+        out.contains("solved: 1 of 2 attempts halted on answers that broke a rule; 1 more attempt; attempt 2 of 2 satisfied every rule at its step 2 (90 net calls)"),
+        "{out}"
+    );
+    let (table, rows) = eval_shipped(&["--limit", "3", "--adaptive", "--time-budget", "30"]);
+    assert!(table.contains("| generated easy | 3 | 100.0% | 0 |"), "{table}");
+    let row = &rows[0];
+    assert_eq!(row["exact_verified"].as_f64(), Some(1.0));
+    assert_eq!(row["per_puzzle"].as_array().unwrap().len(), 3);
+    let calls = row["mean_net_calls"].as_f64().unwrap();
+    // Whole supervision steps of 10 net calls each, at least one per puzzle.
+    assert!(calls >= 10.0 && ((calls * 3.0).round() as usize).is_multiple_of(10), "{calls} net calls per puzzle");
+    assert!(row["p90_ms"].as_f64().unwrap() >= row["p50_ms"].as_f64().unwrap());
+    let said = trm_refuses(&["solve", replaced, "--adaptive", "--time-budget", "0"]);
+    assert!(said.contains("--time-budget") && said.contains("above 0"), "{said}");
+}
+
 /// The puzzle of tests/attempts.rs: attempt 11 of 16 of the shipped model wins at step 4.
 const RESCUED: &str = "9..2...8.......16..35.1...9..617....2.4......1.3.5.4......2.9.....4.58....2.3...4";
 

@@ -17,7 +17,7 @@ use crate::platform::{copy_text, download_typed, now_ms, page_url, set_query_par
 use crate::presets::presets;
 use crate::state::{AppState, EngineStatus};
 use trm_sudoku::animation::{AnimationOptions, encode_gif, frame_count};
-use trm_sudoku::attempts::{ATTEMPT_CHOICES, clamp_attempts, default_attempts};
+use trm_sudoku::attempts::{ATTEMPT_CHOICES, DEFAULT_ADAPTIVE_BUDGET_S, clamp_attempts, default_attempts};
 use trm_sudoku::protocol::Request;
 
 /// Speed slider position (0..=100) to net calls per second, on a log scale.
@@ -262,11 +262,14 @@ fn solve(state: &AppState, engine: &EngineHandle) {
         return;
     }
     state.notice.set(None);
+    let (attempts, budget) = (state.attempts.get_untracked(), state.adaptive_budget.get_untracked());
+    state.solve_plan.set((attempts, budget));
     engine.send(Request::Solve {
         puzzle: state.puzzle.get_untracked().to_string(),
         max_steps: state.max_steps.get_untracked(),
         early_exit: state.early_exit.get_untracked(),
-        attempts: state.attempts.get_untracked(),
+        attempts,
+        adaptive_budget_ms: budget.map(|seconds| seconds * 1e3),
     });
 }
 
@@ -485,6 +488,18 @@ fn Controls() -> impl IntoView {
                         <input type="checkbox" id="early-exit" prop:checked=move || state.early_exit.get()
                             on:change:target=move |ev| state.early_exit.set(ev.target().checked())/>
                         " Stop when the halting head says so"
+                    </label>
+                    <label title="Attempts that halt on an answer that breaks a rule are replaced by fresh ones, and K and the steps grow, until an answer satisfies every rule or the time is up">
+                        <input type="checkbox" id="adaptive" prop:checked=move || state.adaptive_budget.get().is_some()
+                            on:change:target=move |ev| {
+                                let on = ev.target().checked();
+                                state.adaptive_budget.set(on.then_some(DEFAULT_ADAPTIVE_BUDGET_S));
+                                set_query_param("budget", if on { None } else { Some("off") });
+                            }/>
+                        {move || match state.adaptive_budget.get() {
+                            Some(seconds) => format!(" Think until it is right (up to {seconds} s)"),
+                            None => " Think until it is right".to_string(),
+                        }}
                     </label>
                     <div class="row-buttons">
                         <button type="button" id="download-gif" disabled=move || total() == 0

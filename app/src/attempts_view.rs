@@ -3,9 +3,10 @@
 //! grid makes the big grid, the playback and the charts follow that attempt. Hidden for K = 1.
 
 use leptos::prelude::*;
-use trm_sudoku::attempts::describe_outcome;
+use trm_sudoku::attempts::{describe_adaptive, describe_outcome};
 use trm_sudoku::grid::{CELLS, Grid};
 use trm_sudoku::playback::locate;
+use trm_sudoku::protocol::StopReason;
 use trm_sudoku::trace::{AttemptStep, SolveTrace};
 
 use crate::state::AppState;
@@ -29,7 +30,8 @@ struct MiniView {
     halt_probability: f32,
 }
 
-/// Every attempt at 0-based supervision step `step` (or its last step, if it stopped earlier).
+/// Every attempt at the solve's 0-based supervision step `step` (or its last step, if it
+/// stopped earlier; the bare puzzle if it had not started yet: an adaptive solve's late joiner).
 fn mini_views(solve: &SolveTrace, step: usize, followed: usize) -> Vec<MiniView> {
     let puzzle = Grid::parse(&solve.puzzle).unwrap_or_default();
     let winner = solve.outcome.filter(|o| o.verified).map(|o| o.selected);
@@ -39,25 +41,29 @@ fn mini_views(solve: &SolveTrace, step: usize, followed: usize) -> Vec<MiniView>
         .enumerate()
         .map(|(i, attempt)| {
             let summaries = attempt.step_summaries();
-            let at: Option<&AttemptStep> = summaries.get(step).or(summaries.last());
+            // Its own step at the solve's step `step`.
+            let local = step.checked_sub(attempt.joined_at);
+            let at: Option<&AttemptStep> = local.and_then(|l| summaries.get(l).or(summaries.last()));
             MiniView {
                 answer: at.map(|a| a.answer).unwrap_or(puzzle),
                 conflicts: at.map(|a| a.answer.conflict_mask()).unwrap_or([false; CELLS]),
                 verified: at.is_some_and(|a| a.verified),
                 winner: winner == Some(i),
                 followed: followed == i,
-                halted: attempt.trace.halted_at.is_some_and(|h| h <= step + 1),
+                halted: attempt.trace.halted_at.is_some_and(|h| local.is_some_and(|l| h <= l + 1)),
                 halt_probability: at.map(|a| a.halt_probability).unwrap_or(0.0),
             }
         })
         .collect()
 }
 
-/// The one-line result of the solve, or that it is still running.
-fn outcome_text(solve: &SolveTrace) -> String {
-    match &solve.outcome {
-        Some(outcome) => describe_outcome(outcome, solve.attempts.len()),
-        None => format!("{} attempts thinking…", solve.attempts.len()),
+/// The one-line result of the solve, or that it is still running. `plan` is K at the start and
+/// the time budget of an adaptive solve; `out_of_time` whether that budget ended it.
+fn outcome_text(solve: &SolveTrace, plan: (usize, Option<f64>), out_of_time: bool) -> String {
+    match (&solve.outcome, plan) {
+        (Some(_), (first_slots, Some(budget))) => describe_adaptive(solve, first_slots, out_of_time.then_some(budget)),
+        (Some(outcome), _) => describe_outcome(outcome, solve.attempts.len()),
+        (None, _) => format!("{} attempts thinking…", solve.attempts.len()),
     }
 }
 
@@ -73,10 +79,16 @@ pub fn AttemptStrip() -> impl IntoView {
         state.solve.with(|s| {
             let Some(s) = s.as_ref().filter(|s| s.attempts.len() > 1) else { return Vec::new() };
             let followed = state.followed.get().or(s.outcome.map(|o| o.selected)).unwrap_or(0);
-            mini_views(s, step.get(), followed)
+            // The cursor is in the followed attempt's own steps; the strip shows the solve's step.
+            let joined_at = s.attempts.get(followed).map(|a| a.joined_at).unwrap_or(0);
+            mini_views(s, step.get() + joined_at, followed)
         })
     });
-    let readout = move || state.solve.with(|s| s.as_ref().filter(|s| s.attempts.len() > 1).map(outcome_text));
+    let readout = move || {
+        let plan = state.solve_plan.get();
+        let out_of_time = state.readouts.with(|r| r.stopped_by == Some(StopReason::OutOfTime));
+        state.solve.with(|s| s.as_ref().filter(|s| s.attempts.len() > 1).map(|s| outcome_text(s, plan, out_of_time)))
+    };
     let grids = move || {
         views
             .get()

@@ -228,9 +228,11 @@ fn apply(state: &AppState, finetune: &FineTuneState, event: Event) {
             state.solve.set(Some(trace));
             state.playback.update(|p| p.play());
         }
-        Event::SolveProgress { steps, outcome, ms_per_call, steps_used } => {
+        Event::SolveProgress { steps, joined, outcome, ms_per_call, steps_used } => {
             state.solve.update(|s| {
                 if let Some(s) = s {
+                    // Attempts that joined an adaptive solve, with empty recordings.
+                    s.attempts.extend(joined);
                     for progress in steps {
                         if let Some(a) = s.attempts.get_mut(progress.attempt) {
                             a.trace.steps.push(progress.step);

@@ -21,7 +21,7 @@ mod presets;
 mod state;
 
 use leptos::prelude::*;
-use trm_sudoku::attempts::{ATTEMPT_CHOICES, clamp_attempts};
+use trm_sudoku::attempts::{ATTEMPT_CHOICES, DEFAULT_ADAPTIVE_BUDGET_S, MAX_ADAPTIVE_BUDGET_S, clamp_attempts};
 use trm_sudoku::generator::Tier;
 use trm_sudoku::grid::Grid;
 use trm_sudoku::protocol::BackendChoice;
@@ -81,9 +81,26 @@ fn main() {
         },
         None => (BackendChoice::Auto, None),
     };
-    let state = AppState::new(puzzle, embed, attempts, backend_choice);
+    let (adaptive_budget, bad_budget) = match platform::query_param("budget") {
+        Some(text) => match text.trim() {
+            "off" | "0" => (None, None),
+            t => match t.parse::<f64>() {
+                Ok(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= MAX_ADAPTIVE_BUDGET_S => {
+                    (Some(seconds), None)
+                }
+                _ => (
+                    Some(DEFAULT_ADAPTIVE_BUDGET_S),
+                    Some(format!(
+                        "budget={text} in the link is not a number of seconds (above 0, at most {MAX_ADAPTIVE_BUDGET_S}) or off; using {DEFAULT_ADAPTIVE_BUDGET_S} s."
+                    )),
+                ),
+            },
+        },
+        None => (Some(DEFAULT_ADAPTIVE_BUDGET_S), None),
+    };
+    let state = AppState::new(puzzle, embed, attempts, backend_choice, adaptive_budget);
     // Every bad parameter is named, in one notice.
-    let problems: Vec<String> = [bad_param, bad_k, bad_backend].into_iter().flatten().collect();
+    let problems: Vec<String> = [bad_param, bad_k, bad_backend, bad_budget].into_iter().flatten().collect();
     if !problems.is_empty() {
         state.say(true, problems.join(" "));
     }

@@ -86,8 +86,13 @@ pub struct AppState {
     pub show_wrong: RwSignal<bool>,
     /// Stop when the halting head says so.
     pub early_exit: RwSignal<bool>,
-    /// Most supervision steps.
+    /// Most supervision steps (the first stage's, when adaptive).
     pub max_steps: RwSignal<usize>,
+    /// Think until it is right: the adaptive solve's time budget in seconds (`?budget=`), or
+    /// `None` for the fixed K and step budget.
+    pub adaptive_budget: RwSignal<Option<f64>>,
+    /// How the shown solve ran: K at its start, and its time budget when adaptive.
+    pub solve_plan: RwSignal<(usize, Option<f64>)>,
     /// Engine status.
     pub status: RwSignal<EngineStatus>,
     /// Backend in use, once known.
@@ -107,9 +112,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Fresh state for `puzzle`; `attempts` is K from the URL, if any, and `backend_choice` the
-    /// backend it asks for.
-    pub fn new(puzzle: Grid, embed: EmbedOptions, attempts: Option<usize>, backend_choice: BackendChoice) -> Self {
+    /// Fresh state for `puzzle`; `attempts` is K from the URL, if any, `backend_choice` the
+    /// backend it asks for, and `adaptive_budget` the adaptive solve's seconds (`None`: fixed K).
+    pub fn new(
+        puzzle: Grid,
+        embed: EmbedOptions,
+        attempts: Option<usize>,
+        backend_choice: BackendChoice,
+        adaptive_budget: Option<f64>,
+    ) -> Self {
         let puzzle = RwSignal::new(puzzle);
         let solve: RwSignal<Option<SolveTrace>> = RwSignal::new(None);
         let followed = RwSignal::new(None);
@@ -132,6 +143,8 @@ impl AppState {
             show_wrong: RwSignal::new(false),
             early_exit: RwSignal::new(true),
             max_steps: RwSignal::new(16),
+            adaptive_budget: RwSignal::new(adaptive_budget),
+            solve_plan: RwSignal::new((1, None)),
             status: RwSignal::new(EngineStatus::Probing),
             backend: RwSignal::new(None),
             backend_note: RwSignal::new(None),

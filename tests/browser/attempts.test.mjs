@@ -21,7 +21,9 @@ for (const backend of ['webgpu', 'cpu']) {
     before(async () => {
       browser = await launch(backend);
       const { puzzle } = FIXTURES.medium[0];
-      page = await open(browser.context, `${server.url}?s=${puzzle}&k=8${forceBackend(backend)}`, log);
+      // The fixed K (budget=off): the strip as it was before the adaptive solve, which
+      // adaptive.test.mjs covers.
+      page = await open(browser.context, `${server.url}?s=${puzzle}&k=8&budget=off${forceBackend(backend)}`, log);
       await waitStatus(page, 'ready');
     });
     after(async () => {

@@ -73,7 +73,9 @@ test('WebGPU: dispatches, submits and maps per net call and step, and no pipelin
   try {
     const log = [];
     const { puzzle, solution } = FIXTURES.medium[0];
-    const page = await open(context, `${server.url}?s=${puzzle}&k=1&backend=webgpu`, log);
+    // The fixed K (budget=off): the counts of the path every solve takes; an adaptive solve's
+    // replacements and escalations add a few row copies on hard puzzles only.
+    const page = await open(context, `${server.url}?s=${puzzle}&k=1&backend=webgpu&budget=off`, log);
     await waitStatus(page, 'ready');
     assert.equal(await page.getAttribute('.app', 'data-backend'), 'webgpu');
     const [modelWorker] = page.workers();

@@ -94,6 +94,28 @@ pub fn positive_count(value: &str) -> std::result::Result<usize, String> {
     bounded_count(value, 1, usize::MAX)
 }
 
+/// The most slots an adaptive solve grows to here, as the page decides it: from net calls timed
+/// on this machine at batch 1 and 8, the largest K whose step fits a tenth of the budget.
+pub fn adaptive_slots(model: &trm_sudoku::Trm, budget_s: f64) -> Result<usize> {
+    let puzzle = Generator::new(1).generate(Tier::Medium).puzzle;
+    let timing = trm_sudoku::inference::measure_net_calls(model, &puzzle, 3)?;
+    let slots = trm_sudoku::attempts::adaptive_slot_limit(&timing, budget_s * 1e3);
+    eprintln!(
+        "net call {:.2} ms at batch 1, {:.2} ms at batch 8: the adaptive solve grows to at most {slots} slots",
+        timing.batch1_ms, timing.batch8_ms
+    );
+    Ok(slots)
+}
+
+/// `--time-budget`: seconds, finite and above 0.
+pub fn seconds_arg(value: &str) -> std::result::Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds > 0.0 => Ok(seconds),
+        Ok(_) => Err("expected a number of seconds above 0".into()),
+        Err(_) => Err(format!("{value:?} is not a number")),
+    }
+}
+
 /// `--noise`: a finite σ ≥ 0.
 pub fn noise_arg(value: &str) -> std::result::Result<f64, String> {
     match value.trim().parse::<f64>() {

@@ -13,13 +13,14 @@ use trm_sudoku::generator::Tier;
 use trm_sudoku::grid::Grid;
 use trm_sudoku::inference::{
     InferenceConfig, answer_batch_blocking, blank_cell_accuracy, run_attempts_blocking, score_attempts,
+    solve_adaptive_blocking,
 };
 use trm_sudoku::model::Trm;
 use trm_sudoku::puzzles::{Example, read_examples};
 
 use crate::common::{
-    Backend, attempts_arg, device, generated_examples, load_model, noise_arg, positive_count, probability_arg,
-    progress_bar,
+    Backend, adaptive_slots, attempts_arg, device, generated_examples, load_model, noise_arg, positive_count,
+    probability_arg, progress_bar, seconds_arg,
 };
 
 /// Exact-solve and cell accuracy of a model per puzzle file and generated tier.
@@ -69,6 +70,15 @@ pub struct Args {
     /// Seed of the attempts' symmetries and noise.
     #[arg(long, default_value_t = 0)]
     pub attempt_seed: u64,
+    /// The page's adaptive solve, one puzzle at a time: replacements for attempts that halt on
+    /// a wrong answer, and K and steps growing until an answer satisfies every rule or the time
+    /// budget is spent. Its first stage is the first `--attempts` (default 1) and the largest
+    /// `--budgets`. Reports accuracy, net calls and time per puzzle.
+    #[arg(long)]
+    pub adaptive: bool,
+    /// With `--adaptive`: seconds per puzzle.
+    #[arg(long, default_value_t = 10.0, value_parser = seconds_arg, allow_negative_numbers = true)]
+    pub time_budget: f64,
 }
 
 /// Runs the command.
@@ -76,7 +86,18 @@ pub fn run(args: Args) -> Result<()> {
     let device = device(args.backend)?;
     let model = load_model(&args.weights, &device)?;
     let sets = eval_sets(&args.files, &args.tiers, args.limit, args.seed)?;
-    if args.attempts.is_empty() {
+    if args.adaptive {
+        let slots = adaptive_slots(&model, args.time_budget)?;
+        let config = InferenceConfig::new()
+            .with_adaptive_max_slots(slots)
+            .with_max_steps(args.budgets.iter().copied().max().unwrap_or(16))
+            .with_attempts(args.attempts.first().copied().unwrap_or(1))
+            .with_halt_threshold(args.threshold)
+            .with_noise(args.noise)
+            .with_transforms(args.transforms)
+            .with_seed(args.attempt_seed);
+        eval_adaptive(&model, &sets, config, args.time_budget, args.json.as_deref())
+    } else if args.attempts.is_empty() {
         eval(&model, &sets, &args.budgets, args.threshold, args.batch, args.json.as_deref())
     } else {
         let max_steps = args.budgets.iter().copied().max().unwrap_or(16);
@@ -88,6 +109,83 @@ pub fn run(args: Args) -> Result<()> {
             .with_seed(args.attempt_seed);
         eval_attempts(&model, &sets, &args.attempts, config, args.batch, args.json.as_deref())
     }
+}
+
+/// Per set, the adaptive solve of every puzzle: exact (the answer is the solution), how many
+/// ended verified and how many ran out of time, net calls and attempts per puzzle, and the time
+/// per puzzle (median, 90th percentile, most).
+fn eval_adaptive(
+    model: &Trm,
+    sets: &[(String, Vec<Example>)],
+    config: InferenceConfig,
+    time_budget: f64,
+    json: Option<&Path>,
+) -> Result<()> {
+    println!(
+        "| set | puzzles | exact, verified | out of time | mean net calls | mean attempts | p50 ms | p90 ms | max ms |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let budget = std::time::Duration::from_secs_f64(time_budget);
+    let mut rows = Vec::new();
+    for (name, examples) in sets {
+        let bar = progress_bar(examples.len() as u64, "{bar:30} {pos}/{len} {msg}");
+        bar.set_message(name.clone());
+        let (mut exact, mut out_of_time, mut calls, mut attempts) = (0usize, 0usize, 0usize, 0usize);
+        let mut times = Vec::with_capacity(examples.len());
+        let mut per_puzzle = Vec::with_capacity(examples.len());
+        for example in examples {
+            let start = Instant::now();
+            let (trace, timed_out) = solve_adaptive_blocking(model, &example.puzzle, config.clone(), budget)?;
+            let ms = start.elapsed().as_secs_f64() * 1e3;
+            let net_calls = trace.outcome.map(|o| o.net_calls).unwrap_or(0);
+            let right = trace.final_answer() == Some(example.solution);
+            exact += usize::from(right);
+            out_of_time += usize::from(timed_out);
+            calls += net_calls;
+            attempts += trace.attempts.len();
+            times.push(ms);
+            per_puzzle.push(serde_json::json!({
+                "exact": right, "net_calls": net_calls, "attempts": trace.attempts.len(), "ms": ms,
+            }));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        let n = examples.len().max(1) as f64;
+        times.sort_by(f64::total_cmp);
+        let quantile = |q: f64| times.get(((times.len() as f64 * q).ceil() as usize).saturating_sub(1)).copied();
+        let (p50, p90, max) = (quantile(0.5), quantile(0.9), times.last().copied());
+        let ms = |v: Option<f64>| v.map(|v| format!("{v:.0}")).unwrap_or_else(|| "–".into());
+        println!(
+            "| {name} | {} | {:.1}% | {out_of_time} | {:.0} | {:.1} | {} | {} | {} |",
+            examples.len(),
+            100.0 * exact as f64 / n,
+            calls as f64 / n,
+            attempts as f64 / n,
+            ms(p50),
+            ms(p90),
+            ms(max)
+        );
+        rows.push(serde_json::json!({
+            "set": name,
+            "puzzles": examples.len(),
+            "exact_verified": exact as f64 / n,
+            "out_of_time": out_of_time,
+            "mean_net_calls": calls as f64 / n,
+            "mean_attempts": attempts as f64 / n,
+            "p50_ms": p50,
+            "p90_ms": p90,
+            "max_ms": max,
+            "time_budget_s": time_budget,
+            "first_attempts": config.attempts,
+            "first_steps": config.max_steps,
+            "noise": config.noise,
+            "per_puzzle": per_puzzle,
+        }));
+    }
+    if let Some(path) = json {
+        std::fs::write(path, serde_json::to_string_pretty(&rows)?)?;
+    }
+    Ok(())
 }
 
 /// The evaluation sets: a fixed random subset of each file (`path@holdout` keeps one side of the
@@ -104,7 +202,9 @@ pub fn eval_sets(files: &[PathBuf], tiers: &[Tier], limit: usize, seed: u64) -> 
             examples.shuffle(&mut rng);
             examples.truncate(limit);
         }
-        let stem = Path::new(path).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        // `royle_17clue.txt.gz` → `royle_17clue`.
+        let file = Path::new(path).file_name().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let stem = file.trim_end_matches(".gz").trim_end_matches(".txt").to_string();
         let name = match split {
             Split::All => stem,
             Split::Train => format!("{stem} (training part)"),

@@ -7,14 +7,14 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow};
 use trm_sudoku::animation::{AnimationOptions, encode_gif, frame_count};
-use trm_sudoku::attempts::{TransformMix, describe_outcome};
+use trm_sudoku::attempts::{TransformMix, describe_adaptive, describe_outcome};
 use trm_sudoku::grid::{CELLS, Grid};
-use trm_sudoku::inference::{InferenceConfig, solve_attempts_blocking};
+use trm_sudoku::inference::{InferenceConfig, solve_adaptive_blocking, solve_attempts_blocking};
 use trm_sudoku::model::Trm;
 use trm_sudoku::solver::solve_unique;
 use trm_sudoku::trace::{AttemptTrace, CallKind};
 
-use crate::common::{Backend, attempts_arg, device, load_model, noise_arg, positive_count};
+use crate::common::{Backend, attempts_arg, device, load_model, noise_arg, positive_count, seconds_arg};
 
 /// Solve one puzzle and print every supervision step.
 #[derive(clap::Args)]
@@ -45,6 +45,14 @@ pub struct Args {
     /// Seed of the attempts' symmetries and noise.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Think until it is right: attempts that halt on a wrong answer are replaced, and K and
+    /// the step budget grow (K up to 64, steps up to 128) until an answer satisfies every rule
+    /// or the time budget is spent. `--attempts` and `--max-steps` set the first stage.
+    #[arg(long)]
+    pub adaptive: bool,
+    /// With `--adaptive`: seconds before it gives up and shows the most confident answer.
+    #[arg(long, default_value_t = 10.0, value_parser = seconds_arg, allow_negative_numbers = true)]
+    pub time_budget: f64,
     /// Write the whole recorded solve (every attempt, every net call) as JSON here.
     #[arg(long)]
     pub trace: Option<PathBuf>,
@@ -69,30 +77,44 @@ pub fn run(args: Args) -> Result<()> {
         .with_attempts(args.attempts)
         .with_noise(args.noise)
         .with_transforms(args.transforms)
-        .with_seed(args.seed);
+        .with_seed(args.seed)
+        .with_adaptive(args.adaptive);
+    let config = if args.adaptive {
+        let slots = crate::common::adaptive_slots(&model, args.time_budget)?;
+        config.with_adaptive_max_slots(slots.max(args.attempts))
+    } else {
+        config
+    };
     let gif = args.gif.as_deref().map(|path| {
         (
             path,
             AnimationOptions { width: args.gif_width, every_call: args.gif_every_call, ..AnimationOptions::default() },
         )
     });
-    solve(&model, &args.puzzle, config, args.trace.as_deref(), gif)
+    solve(&model, &args.puzzle, config, args.time_budget, args.trace.as_deref(), gif)
 }
 
 fn solve(
     model: &Trm,
     puzzle: &str,
     config: InferenceConfig,
+    time_budget: f64,
     trace_out: Option<&Path>,
     gif: Option<(&Path, AnimationOptions)>,
 ) -> Result<()> {
     let grid = Grid::parse(puzzle)?;
     let solution = solve_unique(&grid).map(|(s, _)| s)?;
     let max_steps = config.max_steps;
-    let attempts = config.attempts;
+    let first_slots = config.attempts;
+    let adaptive = config.adaptive;
     let start = Instant::now();
-    let solved = solve_attempts_blocking(model, &grid, config)?;
+    let (solved, out_of_time) = if adaptive {
+        solve_adaptive_blocking(model, &grid, config, std::time::Duration::from_secs_f64(time_budget))?
+    } else {
+        (solve_attempts_blocking(model, &grid, config)?, false)
+    };
     let seconds = start.elapsed().as_secs_f64();
+    let attempts = if adaptive { solved.attempts.len() } else { first_slots };
     let outcome = solved.outcome.ok_or_else(|| anyhow!("the solve ended without an outcome"))?;
     let selected = &solved.attempts[outcome.selected];
     let mut previous = grid;
@@ -104,7 +126,7 @@ fn solve(
         println!(
             "step {}/{}: halt p={:.3}  ‖z‖ per call [{}]  ({} answer updates)",
             i + 1,
-            max_steps,
+            if adaptive { selected.trace.steps.len() } else { max_steps },
             step.halt_probability(),
             z_norms.join(" "),
             updates
@@ -117,10 +139,15 @@ fn solve(
     }
     let answer = solved.final_answer().unwrap_or(grid);
     let right = (0..CELLS).filter(|&c| answer.get(c) == solution.get(c)).count();
+    let story = if adaptive {
+        describe_adaptive(&solved, first_slots, out_of_time.then_some(time_budget))
+    } else {
+        describe_outcome(&outcome, attempts)
+    };
     println!(
         "{}: {} ({:.2} s){}",
         if answer == solution { "solved" } else { "not solved" },
-        describe_outcome(&outcome, attempts).trim_end_matches('.'),
+        story.trim_end_matches('.'),
         seconds,
         if answer == solution { String::new() } else { format!("; {right}/81 cells right") }
     );

@@ -22,11 +22,12 @@ use futures::StreamExt;
 use futures::channel::mpsc::UnboundedReceiver;
 use futures::future::{Either, select};
 use trm_sudoku::ErrorKind;
-use trm_sudoku::attempts::choose_backend;
+use trm_sudoku::attempts::{adaptive_slot_limit, choose_backend};
 use trm_sudoku::grid::Grid;
 use trm_sudoku::inference::Session;
 use trm_sudoku::model::{Trm, TrmConfig};
 use trm_sudoku::solver::solve_unique;
+use trm_sudoku::trace::{AttemptTrace, RecursionTrace};
 use trm_sudoku::weights;
 
 use crate::runtime::{now_ms, yield_now};
@@ -158,8 +159,9 @@ pub async fn run(mut inbox: Inbox, out: Outbox) {
         };
         let Some(request) = request else { return };
         match request {
-            Request::Solve { puzzle, max_steps, early_exit, attempts } => {
-                solve(&mut engine, &out, &mut inbox, &puzzle, max_steps, early_exit, attempts).await
+            Request::Solve { puzzle, max_steps, early_exit, attempts, adaptive_budget_ms } => {
+                let settings = SolveSettings { max_steps, early_exit, attempts, adaptive_budget_ms };
+                solve(&mut engine, &out, &mut inbox, &puzzle, settings).await
             }
             Request::Load { .. } => out.say(true, "The model is already loaded."),
             Request::Stop => {}
@@ -365,35 +367,62 @@ async fn fall_back_to_cpu(engine: &mut Engine, out: &Outbox, why: &str) -> Resul
     Ok(())
 }
 
-/// Runs one solve, until done, stopped, or interrupted by another request (which is put back
-/// to be handled next).
-async fn solve(
-    engine: &mut Engine,
-    out: &Outbox,
-    inbox: &mut Inbox,
-    puzzle_text: &str,
+/// What a page asks of one solve ([`Request::Solve`] without the puzzle).
+#[derive(Debug, Clone, Copy)]
+struct SolveSettings {
     max_steps: usize,
     early_exit: bool,
     attempts: usize,
-) {
+    adaptive_budget_ms: Option<f64>,
+}
+
+/// Runs one solve, until done, stopped, out of time, or interrupted by another request (which
+/// is put back to be handled next).
+async fn solve(engine: &mut Engine, out: &Outbox, inbox: &mut Inbox, puzzle_text: &str, settings: SolveSettings) {
     let puzzle = match Grid::parse(puzzle_text) {
         Ok(puzzle) => puzzle,
         Err(e) => return out.say(true, format!("The puzzle is not valid: {e}")),
     };
     out.status(EngineStatus::Solving);
-    let config = solve_config(engine.backend, max_steps, early_exit, attempts);
+    let SolveSettings { max_steps, early_exit, attempts, adaptive_budget_ms } = settings;
+    let mut config = solve_config(engine.backend, max_steps, early_exit, attempts);
+    if let Some(budget_ms) = adaptive_budget_ms {
+        // Grow only to batches whose step fits the budget on this device.
+        let timing = engine.timings.iter().rev().find(|t| t.backend == engine.backend).copied();
+        let limit = timing.map(|t| adaptive_slot_limit(&t, budget_ms)).unwrap_or(attempts);
+        config = config.with_adaptive(true).with_adaptive_max_slots(limit.max(attempts));
+    }
     let mut session = Session::new(engine.model.clone(), puzzle, config);
     out.send(Event::SolveStarted { trace: session.solve_trace().clone(), classical_us: classical_time_us(&puzzle) });
     let calls_per_step = engine.config.calls_per_step() as f64;
     let start = now_ms();
     let mut compute_ms = 0.0;
+    let mut known_attempts = session.solve_trace().attempts.len();
+    let mut out_of_time = false;
     while !session.finished() {
         let t0 = now_ms();
         match session.step().await {
             Ok(ran) => {
                 compute_ms += now_ms() - t0;
+                if let Some(budget_ms) = adaptive_budget_ms
+                    && !session.finished()
+                    && now_ms() - start >= budget_ms
+                {
+                    session.give_up();
+                    out_of_time = true;
+                }
                 let steps_used = session.steps_run();
                 let recorded = session.solve_trace();
+                // Attempts that joined (replacements, escalation) cross over once, before their
+                // first step.
+                let joined = recorded.attempts[known_attempts..]
+                    .iter()
+                    .map(|a| AttemptTrace {
+                        trace: RecursionTrace { steps: Vec::new(), halted_at: None, ..a.trace.clone() },
+                        ..a.clone()
+                    })
+                    .collect();
+                known_attempts = recorded.attempts.len();
                 // Only the new steps cross over, not the whole recording again.
                 let steps = ran
                     .into_iter()
@@ -405,6 +434,7 @@ async fn solve(
                     .collect();
                 out.send(Event::SolveProgress {
                     steps,
+                    joined,
                     outcome: recorded.outcome,
                     // One batched net call runs every attempt at once.
                     ms_per_call: compute_ms / (steps_used as f64 * calls_per_step),
@@ -419,7 +449,13 @@ async fn solve(
                 if let Err(fatal) = fall_back_to_cpu(engine, out, &e.to_string()).await {
                     return out.say(true, format!("The GPU failed and the CPU fallback too: {fatal}"));
                 }
-                inbox.put_back(Request::Solve { puzzle: puzzle_text.to_string(), max_steps, early_exit, attempts });
+                inbox.put_back(Request::Solve {
+                    puzzle: puzzle_text.to_string(),
+                    max_steps,
+                    early_exit,
+                    attempts,
+                    adaptive_budget_ms,
+                });
                 return;
             }
             Err(e) => return out.say(true, format!("The solve failed: {e}")),
@@ -431,9 +467,11 @@ async fn solve(
             None => {}
         }
     }
+    let adaptive = adaptive_budget_ms.is_some();
     let stopped_by = match session.solve_trace().outcome {
-        _ if session.steps_run() >= max_steps => None,
-        Some(o) if o.verified && attempts > 1 => Some(StopReason::Verified),
+        _ if out_of_time => Some(StopReason::OutOfTime),
+        _ if session.steps_run() >= session.step_budget() => None,
+        Some(o) if o.verified && (attempts > 1 || adaptive) => Some(StopReason::Verified),
         _ => Some(StopReason::Halted),
     };
     out.send(Event::SolveFinished { total_ms: now_ms() - start, stopped_by });
