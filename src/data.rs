@@ -8,6 +8,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+pub use trm_puzzle::hash::{fnv1a, mix};
+
 use crate::augment::Augmentation;
 use crate::generator::{Generator, Tier};
 use crate::grid::{CELLS, Grid};
@@ -113,11 +115,6 @@ impl Split {
             None => Ok((spec, Split::All)),
         }
     }
-}
-
-/// FNV-1a, 64 bit: a stable content hash (cache keys, the held-out split).
-pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 impl DataSource {
@@ -343,14 +340,6 @@ impl ExampleStream {
             example
         }
     }
-}
-
-/// SplitMix64-style mixing of a seed with an index.
-pub fn mix(seed: u64, index: u64) -> u64 {
-    let mut z = seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(0x6A09_E667_F3BC_C909);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 #[cfg(test)]

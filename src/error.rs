@@ -97,6 +97,12 @@ impl Error {
     }
 }
 
+impl From<crate::generator::UnknownTier> for Error {
+    fn from(error: crate::generator::UnknownTier) -> Self {
+        Error::Config(error.to_string())
+    }
+}
+
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -96,8 +96,10 @@ pub fn tokens(grids: &[Grid], device: &Device) -> Tensor<2, Int> {
     Tensor::from_data(TensorData::new(ids, [grids.len(), CELLS]), device)
 }
 
-/// The rows of a batch of attempts: their embedded puzzles and carried states. Rows whose
-/// attempt is over are dropped, so they stop costing compute.
+/// The stepping engine: the rows of a batch of attempts, their embedded puzzles and carried
+/// states. Every solve runs through it (the page's [`Session`], traced; batched evaluation in
+/// [`run_attempts`] and [`answer_batch`], untraced; [`measure_net_calls`]). Rows whose attempt
+/// is over are dropped, so they stop costing compute.
 struct AttemptRows {
     /// `[R, L, D]`
     x: Tensor<3>,
@@ -505,15 +507,13 @@ pub async fn solve_adaptive(
 pub fn measure_net_calls(model: &Trm, puzzle: &Grid, rounds: usize) -> Result<crate::protocol::NetCallTiming> {
     let per_call = |batch: usize| -> Result<f64> {
         // The work of a step of `batch` attempts, without a rule check that could end it.
-        let device = model.token_embedding.val().device();
-        let x = model.embed(tokens(&vec![*puzzle; batch], &device));
-        let (y, z) = model.initial_state(batch);
-        let mut state = RecursionState { y, z };
+        let as_given = AttemptStart::plan(1, 0, TransformMix::None, false)[0];
+        let mut rows = AttemptRows::new(model, &vec![*puzzle; batch], &vec![as_given; batch], 0.0);
         let mut times = Vec::with_capacity(rounds);
         for round in 0..=rounds.max(1) {
             let start = std::time::Instant::now();
-            let mut recorder = TraceRecorder::new(model, &state, round == 0);
-            state = model.recurse(&x, state, &mut recorder);
+            let mut recorder = TraceRecorder::new(model, &rows.state, round == 0);
+            rows.record_step(model, &mut recorder);
             crate::recursion::block_on(recorder.finish().read())?;
             if round > 0 {
                 times.push(start.elapsed().as_secs_f64() * 1e3 / model.calls_per_step() as f64);
@@ -603,49 +603,27 @@ pub fn most_likely_digit(cell_logits: &[f32]) -> u8 {
 }
 
 /// Runs a batch for `max(budgets)` steps, keeping the answer at each budget and at the
-/// halting head's first stop. One readback per step.
+/// halting head's first stop. One readback per step: the puzzles run as they are given, one
+/// attempt each, on the same rows as [`run_attempts`].
 pub async fn answer_batch(
     model: &Trm,
     puzzles: &[Grid],
     budgets: &[usize],
     halt_threshold: f32,
 ) -> Result<Vec<BatchAnswer>> {
-    let batch = puzzles.len();
-    if batch == 0 {
-        return Ok(Vec::new());
-    }
-    let device = model.token_embedding.val().device();
     let max_steps = budgets.iter().copied().max().unwrap_or(1).max(1);
-    let x = model.embed(tokens(puzzles, &device));
-    let (y, z) = model.initial_state(batch);
-    let mut state = RecursionState { y, z };
-    let mut results: Vec<BatchAnswer> = puzzles
-        .iter()
-        .map(|_| BatchAnswer {
-            at_budget: vec![Grid::empty(); budgets.len()],
-            early_exit: Grid::empty(),
-            early_exit_steps: 0,
+    let config = InferenceConfig::new().with_max_steps(max_steps).with_early_exit(false);
+    let as_given = AttemptStart::plan(1, 0, TransformMix::None, false);
+    let runs = run_attempt_rows(model, puzzles, &as_given, &config).await?;
+    Ok(runs
+        .into_iter()
+        .map(|attempts| {
+            let steps = &attempts[0].steps;
+            let at_budget = budgets.iter().map(|&budget| steps[budget.max(1) - 1].0).collect();
+            let stop = steps.iter().position(|&(_, p)| p >= halt_threshold).unwrap_or(steps.len() - 1);
+            BatchAnswer { at_budget, early_exit: steps[stop].0, early_exit_steps: stop + 1 }
         })
-        .collect();
-    for step in 1..=max_steps {
-        let output = model.supervision_step(&x, state, &mut NoObserver);
-        state = output.state;
-        let (digits, halts) = read_answers(output.logits, output.halt_logit).await?;
-        for (i, result) in results.iter_mut().enumerate() {
-            let answer = keep_givens(&puzzles[i], &digits[i * CELLS..(i + 1) * CELLS]);
-            for (b, &budget) in budgets.iter().enumerate() {
-                if budget == step {
-                    result.at_budget[b] = answer;
-                }
-            }
-            let halts_now = sigmoid(halts[i]) >= halt_threshold;
-            if result.early_exit_steps == 0 && (halts_now || step == max_steps) {
-                result.early_exit = answer;
-                result.early_exit_steps = step;
-            }
-        }
-    }
-    Ok(results)
+        .collect())
 }
 
 /// Blocking [`answer_batch`] for native code.

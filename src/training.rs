@@ -157,30 +157,7 @@ impl<const D: usize> AutodiffLike for Tensor<D> {
     }
 }
 
-/// Figures from one optimizer step.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-pub struct StepMetrics {
-    /// 1-based optimizer step.
-    pub step: usize,
-    /// Total loss.
-    pub loss: f32,
-    /// Cross-entropy part.
-    pub answer_loss: f32,
-    /// Halting part.
-    pub halt_loss: f32,
-    /// Fraction of cells right (all 81, givens included, as the paper's loss sees them).
-    pub cell_accuracy: f32,
-    /// Fraction of slots whose whole answer is right.
-    pub exact_accuracy: f32,
-    /// Fraction of slots that halted this step.
-    pub halted: f32,
-    /// Mean supervision steps of the puzzles that halted this step.
-    pub mean_halt_steps: f32,
-    /// Learning rate used.
-    pub learning_rate: f64,
-    /// Curriculum stage.
-    pub stage: usize,
-}
+pub use trm_trace::protocol::StepMetrics;
 
 /// The carried batch.
 #[derive(Debug, Clone, Serialize, Deserialize)]

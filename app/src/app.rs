@@ -3,12 +3,12 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use trm_sudoku::generator::{Generator, Tier};
-use trm_sudoku::grid::Grid;
-use trm_sudoku::playback::{
+use trm_puzzle::sudoku::generator::{Generator, Tier};
+use trm_puzzle::sudoku::grid::Grid;
+use trm_trace::playback::{
     Playback, accuracy_series, confidence_series, delta_series, halt_series, label, locate, norm_series,
 };
-use trm_sudoku::trace::CallKind;
+use trm_trace::trace::CallKind;
 
 use crate::bridge::EngineHandle;
 use crate::charts::{LineChart, Series};
@@ -16,9 +16,9 @@ use crate::grid_view::SudokuGrid;
 use crate::platform::{copy_text, download_typed, now_ms, page_url, set_query_param};
 use crate::presets::presets;
 use crate::state::{AppState, EngineStatus};
-use trm_sudoku::animation::{AnimationOptions, encode_gif, frame_count};
-use trm_sudoku::attempts::{ATTEMPT_CHOICES, DEFAULT_ADAPTIVE_BUDGET_S, clamp_attempts, default_attempts};
-use trm_sudoku::protocol::Request;
+use trm_trace::animation::{AnimationOptions, encode_gif, frame_count};
+use trm_trace::attempts::{ATTEMPT_CHOICES, DEFAULT_ADAPTIVE_BUDGET_S, clamp_attempts, default_attempts};
+use trm_trace::protocol::Request;
 
 /// Speed slider position (0..=100) to net calls per second, on a log scale.
 fn speed_from_slider(v: f64) -> f64 {

@@ -3,11 +3,11 @@
 //! grid makes the big grid, the playback and the charts follow that attempt. Hidden for K = 1.
 
 use leptos::prelude::*;
-use trm_sudoku::attempts::{describe_adaptive, describe_outcome};
-use trm_sudoku::grid::{CELLS, Grid};
-use trm_sudoku::playback::locate;
-use trm_sudoku::protocol::StopReason;
-use trm_sudoku::trace::{AttemptStep, SolveTrace};
+use trm_puzzle::sudoku::grid::{CELLS, Grid};
+use trm_trace::attempts::{describe_adaptive, describe_outcome};
+use trm_trace::playback::locate;
+use trm_trace::protocol::StopReason;
+use trm_trace::trace::{AttemptStep, SolveTrace};
 
 use crate::state::AppState;
 

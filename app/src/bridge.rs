@@ -8,9 +8,9 @@ use std::collections::HashMap;
 
 use futures::channel::oneshot;
 use leptos::prelude::*;
-use trm_sudoku::formats::Manifest;
-use trm_sudoku::grid::Grid;
-use trm_sudoku::protocol::{Event, Request, WeightsFile, decode, encode};
+use trm_puzzle::sudoku::grid::Grid;
+use trm_trace::formats::Manifest;
+use trm_trace::protocol::{Event, Request, WeightsFile, decode, encode};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageEvent, Worker, WorkerOptions, WorkerType};

@@ -2,7 +2,7 @@
 //! preview of the widget, and a copy button.
 
 use leptos::prelude::*;
-use trm_sudoku::attempts::ATTEMPT_CHOICES;
+use trm_trace::attempts::ATTEMPT_CHOICES;
 
 use crate::platform::copy_text;
 use crate::state::AppState;

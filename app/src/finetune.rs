@@ -3,9 +3,9 @@
 //! weights, download as `.bpk`; the results persist in IndexedDB (see [`crate::bridge`]).
 
 use leptos::prelude::*;
-use trm_sudoku::generator::Tier;
-use trm_sudoku::protocol::{FineTuneRequest, Request, RunSettings};
-use trm_sudoku::training::StepMetrics;
+use trm_puzzle::sudoku::generator::Tier;
+use trm_trace::protocol::StepMetrics;
+use trm_trace::protocol::{FineTuneRequest, Request, RunSettings};
 
 use crate::bridge::EngineHandle;
 use crate::charts::{LineChart, Series};

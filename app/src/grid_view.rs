@@ -4,8 +4,8 @@
 
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
-use trm_sudoku::grid::{CELLS, Grid};
-use trm_sudoku::playback::{call_at, changed_cells};
+use trm_puzzle::sudoku::grid::{CELLS, Grid};
+use trm_trace::playback::{call_at, changed_cells};
 
 use crate::state::AppState;
 

@@ -5,8 +5,8 @@
 //! shows its ‖Δz‖ and its three most likely digits.
 
 use leptos::prelude::*;
-use trm_sudoku::grid::CELLS;
-use trm_sudoku::playback::{LatentPca, answer_update_at, latent_map};
+use trm_puzzle::sudoku::grid::CELLS;
+use trm_trace::playback::{LatentPca, answer_update_at, latent_map};
 
 use crate::state::AppState;
 

@@ -21,10 +21,10 @@ mod presets;
 mod state;
 
 use leptos::prelude::*;
-use trm_sudoku::attempts::{ATTEMPT_CHOICES, DEFAULT_ADAPTIVE_BUDGET_S, MAX_ADAPTIVE_BUDGET_S, clamp_attempts};
-use trm_sudoku::generator::Tier;
-use trm_sudoku::grid::Grid;
-use trm_sudoku::protocol::BackendChoice;
+use trm_puzzle::sudoku::generator::Tier;
+use trm_puzzle::sudoku::grid::Grid;
+use trm_trace::attempts::{ATTEMPT_CHOICES, DEFAULT_ADAPTIVE_BUDGET_S, MAX_ADAPTIVE_BUDGET_S, clamp_attempts};
+use trm_trace::protocol::BackendChoice;
 use wasm_bindgen::JsCast;
 
 use crate::state::{AppState, EmbedOptions};

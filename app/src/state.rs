@@ -2,12 +2,12 @@
 //! (`worker/`); the page sees recorded traces and status, through [`crate::bridge`].
 
 use leptos::prelude::*;
-use trm_sudoku::grid::Grid;
-use trm_sudoku::playback::Playback;
-use trm_sudoku::solver::{SolveError, solve_unique};
-use trm_sudoku::trace::{RecursionTrace, SolveTrace};
+use trm_puzzle::sudoku::grid::Grid;
+use trm_puzzle::sudoku::solver::{SolveError, solve_unique};
+use trm_trace::playback::Playback;
+use trm_trace::trace::{RecursionTrace, SolveTrace};
 
-pub use trm_sudoku::protocol::{Backend, BackendChoice, EngineStatus, NetCallTiming, StopReason};
+pub use trm_trace::protocol::{Backend, BackendChoice, EngineStatus, NetCallTiming, StopReason};
 
 /// Timing and other figures shown beside the grid.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -136,7 +136,7 @@ impl AppState {
                     s.attempts.get(index).map(|a| a.trace.clone())
                 })
             }),
-            attempts: RwSignal::new(attempts.map(trm_sudoku::attempts::clamp_attempts).unwrap_or(1)),
+            attempts: RwSignal::new(attempts.map(trm_trace::attempts::clamp_attempts).unwrap_or(1)),
             attempts_chosen: RwSignal::new(attempts.is_some()),
             traced_puzzle: RwSignal::new(None),
             playback: RwSignal::new(Playback::new(24.0)),

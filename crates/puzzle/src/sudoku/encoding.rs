@@ -1,6 +1,6 @@
 //! Token encoding of grids, as in the paper: PAD = 0, blank = 1, digit d = d + 1 (vocab 11).
 
-use crate::grid::{CELLS, Grid};
+use crate::sudoku::grid::{CELLS, Grid};
 
 /// Padding token (ignored by the loss; only used for the puzzle-prefix positions).
 pub const PAD: u8 = 0;

@@ -6,8 +6,8 @@
 //! Frames are drawn as palette indices with a built-in 5×7 pixel font, so the output is small
 //! (a 16-step solve at 480 px is a few hundred kB) and identical on every platform.
 
-use crate::grid::{CELLS, Grid};
 use crate::trace::{CallKind, CallTrace, RecursionTrace};
+use trm_puzzle::sudoku::grid::{CELLS, Grid};
 
 /// What to draw.
 #[derive(Debug, Clone, PartialEq)]
@@ -290,20 +290,23 @@ fn draw(trace: &RecursionTrace, puzzle: &Grid, at: Option<(usize, usize)>, optio
 
 /// The animation as GIF bytes: one frame per answer update (or per net call) after a first
 /// frame of the bare puzzle; the last frame is held for two seconds.
-pub fn encode_gif(trace: &RecursionTrace, puzzle: &Grid, options: &AnimationOptions) -> crate::error::Result<Vec<u8>> {
+pub fn encode_gif(
+    trace: &RecursionTrace,
+    puzzle: &Grid,
+    options: &AnimationOptions,
+) -> Result<Vec<u8>, gif::EncodingError> {
     let frames = frame_calls(trace, options.every_call);
     let layout = Layout::new(options.width);
     let mut out = Vec::new();
     {
-        let mut encoder = gif::Encoder::new(&mut out, layout.width as u16, layout.height as u16, &PALETTE)
-            .map_err(|e| crate::error::Error::file("GIF", e))?;
-        encoder.set_repeat(gif::Repeat::Infinite).map_err(|e| crate::error::Error::file("GIF", e))?;
+        let mut encoder = gif::Encoder::new(&mut out, layout.width as u16, layout.height as u16, &PALETTE)?;
+        encoder.set_repeat(gif::Repeat::Infinite)?;
         for (i, &at) in frames.iter().enumerate() {
             let canvas = draw(trace, puzzle, at, options);
             let mut frame =
                 gif::Frame::from_indexed_pixels(canvas.width as u16, canvas.height as u16, canvas.pixels, None);
             frame.delay = if i + 1 == frames.len() { 200 } else { options.frame_delay };
-            encoder.write_frame(&frame).map_err(|e| crate::error::Error::file("GIF", e))?;
+            encoder.write_frame(&frame)?;
         }
     }
     Ok(out)
@@ -341,8 +344,8 @@ pub fn read_grid(indices: &[u8], width: u16) -> Grid {
 mod tests {
     use super::*;
 
-    use crate::grid::samples::{PUZZLE, SOLUTION};
     use crate::trace::StepTrace;
+    use trm_puzzle::sudoku::grid::samples::{PUZZLE, SOLUTION};
 
     /// Two steps of n = 1, T = 1: the answer half right after the first, all right after the
     /// second.

@@ -4,7 +4,7 @@
 //! labels, the web page's "disagrees with the solution" overlay), so it counts solutions up
 //! to a limit instead of stopping at the first, and reports how much search it needed.
 
-use crate::grid::{CELLS, Grid, PEERS, UNITS};
+use crate::sudoku::grid::{CELLS, Grid, PEERS, UNITS};
 
 const ALL: u16 = 0x1FF;
 
@@ -322,7 +322,7 @@ impl<'a> Search<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::grid::samples::{PUZZLE as TOP95_1, SOLUTION as TOP95_1_SOLUTION};
+    use crate::sudoku::grid::samples::{PUZZLE as TOP95_1, SOLUTION as TOP95_1_SOLUTION};
 
     #[test]
     fn solves_a_hard_puzzle_uniquely() {
@@ -420,10 +420,10 @@ mod tests {
     fn easy_puzzles_are_solved_by_singles_without_a_guess() {
         // The easy tier is graded as solvable by naked and hidden singles alone, so propagation
         // must finish it: a guess here means a single was missed.
-        let mut generator = crate::generator::Generator::new(7);
+        let mut generator = crate::sudoku::generator::Generator::new(7);
         let mut hidden = 0;
         for _ in 0..5 {
-            let generated = generator.generate_with_blanks(crate::generator::Tier::Easy, CELLS);
+            let generated = generator.generate_with_blanks(crate::sudoku::generator::Tier::Easy, CELLS);
             let report = count_solutions(&generated.puzzle, 2);
             assert_eq!(report.unique(), Some(generated.solution));
             assert_eq!(report.stats.guesses, 0, "{}", generated.puzzle.to_line());

@@ -446,9 +446,8 @@ mod peer_tests {
     }
 }
 
-#[cfg(test)]
-pub(crate) mod samples {
-    //! One hard puzzle with its solution, shared by the unit tests.
+pub mod samples {
+    //! One hard puzzle with its solution, shared by the tests of every crate.
     pub const PUZZLE: &str = "4.....8.5.3..........7......2.....6.....8.4......1.......6.3.7.5..2.....1.4......";
     pub const SOLUTION: &str = "417369825632158947958724316825437169791586432346912758289643571573291684164875293";
 }

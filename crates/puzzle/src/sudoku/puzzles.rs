@@ -5,8 +5,8 @@
 #[cfg(not(target_arch = "wasm32"))]
 use std::path::Path;
 
-use crate::grid::{Grid, ParseError};
-use crate::solver::{SolveError, solve_unique};
+use crate::sudoku::grid::{Grid, ParseError};
+use crate::sudoku::solver::{SolveError, solve_unique};
 
 /// A puzzle with its unique solution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,7 +139,7 @@ mod tests {
 
     #[test]
     fn the_collections_in_data_read_with_their_documented_counts() {
-        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sudoku");
+        let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sudoku");
         for (file, count) in [("norvig_top95.txt", 95), ("norvig_hardest.txt", 11), ("forum_hardest_1106.txt", 375)] {
             assert_eq!(read_examples(data.join(file)).unwrap().len(), count, "{file}");
         }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::attempts::{AttemptStart, conflict_count, verified};
-use crate::grid::{CELLS, Grid};
+use trm_puzzle::sudoku::grid::{CELLS, Grid};
 
 /// Which kind of net call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -246,7 +246,7 @@ pub fn sigmoid(x: f32) -> f32 {
 mod tests {
     use super::*;
     use crate::attempts::TransformMix;
-    use crate::grid::samples::{PUZZLE, SOLUTION};
+    use trm_puzzle::sudoku::grid::samples::{PUZZLE, SOLUTION};
 
     /// An answer update whose digits are `answer`'s, each with probability 1.
     fn answer_call(answer: &str) -> CallTrace {

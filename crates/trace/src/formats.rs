@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::data::fnv1a;
-use crate::generator::Tier;
-use crate::training::StepMetrics;
+use crate::protocol::StepMetrics;
+use trm_puzzle::hash::fnv1a;
+use trm_puzzle::sudoku::generator::Tier;
 
 /// `assets/manifest.json`: which weights the page loads, and their content hash (the page's
 /// cache key).
@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn the_shipped_files_parse() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let manifest: Manifest =
             serde_json::from_str(&std::fs::read_to_string(root.join("assets/manifest.json")).unwrap()).unwrap();
         let weights = std::fs::read(root.join("assets").join(&manifest.weights)).unwrap();
@@ -149,7 +149,8 @@ mod tests {
         for tier in Tier::ALL {
             assert!(!presets.tier(tier).is_empty(), "{tier}");
             for line in presets.tier(tier) {
-                crate::solve_unique(&crate::Grid::parse(line).unwrap()).unwrap();
+                trm_puzzle::sudoku::solver::solve_unique(&trm_puzzle::sudoku::grid::Grid::parse(line).unwrap())
+                    .unwrap();
             }
         }
     }

@@ -13,11 +13,11 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::augment::Augmentation;
-use crate::data::mix;
-use crate::grid::{CELLS, Grid};
 use crate::protocol::NetCallTiming;
 use crate::trace::{CallTrace, SKETCH_DIMS, StepTrace};
+use trm_puzzle::hash::mix;
+use trm_puzzle::sudoku::augment::Augmentation;
+use trm_puzzle::sudoku::grid::{CELLS, Grid};
 
 /// Which symmetries the attempts after the first use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -363,10 +363,10 @@ pub fn gaussian_noise(len: usize, sigma: f64, seed: u64) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::grid::samples::{PUZZLE, SOLUTION};
     use crate::protocol::Backend;
     use crate::trace::CallKind;
     use proptest::prelude::*;
+    use trm_puzzle::sudoku::grid::samples::{PUZZLE, SOLUTION};
 
     #[test]
     fn attempt_zero_is_the_puzzle_as_given_and_plans_nest() {

@@ -5,7 +5,7 @@
 use rand::Rng;
 use rand::seq::SliceRandom;
 
-use crate::grid::{CELLS, Grid};
+use crate::sudoku::grid::{CELLS, Grid};
 
 /// One Sudoku symmetry. Apply the same one to a puzzle and its solution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -108,8 +108,8 @@ fn line_permutation(rng: &mut impl Rng) -> [u8; 9] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::grid::samples::{PUZZLE, SOLUTION};
-    use crate::solver::solve_unique;
+    use crate::sudoku::grid::samples::{PUZZLE, SOLUTION};
+    use crate::sudoku::solver::solve_unique;
     use proptest::prelude::*;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;

@@ -17,8 +17,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::grid::{CELLS, Grid, PEERS, UNITS};
-use crate::solver::{count_solutions, solve_with_order};
+use crate::sudoku::grid::{CELLS, Grid, PEERS, UNITS};
+use crate::sudoku::solver::{count_solutions, solve_with_order};
 
 /// Most exact-solver branch trials a *hard* puzzle may need; more makes it *extreme*.
 pub const HARD_MAX_GUESSES: u64 = 12;
@@ -58,12 +58,18 @@ impl std::fmt::Display for Tier {
     }
 }
 
+/// A tier name that is none of [`Tier::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown tier {0:?}; expected easy, medium, hard or extreme")]
+pub struct UnknownTier(pub String);
+
 impl std::str::FromStr for Tier {
-    type Err = crate::error::Error;
+    type Err = UnknownTier;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Tier::ALL.into_iter().find(|t| t.name().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
-            crate::error::Error::Config(format!("unknown tier {s:?}; expected easy, medium, hard or extreme"))
-        })
+        Tier::ALL
+            .into_iter()
+            .find(|t| t.name().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| UnknownTier(s.to_string()))
     }
 }
 
@@ -427,7 +433,7 @@ fn combinations(n: usize, k: usize) -> Vec<Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::solver::solve_unique;
+    use crate::sudoku::solver::solve_unique;
 
     #[test]
     fn tiers_parse_and_print() {
@@ -528,9 +534,9 @@ mod tests {
     fn logic_techniques_are_sound_on_public_puzzles() {
         let mut solved = 0;
         for text in [
-            include_str!("../tests/data/norvig_top95.sample.txt"),
-            include_str!("../tests/data/magictour_top1465.sample.txt"),
-            include_str!("../tests/data/forum_hardest_1106.sample.txt"),
+            include_str!("../../../../tests/data/norvig_top95.sample.txt"),
+            include_str!("../../../../tests/data/magictour_top1465.sample.txt"),
+            include_str!("../../../../tests/data/forum_hardest_1106.sample.txt"),
         ] {
             for line in text.lines() {
                 let (puzzle, solution) = Grid::parse_pair(line).unwrap();

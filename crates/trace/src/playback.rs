@@ -2,8 +2,8 @@
 //! changed, and the series the charts draw. Pure logic (no tensors, no DOM), so the web page
 //! only renders what this says, and the tests run natively.
 
-use crate::grid::{CELLS, Grid};
 use crate::trace::{CallKind, CallTrace, RecursionTrace, SKETCH_DIMS};
+use trm_puzzle::sudoku::grid::{CELLS, Grid};
 
 /// Where a cursor position falls in the trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
