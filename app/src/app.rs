@@ -11,7 +11,7 @@ use trm_trace::playback::{
 use trm_trace::trace::CallKind;
 
 use crate::bridge::EngineHandle;
-use crate::charts::{LineChart, Series};
+use crate::charts::{ComputeChart, LineChart, Series};
 use crate::grid_view::SudokuGrid;
 use crate::platform::{copy_text, download_typed, now_ms, page_url, set_query_param};
 use crate::presets::presets;
@@ -641,6 +641,9 @@ fn Charts() -> impl IntoView {
                 <LineChart id="chart-accuracy" title="Accuracy per supervision step" series=accuracy
                     y_range=(0.0, 1.0) cursor=step_cursor
                     caption="Blank cells the model has right, against the exact solver's solution."/>
+            </Show>
+            <Show when=move || !minimal && state.compute.with(|c| c.len() > 1)>
+                <ComputeChart id="chart-compute" samples=state.compute/>
             </Show>
         </div>
     }

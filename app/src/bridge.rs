@@ -226,6 +226,7 @@ fn apply(state: &AppState, finetune: &FineTuneState, event: Event) {
                 r.stopped_by = None;
             });
             state.solve.set(Some(trace));
+            state.compute.set(vec![(crate::platform::now_ms(), 0)]);
             state.playback.update(|p| p.play());
         }
         Event::SolveProgress { steps, joined, outcome, ms_per_call, steps_used } => {
@@ -242,6 +243,8 @@ fn apply(state: &AppState, finetune: &FineTuneState, event: Event) {
                     s.outcome = outcome;
                 }
             });
+            let calls = state.solve.with(|s| s.as_ref().map(|s| s.net_calls_run()).unwrap_or(0));
+            state.compute.update(|c| c.push((crate::platform::now_ms(), calls)));
             state.readouts.update(|r| {
                 r.ms_per_call = Some(ms_per_call);
                 r.steps_used = Some(steps_used);

@@ -243,3 +243,46 @@ pub fn LineChart(
         </figure>
     }
 }
+
+/// Compute spent against time in one solve: net calls run (all attempts together) against
+/// seconds since it started. An adaptive solve's replacements and escalations show as a
+/// steeper climb; a flat end is the wait for the last readback.
+#[component]
+pub fn ComputeChart(
+    /// `(ms, net calls run)` samples, the first when the solve started (`AppState::compute`).
+    #[prop(into)]
+    samples: Signal<Vec<(f64, usize)>>,
+    /// Test id of the chart.
+    id: &'static str,
+) -> impl IntoView {
+    let title = "Compute spent against time";
+    let plot = move || {
+        samples.with(|samples| {
+            let start = samples.first().map(|s| s.0).unwrap_or(0.0);
+            let seconds = samples.last().map(|s| ((s.0 - start) / 1e3) as f32).unwrap_or(0.0).max(1e-3);
+            let calls = samples.last().map(|s| s.1).unwrap_or(0);
+            let top = calls.max(1) as f32;
+            let x = |ms: f64| PAD_LEFT + (WIDTH - PAD_LEFT - PAD_RIGHT) * (((ms - start) / 1e3) as f32 / seconds);
+            let y = |c: usize| HEIGHT - PAD_BOTTOM - (HEIGHT - PAD_TOP - PAD_BOTTOM) * (c as f32 / top);
+            let pts: Vec<String> = samples.iter().map(|&(ms, c)| format!("{:.1},{:.1}", x(ms), y(c))).collect();
+            view! {
+                <line class="axis" x1=PAD_LEFT x2=PAD_LEFT y1=PAD_TOP y2=HEIGHT - PAD_BOTTOM></line>
+                <line class="axis" x1=PAD_LEFT x2=WIDTH - PAD_RIGHT y1=HEIGHT - PAD_BOTTOM y2=HEIGHT - PAD_BOTTOM></line>
+                <text class="tick" x=PAD_LEFT - 4.0 y=PAD_TOP + 4.0 text-anchor="end">{calls.to_string()}</text>
+                <text class="tick" x=PAD_LEFT - 4.0 y=HEIGHT - PAD_BOTTOM text-anchor="end">"0"</text>
+                <text class="tick" x=WIDTH - PAD_RIGHT y=HEIGHT - 4.0 text-anchor="end">{format!("{} s", tick(seconds, seconds))}</text>
+                <polyline class="line calls" points=pts.join(" ") data-points=samples.len() data-calls=calls
+                    data-seconds=format!("{seconds:.3}")></polyline>
+            }
+        })
+    };
+    view! {
+        <figure class="chart" id=id>
+            <figcaption>{title} " " <span class="legend calls">"net calls, all attempts"</span></figcaption>
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=title preserveAspectRatio="none">
+                {plot}
+            </svg>
+            <p class="caption">"Every attempt's net calls, added up, as the seconds pass. Steeper: more attempts side by side, after an escalation."</p>
+        </figure>
+    }
+}

@@ -109,6 +109,9 @@ pub struct AppState {
     pub embed: EmbedOptions,
     /// The exact solver's verdict on the puzzle.
     pub solution: Memo<Result<Grid, SolveError>>,
+    /// Compute spent against time in the last solve: `(ms since it started, net calls run)`,
+    /// one sample when it starts and one per supervision step.
+    pub compute: RwSignal<Vec<(f64, usize)>>,
 }
 
 impl AppState {
@@ -153,6 +156,7 @@ impl AppState {
             notice: RwSignal::new(None),
             embed,
             solution: Memo::new(move |_| solve_unique(&puzzle.get()).map(|(s, _)| s)),
+            compute: RwSignal::new(Vec::new()),
         }
     }
 
@@ -165,6 +169,7 @@ impl AppState {
     /// Forgets the trace and resets playback.
     pub fn clear_trace(&self) {
         self.solve.set(None);
+        self.compute.set(Vec::new());
         self.followed.set(None);
         self.traced_puzzle.set(None);
         self.playback.update(|p| {

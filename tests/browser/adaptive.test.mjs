@@ -41,6 +41,14 @@ for (const backend of ['cpu', 'webgpu']) {
       assert.match(minis[0], /halted/);
       assert.equal(minis.filter((c) => /winner/.test(c)).length, 1);
       assert.match(await page.textContent('#readout-steps'), /\(verified\)/);
+      // Compute against time: a sample when the solve started and one per supervision step of
+      // the solve (7 of the first attempt, then 3 more), ending at every net call run.
+      const compute = await page.$eval('#chart-compute polyline', (l) => ({
+        points: Number(l.dataset.points), calls: Number(l.dataset.calls), seconds: Number(l.dataset.seconds),
+      }));
+      const calls = Number(story.match(/\(([\d,]+) net calls\)/)[1].replace(/,/g, ''));
+      if (backend === 'cpu') assert.deepEqual([compute.points, compute.calls], [11, 100]);
+      assert.ok(compute.calls >= calls && compute.points >= 3 && compute.seconds > 0, JSON.stringify(compute));
       await page.click('#to-end');
       assert.equal(await gridLine(page), SOLUTION);
       await screenshot(page, `adaptive-${backend}`);

@@ -228,6 +228,13 @@ impl SolveTrace {
         self.attempts.get(index).map(|a| &a.trace)
     }
 
+    /// Net calls run so far, over every attempt: each attempt runs on its own row, so K
+    /// attempts side by side cost K calls per call of one (an adaptive solve's escalation shows
+    /// as a steeper climb).
+    pub fn net_calls_run(&self) -> usize {
+        self.attempts.iter().flat_map(|a| a.trace.steps.iter()).map(|step| step.calls.len()).sum()
+    }
+
     /// The final answer: the selected attempt's answer at the outcome's step.
     pub fn final_answer(&self) -> Option<Grid> {
         let outcome = self.outcome?;
