@@ -91,6 +91,42 @@ fn generate_then_check_round_trips_unique_puzzles() {
     assert!(checked.contains("5 puzzles, 5 with a unique solution, 5/5 given solutions confirmed"), "{checked}");
 }
 
+#[test]
+fn mazes_generate_and_check_with_the_task_read_from_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mazes.txt");
+    let args = ["generate", "--task", "maze", "--side", "12", "--tier", "medium", "--count", "4", "--seed", "3"];
+    let out = trm(&[&args[..], &["--out", file.to_str().unwrap()]].concat());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("4 medium 12 × 12 mazes"));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.lines().count(), 4);
+    assert!(text.lines().all(|l| l.len() == 2 * 144 + 1 && l.as_bytes()[144] == b','));
+    assert_eq!(stdout(&trm(&args)), text, "the same seed gives the same mazes");
+    let checked = stdout(&trm(&["check", file.to_str().unwrap()]));
+    assert!(checked.contains("4 mazes, 4 with one shortest path, 4/4 given answers confirmed"), "{checked}");
+    // The paper's CSV (header and records), with one answer that marks no path at all.
+    let mut lines: Vec<String> = text.lines().map(|l| format!("gen,{l},0")).collect();
+    let (question, _) = text.lines().nth(2).unwrap().split_once(',').unwrap();
+    lines[2] = format!("gen,{question},{question},0");
+    let csv = dir.path().join("mazes.csv");
+    std::fs::write(&csv, format!("source,question,answer,rating\n{}\n", lines.join("\n"))).unwrap();
+    let checked = stdout(&trm(&["check", csv.to_str().unwrap()]));
+    assert!(checked.contains("4 mazes, 4 with one shortest path, 3/4 given answers confirmed"), "{checked}");
+    assert!(
+        checked.contains("line 3: the given answer breaks the rules: the path forks or breaks at cell"),
+        "{checked}"
+    );
+    let refused = Command::new(env!("CARGO_BIN_EXE_trm"))
+        .args(["generate", "--task", "maze", "--tier", "extreme"])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("unknown maze tier \"extreme\"; expected easy, medium or hard")
+    );
+}
+
 /// `trm eval --weights <shipped> --tiers easy` plus `args`, with `--json`: the table and the rows.
 fn eval_shipped(args: &[&str]) -> (String, Vec<serde_json::Value>) {
     let dir = tempfile::tempdir().unwrap();

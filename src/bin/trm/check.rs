@@ -1,4 +1,6 @@
 //! `trm check`: validate and solve puzzle files with the exact solver; report accuracy and speed.
+//! Sudoku files hold `PUZZLE[,SOLUTION]` lines; maze files `QUESTION[,ANSWER]` lines or the
+//! paper's CSV (the task is read from the file unless `--task` says it).
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -7,20 +9,30 @@ use anyhow::{Context, Result};
 use trm_sudoku::grid::Grid;
 use trm_sudoku::solver::solve_unique;
 
-use crate::common::progress_bar;
+use trm_sudoku::trm_puzzle::maze;
+
+use crate::common::{Task, progress_bar};
 
 /// Validate and solve puzzle files; report accuracy and speed.
 #[derive(clap::Args)]
 pub struct Args {
-    /// Files of `PUZZLE` or `PUZZLE,SOLUTION` lines.
+    /// Files of `PUZZLE` or `PUZZLE,SOLUTION` lines (Sudoku), or of `QUESTION[,ANSWER]` lines
+    /// or `source,question,answer,rating` records (mazes).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// sudoku or maze; read from each file when absent.
+    #[arg(long, value_enum)]
+    pub task: Option<Task>,
 }
 
 /// Runs the command.
 pub fn run(args: Args) -> Result<()> {
     for path in &args.files {
         let text = trm_sudoku::puzzles::read_text(path).with_context(|| format!("reading {}", path.display()))?;
+        if args.task.unwrap_or_else(|| Task::of_text(&text)) == Task::Maze {
+            check_mazes(path, &text);
+            continue;
+        }
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).collect();
         let bar = progress_bar(lines.len() as u64, "{bar:40} {pos}/{len} {per_sec}");
         let (mut ok, mut agree, mut with_solution, mut guesses) = (0usize, 0usize, 0usize, 0u64);
@@ -61,12 +73,68 @@ pub fn run(args: Args) -> Result<()> {
             guesses as f64 / ok.max(1) as f64,
             lines.len() as f64 / seconds
         );
-        for e in errors.iter().take(10) {
-            println!("  {e}");
-        }
-        if errors.len() > 10 {
-            println!("  … and {} more", errors.len() - 10);
-        }
+        print_errors(&errors);
     }
     Ok(())
+}
+
+/// The first ten errors of a file, and how many more.
+fn print_errors(errors: &[String]) {
+    for e in errors.iter().take(10) {
+        println!("  {e}");
+    }
+    if errors.len() > 10 {
+        println!("  … and {} more", errors.len() - 10);
+    }
+}
+
+/// Checks a maze file: every question has one shortest path, and every given answer is that
+/// path and satisfies the rules.
+fn check_mazes(path: &std::path::Path, text: &str) {
+    // Only line ends are stripped: spaces are open cells. A CSV header is skipped.
+    let lines: Vec<&str> =
+        text.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.is_empty() && !l.starts_with("source,")).collect();
+    let (mut unique, mut agree, mut with_answer, mut moves) = (0usize, 0usize, 0usize, 0usize);
+    let mut errors = Vec::new();
+    let start = Instant::now();
+    for (i, line) in lines.iter().enumerate() {
+        let parsed = if line.matches(',').count() == 3 {
+            maze::grid::parse_csv_record(line).map(|(q, a)| (q, Some(a)))
+        } else {
+            maze::grid::parse_pair(line)
+        };
+        let (question, answer) = match parsed {
+            Ok(pair) => pair,
+            Err(e) => {
+                errors.push(format!("line {}: {e}", i + 1));
+                continue;
+            }
+        };
+        match maze::solve(&question) {
+            Ok(solution) => {
+                unique += 1;
+                moves += maze::shortest_paths(&question).map(|(m, _)| m).unwrap_or(0);
+                if let Some(answer) = answer {
+                    with_answer += 1;
+                    match maze::check_answer(&question, &answer) {
+                        Ok(_) if answer == solution => agree += 1,
+                        Ok(m) => errors
+                            .push(format!("line {}: the given answer ({m} moves) is not the shortest path", i + 1)),
+                        Err(e) => errors.push(format!("line {}: the given answer breaks the rules: {e}", i + 1)),
+                    }
+                }
+            }
+            Err(e) => errors.push(format!("line {}: {e}", i + 1)),
+        }
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    println!(
+        "{}: {} mazes, {unique} with one shortest path, {agree}/{with_answer} given answers confirmed, \
+         mean path {:.1} moves, {:.0} mazes/s",
+        path.display(),
+        lines.len(),
+        moves as f64 / unique.max(1) as f64,
+        lines.len() as f64 / seconds
+    );
+    print_errors(&errors);
 }

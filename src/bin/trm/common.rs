@@ -9,7 +9,27 @@ use indicatif::{ProgressBar, ProgressStyle};
 use trm_sudoku::generator::{Generator, Tier};
 use trm_sudoku::model::Trm;
 use trm_sudoku::puzzles::Example;
+use trm_sudoku::trm_puzzle::maze;
 use trm_sudoku::{checkpoint, weights};
+
+/// Which puzzle a command works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Task {
+    /// 9 × 9 Sudoku.
+    Sudoku,
+    /// Mazes in the paper's charset (`#` wall, space, `S`, `G`, `o` path).
+    Maze,
+}
+
+impl Task {
+    /// The task of a puzzle file's text: mazes when one of its first lines is a maze record
+    /// (`QUESTION,ANSWER`, a bare question or the paper's CSV), else Sudoku (whose files may
+    /// have `#` comment lines, which are no maze).
+    pub fn of_text(text: &str) -> Task {
+        let is_maze = |line: &str| maze::grid::parse_pair(line).is_ok() || maze::grid::parse_csv_record(line).is_ok();
+        if text.lines().filter(|l| !l.trim().is_empty()).take(10).any(is_maze) { Task::Maze } else { Task::Sudoku }
+    }
+}
 
 /// Where the model runs.
 #[derive(Clone, Copy, ValueEnum)]

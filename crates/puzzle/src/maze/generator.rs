@@ -96,11 +96,16 @@ impl MazeGenerator {
             maze.set(stand_in, Tile::Goal);
             let (distance, _) = search(&maze);
             maze.set(stand_in, Tile::Open);
-            let goals: Vec<usize> =
-                rooms.iter().copied().filter(|&r| r != start && (lo..=hi).contains(&distance[r])).collect();
-            let Some(&goal) = goals.choose(&mut rng) else { continue };
+            // A length drawn evenly from the range, then a goal at the nearest distance above it
+            // (longer paths are rarer: drawing a goal evenly would crowd the low end).
+            let target = rng.random_range(lo..=hi);
+            let Some(length) = rooms.iter().map(|&r| distance[r]).filter(|d| (target..=hi).contains(d)).min() else {
+                continue;
+            };
+            let goals: Vec<usize> = rooms.iter().copied().filter(|&r| distance[r] == length).collect();
+            let &goal = goals.choose(&mut rng).expect("a room at that distance");
             maze.set(goal, Tile::Goal);
-            braid(&mut maze, (lo, hi), &mut rng);
+            braid(&mut maze, length, &mut rng);
             let answer = solve(&maze).expect("the generator keeps one shortest path");
             return (maze, answer);
         }
@@ -161,8 +166,8 @@ fn carve(side: usize, rng: &mut impl Rng) -> Maze {
 }
 
 /// Opens random walls between two rooms, keeping each only if the shortest path stays unique
-/// and its length inside `range`.
-fn braid(maze: &mut Maze, range: (usize, usize), rng: &mut impl Rng) {
+/// and `length` moves long: loops away from it, and detours no shorter than it.
+fn braid(maze: &mut Maze, length: usize, rng: &mut impl Rng) {
     let side = maze.side();
     let mut walls: Vec<usize> = (0..side * side)
         .filter(|&cell| {
@@ -180,7 +185,7 @@ fn braid(maze: &mut Maze, range: (usize, usize), rng: &mut impl Rng) {
     for &wall in walls.iter().take(side) {
         maze.set(wall, Tile::Open);
         match shortest_paths(maze) {
-            Some((moves, 1)) if (range.0..=range.1).contains(&moves) => {}
+            Some((moves, 1)) if moves == length => {}
             _ => maze.set(wall, Tile::Wall),
         }
     }
