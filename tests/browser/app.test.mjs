@@ -1,7 +1,7 @@
 // The page on both paths: WebGPU (SwiftShader flags) and the CPU fallback (no flags).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { FIXTURES, forceBackend, gridLine, launch, open, screenshot, serve, waitStatus } from './lib.mjs';
+import { FIXTURES, fixedOnSwiftShader, forceBackend, gridLine, launch, open, screenshot, serve, waitStatus } from './lib.mjs';
 
 /** A puzzle as `trm solve` prints it: nine rows, with `|` and `------+-------+------` between boxes. */
 function boxed(line) {
@@ -82,7 +82,7 @@ for (const backend of ['webgpu', 'cpu']) {
     before(async () => {
       browser = await launch(backend);
       const { puzzle } = FIXTURES.easy[0];
-      page = await open(browser.context, `${server.url}?s=${puzzle}&k=1${forceBackend(backend)}`, log);
+      page = await open(browser.context, `${server.url}?s=${puzzle}&k=1${forceBackend(backend)}${fixedOnSwiftShader(backend)}`, log);
       await waitStatus(page, 'ready');
     });
     after(async () => {

@@ -63,6 +63,16 @@ export function forceBackend(backend) {
   return backend === 'webgpu' ? '&backend=webgpu' : '';
 }
 
+/**
+ * The URL parameter that keeps a test's solve at its fixed K on SwiftShader. A software GPU takes
+ * seconds per supervision step (more when the machine is busy), so the adaptive solve's 10 s
+ * budget could end a solve unverified that a test of something else expects to finish; the
+ * adaptive solve on WebGPU has its own test (adaptive.test.mjs), with a budget that fits.
+ */
+export function fixedOnSwiftShader(backend) {
+  return backend === 'webgpu' ? '&budget=off' : '';
+}
+
 /** Launches Chromium for `backend` ('webgpu' or 'cpu') with a fresh profile. */
 export async function launch(backend, extraArgs = []) {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-chromium-'));

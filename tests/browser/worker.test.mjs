@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ARTIFACTS, FIXTURES, assertNotModelWork, forceBackend, gridLine, launch, open, serve, waitStatus, watchLongTasks } from './lib.mjs';
+import { ARTIFACTS, FIXTURES, assertNotModelWork, fixedOnSwiftShader, forceBackend, gridLine, launch, open, serve, waitStatus, watchLongTasks } from './lib.mjs';
 
 /** A tick of the page's 5 ms timer later than this counts as a stall. */
 const STALL_MS = 50;
@@ -22,7 +22,7 @@ for (const backend of ['cpu', 'webgpu']) {
     try {
       const log = [];
       const { puzzle, solution } = FIXTURES.medium[0];
-      const page = await open(context, `${server.url}?s=${puzzle}&k=4${forceBackend(backend)}`, log);
+      const page = await open(context, `${server.url}?s=${puzzle}&k=4${forceBackend(backend)}${fixedOnSwiftShader(backend)}`, log);
       await waitStatus(page, 'ready');
       assert.equal(await page.getAttribute('.app', 'data-backend'), backend);
       assert.equal(page.workers().length, 1, 'one model worker');
