@@ -507,8 +507,7 @@ pub async fn solve_adaptive(
 pub fn measure_net_calls(model: &Trm, puzzle: &Grid, rounds: usize) -> Result<crate::protocol::NetCallTiming> {
     let per_call = |batch: usize| -> Result<f64> {
         // The work of a step of `batch` attempts, without a rule check that could end it.
-        let as_given = AttemptStart::plan(1, 0, TransformMix::None, false)[0];
-        let mut rows = AttemptRows::new(model, &vec![*puzzle; batch], &vec![as_given; batch], 0.0);
+        let mut rows = AttemptRows::new(model, &vec![*puzzle; batch], &vec![AttemptStart::AS_GIVEN; batch], 0.0);
         let mut times = Vec::with_capacity(rounds);
         for round in 0..=rounds.max(1) {
             let start = std::time::Instant::now();
@@ -613,8 +612,7 @@ pub async fn answer_batch(
 ) -> Result<Vec<BatchAnswer>> {
     let max_steps = budgets.iter().copied().max().unwrap_or(1).max(1);
     let config = InferenceConfig::new().with_max_steps(max_steps).with_early_exit(false);
-    let as_given = AttemptStart::plan(1, 0, TransformMix::None, false);
-    let runs = run_attempt_rows(model, puzzles, &as_given, &config).await?;
+    let runs = run_attempt_rows(model, puzzles, &[AttemptStart::AS_GIVEN], &config).await?;
     Ok(runs
         .into_iter()
         .map(|attempts| {

@@ -56,12 +56,15 @@ pub struct AttemptStart {
 }
 
 impl AttemptStart {
+    /// The puzzle as it is given, without noise: attempt 0 of every plan.
+    pub const AS_GIVEN: AttemptStart = AttemptStart { transform: Augmentation::IDENTITY, noise_seed: None };
+
     /// Attempt `index` of a plan: the identity without noise for index 0; otherwise a symmetry
     /// and a noise seed drawn from `(seed, index)`, so the first K attempts of a larger plan are
     /// the same K attempts.
     pub fn new(index: usize, seed: u64, mix_kind: TransformMix, noise: bool) -> Self {
         if index == 0 {
-            return Self { transform: Augmentation::IDENTITY, noise_seed: None };
+            return Self::AS_GIVEN;
         }
         let mut rng = ChaCha8Rng::seed_from_u64(mix(seed ^ 0x4154_5445_4D50_5453, index as u64));
         let random = Augmentation::random(&mut rng);
