@@ -1,5 +1,7 @@
 //! Training data: an unbounded, seeded stream of (puzzle, solution) pairs, either generated
-//! along a curriculum of tiers or drawn from puzzle files, with augmentation.
+//! along a curriculum of tiers or drawn from puzzle files, with augmentation. Sudoku by default;
+//! [`DataSource::Mazes`] draws generated mazes instead. The stream hands out tokens, which is
+//! all the trainer needs of a task.
 //!
 //! Sample `i` is a pure function of `(seed, i, training step)`, so a run resumed from a
 //! checkpoint sees exactly the data it would have seen without stopping.
@@ -10,10 +12,32 @@ use serde::{Deserialize, Serialize};
 
 pub use trm_puzzle::hash::{fnv1a, mix};
 
+use trm_puzzle::maze::generator::{MazeGenerator, MazeTier};
+use trm_puzzle::maze::symmetry::Symmetry;
+
 use crate::augment::Augmentation;
 use crate::generator::{Generator, Tier};
 use crate::grid::{CELLS, Grid};
 use crate::puzzles::Example;
+use crate::task::Task;
+
+/// One training example as the model reads it: the puzzle's tokens and its solution's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenExample {
+    /// The puzzle, one token per cell.
+    pub puzzle: Vec<u8>,
+    /// The solution, one token per cell.
+    pub solution: Vec<u8>,
+}
+
+impl From<Example> for TokenExample {
+    fn from(example: Example) -> Self {
+        Self {
+            puzzle: crate::encoding::encode(&example.puzzle).to_vec(),
+            solution: crate::encoding::encode(&example.solution).to_vec(),
+        }
+    }
+}
 
 /// One stage of a curriculum.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,6 +70,15 @@ pub enum DataSource {
     Mixture {
         /// The parts; weights need not sum to 1.
         parts: Vec<MixPart>,
+    },
+    /// Generated mazes of one side, each from a tier drawn evenly from `tiers` (list a tier
+    /// twice to draw it twice as often), turned by one of the square's 8 symmetries when
+    /// augmenting.
+    Mazes {
+        /// Tiles per row.
+        side: usize,
+        /// The tiers to draw from.
+        tiers: Vec<MazeTier>,
     },
 }
 
@@ -151,11 +184,24 @@ impl DataSource {
         DataSource::Mixture { parts }
     }
 
+    /// Every maze tier evenly, at side `side`.
+    pub fn mazes(side: usize) -> Self {
+        DataSource::Mazes { side, tiers: MazeTier::ALL.to_vec() }
+    }
+
+    /// The task of the examples this source gives.
+    pub fn task(&self) -> Task {
+        match self {
+            DataSource::Mazes { side, .. } => Task::Maze { side: *side },
+            _ => Task::Sudoku,
+        }
+    }
+
     /// The files this source reads, with their splits, in the order [`ExampleStream::new`]
     /// expects their examples.
     pub fn files(&self) -> Vec<(String, Split)> {
         match self {
-            DataSource::Curriculum { .. } => Vec::new(),
+            DataSource::Curriculum { .. } | DataSource::Mazes { .. } => Vec::new(),
             DataSource::Files { paths } => paths.iter().map(|p| (p.clone(), Split::All)).collect(),
             DataSource::Mixture { parts } => parts
                 .iter()
@@ -222,6 +268,18 @@ impl ExampleStream {
             DataSource::Mixture { parts } if parts.iter().map(|p| p.weight).sum::<f64>() <= 0.0 => {
                 return Err(crate::error::Error::Config("the mixture's weights sum to zero".to_string()));
             }
+            DataSource::Mazes { tiers, .. } if tiers.is_empty() => {
+                return Err(crate::error::Error::Config("a maze source needs at least one tier".to_string()));
+            }
+            DataSource::Mazes { side, .. }
+                if !(trm_puzzle::maze::generator::MIN_SIDE..=trm_puzzle::maze::grid::MAX_SIDE).contains(side) =>
+            {
+                return Err(crate::error::Error::Config(format!(
+                    "generated mazes need a side in {}..={}, not {side}",
+                    trm_puzzle::maze::generator::MIN_SIDE,
+                    trm_puzzle::maze::grid::MAX_SIDE
+                )));
+            }
             _ => {}
         }
         Ok(Self { source, files, augment, seed })
@@ -240,14 +298,14 @@ impl ExampleStream {
                 }
                 stages.len() - 1
             }
-            DataSource::Files { .. } | DataSource::Mixture { .. } => 0,
+            DataSource::Files { .. } | DataSource::Mixture { .. } | DataSource::Mazes { .. } => 0,
         }
     }
 
     /// Examples `first..first + count`, drawn at optimizer step `step`: the same examples as
     /// [`ExampleStream::example`] gives one by one. Natively they are generated on every core,
     /// because a large batch on a GPU refills more slots per step than one core generates in time.
-    pub fn examples(&self, first: u64, count: usize, step: usize) -> Vec<Example> {
+    pub fn examples(&self, first: u64, count: usize, step: usize) -> Vec<TokenExample> {
         let indices = first..first + count as u64;
         #[cfg(not(target_arch = "wasm32"))]
         {
@@ -274,9 +332,16 @@ impl ExampleStream {
     }
 
     /// Example number `index`, drawn at optimizer step `step`.
-    pub fn example(&self, index: u64, step: usize) -> Example {
+    pub fn example(&self, index: u64, step: usize) -> TokenExample {
         let mut rng = ChaCha8Rng::seed_from_u64(mix(self.seed, index));
         let example = match &self.source {
+            DataSource::Mazes { side, tiers } => {
+                let tier = tiers[rng.random_range(0..tiers.len())];
+                let (question, answer) = MazeGenerator::new(rng.random()).generate(*side, tier, index);
+                let symmetry = if self.augment { Symmetry::ALL[rng.random_range(0..8)] } else { Symmetry::IDENTITY };
+                let encode = |maze| trm_puzzle::maze::encoding::encode(&symmetry.apply(maze));
+                return TokenExample { puzzle: encode(&question), solution: encode(&answer) };
+            }
             DataSource::Curriculum { stages, review } => {
                 let current = self.stage_at(step);
                 let stage = if current > 0 && rng.random_bool(review.clamp(0.0, 1.0)) {
@@ -333,12 +398,13 @@ impl ExampleStream {
                 }
             }
         };
-        if self.augment {
+        let example = if self.augment {
             let aug = Augmentation::random(&mut rng);
             Example { puzzle: aug.apply(&example.puzzle), solution: aug.apply(&example.solution) }
         } else {
             example
-        }
+        };
+        example.into()
     }
 }
 
@@ -347,15 +413,45 @@ mod tests {
     use super::*;
     use crate::solver::solve_unique;
 
+    fn grid(tokens: &[u8]) -> Grid {
+        Grid::parse(&Task::Sudoku.line_of_tokens(tokens)).unwrap()
+    }
+
     #[test]
     fn stream_is_a_pure_function_of_seed_and_index() {
         let stream = ExampleStream::new(DataSource::default_curriculum(), vec![], true, 5).unwrap();
         let a = stream.example(3, 0);
         assert_eq!(a, stream.example(3, 0));
         assert_ne!(a, stream.example(4, 0));
-        assert_eq!(solve_unique(&a.puzzle).unwrap().0, a.solution);
+        let (puzzle, solution) = (grid(&a.puzzle), grid(&a.solution));
+        assert_eq!(solve_unique(&puzzle).unwrap().0, solution);
         // The first stage limits blanks to 10.
-        assert!(CELLS - a.puzzle.givens() <= 10);
+        assert!(CELLS - puzzle.givens() <= 10);
+    }
+
+    #[test]
+    fn maze_examples_are_solved_mazes_turned_by_a_symmetry() {
+        use trm_puzzle::maze::{encoding::decode, rules::check_answer};
+        let source = DataSource::Mazes { side: 11, tiers: vec![MazeTier::Hard] };
+        assert_eq!(source.task(), Task::Maze { side: 11 });
+        let stream = ExampleStream::new(source.clone(), vec![], true, 2).unwrap();
+        let plain = ExampleStream::new(source, vec![], false, 2).unwrap();
+        let (lo, hi) = MazeTier::Hard.moves(11);
+        let mut turned = 0;
+        for i in 0..40 {
+            let example = stream.example(i, 0);
+            assert_eq!(example, stream.example(i, 0));
+            assert_eq!(example.puzzle.len(), 121);
+            let (question, answer) = (decode(&example.puzzle).unwrap(), decode(&example.solution).unwrap());
+            let moves = check_answer(&question, &answer).unwrap();
+            assert!((lo..=hi).contains(&moves), "{moves} moves outside {lo}..={hi}");
+            turned += usize::from(example != plain.example(i, 0));
+        }
+        assert!(turned > 20, "augmentation turned only {turned} of 40 mazes");
+        let bad = DataSource::Mazes { side: 3, tiers: vec![MazeTier::Easy] };
+        let err = ExampleStream::new(bad, vec![], false, 0).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains("side in 7..=64"), "{err}");
+        assert!(ExampleStream::new(DataSource::Mazes { side: 9, tiers: vec![] }, vec![], false, 0).is_err());
     }
 
     #[test]
@@ -363,7 +459,7 @@ mod tests {
         let stream = ExampleStream::new(DataSource::hard_mixture(None), vec![], true, 9).unwrap();
         // 13 examples over however many cores there are: uneven chunks, order kept.
         let block = stream.examples(40, 13, 7);
-        let one_by_one: Vec<Example> = (40..53).map(|i| stream.example(i, 7)).collect();
+        let one_by_one: Vec<TokenExample> = (40..53).map(|i| stream.example(i, 7)).collect();
         assert_eq!(block, one_by_one);
         assert!(stream.examples(40, 0, 7).is_empty());
     }

@@ -96,6 +96,27 @@ pub fn tokens(grids: &[Grid], device: &Device) -> Tensor<2, Int> {
     Tensor::from_data(TensorData::new(ids, [grids.len(), CELLS]), device)
 }
 
+/// The token tensor of puzzles of any task, each `cells` tokens long.
+///
+/// # Shapes
+/// - output: `[B, cells]`
+pub fn token_rows<'a>(
+    rows: impl IntoIterator<Item = &'a [u8]>,
+    cells: usize,
+    device: &Device,
+) -> Result<Tensor<2, Int>> {
+    let mut ids = Vec::new();
+    let mut count = 0;
+    for row in rows {
+        if row.len() != cells {
+            return Err(Error::Config(format!("a puzzle of {} tokens where the model reads {cells}", row.len())));
+        }
+        ids.extend(row.iter().map(|&t| t as i64));
+        count += 1;
+    }
+    Ok(Tensor::from_data(TensorData::new(ids, [count, cells]), device))
+}
+
 /// The stepping engine: the rows of a batch of attempts, their embedded puzzles and carried
 /// states. Every solve runs through it (the page's [`Session`], traced; batched evaluation in
 /// [`run_attempts`] and [`answer_batch`], untraced; [`measure_net_calls`]). Rows whose attempt

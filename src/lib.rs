@@ -26,8 +26,10 @@ pub mod cpu_pool;
 pub mod data;
 pub mod error;
 pub mod inference;
+pub mod maze_inference;
 pub mod model;
 pub mod recursion;
+pub mod task;
 pub mod training;
 pub mod weights;
 

@@ -3,7 +3,7 @@
 //! - A carried batch: every slot keeps its puzzle and its (y, z) across optimizer steps; a slot
 //!   whose puzzle halted is refilled with a new puzzle and reset to the initial states.
 //! - One optimizer step per supervision step, with full backprop through its last cycle.
-//! - Loss: stablemax cross-entropy over all 81 cells + 0.5 × BCE of the halting logit against
+//! - Loss: stablemax cross-entropy over all cells (81 for Sudoku) + 0.5 × BCE of the halting logit against
 //!   "the current answer is exactly right", summed per sample and divided by the batch size.
 //! - AdamW (β = 0.9, 0.95), linear warm-up, an EMA of the weights for evaluation and saving.
 //! - Halting: at step ≥ Nsup, or when the halting logit is positive; with probability 0.1 a
@@ -20,10 +20,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::data::{DataSource, ExampleStream, mix};
+use crate::data::{DataSource, ExampleStream, TokenExample, mix};
 use crate::error::{Error, Result};
-use crate::grid::Grid;
-use crate::inference::tokens;
+use crate::inference::token_rows;
 use crate::model::{Trm, TrmConfig};
 use crate::puzzles::Example;
 use crate::recursion::{NoObserver, RecursionState};
@@ -123,19 +122,19 @@ pub fn stablemax_s<const D: usize>(x: Tensor<D>) -> Tensor<D> {
 /// The training losses.
 ///
 /// # Shapes
-/// - logits: `[B, 81, VOCAB]`
+/// - logits: `[B, C, V]` (C cells, V tokens)
 /// - halt_logit: `[B]`
-/// - labels: `[B, 81]` (solution tokens)
+/// - labels: `[B, C]` (solution tokens)
 pub fn losses(logits: Tensor<3>, halt_logit: Tensor<1>, labels: Tensor<2, Int>, halt_weight: f64) -> Losses {
     let [batch, cells, _] = logits.dims();
-    let s = stablemax_s(logits.clone()); // [B, 81, V]
-    let log_probs = s.clone().log() - s.sum_dim(2).log(); // [B, 81, V]
-    let picked = log_probs.gather(2, labels.clone().reshape([batch, cells, 1])); // [B, 81, 1]
+    let s = stablemax_s(logits.clone()); // [B, C, V]
+    let log_probs = s.clone().log() - s.sum_dim(2).log(); // [B, C, V]
+    let picked = log_probs.gather(2, labels.clone().reshape([batch, cells, 1])); // [B, C, 1]
     let per_sample = picked.reshape([batch, cells]).mean_dim(1).reshape([batch]).neg(); // [B]
     let answer = per_sample.sum().div_scalar(batch as f64); // [1]
 
-    let predicted = logits.without_autodiff().argmax(2).reshape([batch, cells]); // [B, 81]
-    let right = predicted.equal(labels.without_autodiff()); // [B, 81]
+    let predicted = logits.without_autodiff().argmax(2).reshape([batch, cells]); // [B, C]
+    let right = predicted.equal(labels.without_autodiff()); // [B, C]
     let right_cells = right.clone().float().sum_dim(1).reshape([batch]); // [B]
     let exact = right.all_dim(1).float().reshape([batch]); // [B]
     let target = exact.clone().autodiff_like(&halt_logit);
@@ -162,7 +161,7 @@ pub use trm_trace::protocol::StepMetrics;
 /// The carried batch.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SlotState {
-    /// The slot's puzzle and solution, as 81-character lines.
+    /// The slot's puzzle, as a line of the task's text (81 characters for Sudoku).
     pub puzzle: String,
     /// Solution.
     pub solution: String,
@@ -201,7 +200,7 @@ pub struct Trainer {
     optimizer: ModuleOptimizer,
     stream: ExampleStream,
     state: RecursionState,
-    slots: Vec<(Example, SlotState)>,
+    slots: Vec<(TokenExample, SlotState)>,
     step: usize,
     samples_drawn: u64,
 }
@@ -211,6 +210,7 @@ impl Trainer {
     /// file the data source reads ([`DataSource::files`](crate::data::DataSource::files)).
     pub fn new(config: TrainingConfig, files: Vec<Vec<Example>>, device: &Device) -> Result<Self> {
         config.model.validate()?;
+        Self::check_task(&config)?;
         if config.batch_size == 0 {
             return Err(Error::Config("batch_size must be > 0".into()));
         }
@@ -228,6 +228,8 @@ impl Trainer {
         optimizer: Option<ModuleOptimizer>,
         resume: Option<(Progress, RecursionState)>,
     ) -> Result<Self> {
+        Self::check_task(&config)?;
+        let task = config.model.task();
         let stream = ExampleStream::new(config.data.clone(), files, config.augment, config.seed)?;
         let ema = ema.unwrap_or_else(|| model.valid());
         let optimizer = optimizer.unwrap_or_else(|| Self::optimizer_init(&config));
@@ -243,11 +245,11 @@ impl Trainer {
                 let mut slots = Vec::with_capacity(batch);
                 for slot in progress.slots {
                     let example = if slot.halted && slot.puzzle.is_empty() {
-                        Example { puzzle: Grid::empty(), solution: Grid::empty() }
+                        TokenExample { puzzle: Vec::new(), solution: Vec::new() }
                     } else {
-                        let puzzle = Grid::parse(&slot.puzzle)?;
-                        let solution = Grid::parse(&slot.solution)?;
-                        Example { puzzle, solution }
+                        let puzzle = task.tokens_of_line(&slot.puzzle)?;
+                        let solution = task.tokens_of_line(&slot.solution)?;
+                        TokenExample { puzzle, solution }
                     };
                     slots.push((example, slot));
                 }
@@ -255,11 +257,22 @@ impl Trainer {
             }
             None => {
                 let (y, z) = model.initial_state(batch);
-                let placeholder = Example { puzzle: Grid::empty(), solution: Grid::empty() };
+                // Every slot starts halted, so the first step fills them all.
+                let placeholder = TokenExample { puzzle: Vec::new(), solution: Vec::new() };
                 (RecursionState { y, z }, vec![(placeholder, SlotState::fresh()); batch], 0, 0)
             }
         };
         Ok(Self { config, model, ema, optimizer, stream, state, slots, step, samples_drawn })
+    }
+
+    /// The data must be of the model's task.
+    fn check_task(config: &TrainingConfig) -> Result<()> {
+        let (model, data) = (config.model.task(), config.data.task());
+        if model == data {
+            Ok(())
+        } else {
+            Err(Error::Config(format!("the model reads {} but the data source gives {}", model.name(), data.name())))
+        }
     }
 
     /// A fresh AdamW as the config describes.
@@ -339,9 +352,10 @@ impl Trainer {
                 } else {
                     0
                 };
+                let task = self.config.model.task();
                 *slot = SlotState {
-                    puzzle: example.puzzle.to_line(),
-                    solution: example.solution.to_line(),
+                    puzzle: task.line_of_tokens(&example.puzzle),
+                    solution: task.line_of_tokens(&example.solution),
                     steps: 0,
                     halted: false,
                     min_steps,
@@ -351,10 +365,9 @@ impl Trainer {
         }
         let state = self.starting_state(&reset);
 
-        let puzzles: Vec<Grid> = self.slots.iter().map(|(e, _)| e.puzzle).collect();
-        let solutions: Vec<Grid> = self.slots.iter().map(|(e, _)| e.solution).collect();
-        let inputs = tokens(&puzzles, &device);
-        let labels = tokens(&solutions, &device);
+        let cells = self.config.model.task().cells();
+        let inputs = token_rows(self.slots.iter().map(|(e, _)| e.puzzle.as_slice()), cells, &device)?;
+        let labels = token_rows(self.slots.iter().map(|(e, _)| e.solution.as_slice()), cells, &device)?;
 
         let x = self.model.embed(inputs);
         let output = self.model.supervision_step(&x, state, &mut NoObserver);
@@ -399,7 +412,7 @@ impl Trainer {
             loss: total[0],
             answer_loss: answer[0],
             halt_loss: halt[0],
-            cell_accuracy: right_cells.iter().sum::<f32>() / (batch * crate::grid::CELLS) as f32,
+            cell_accuracy: right_cells.iter().sum::<f32>() / (batch * cells) as f32,
             exact_accuracy: exact.iter().sum::<f32>() / batch as f32,
             halted: halted_count as f32 / batch as f32,
             mean_halt_steps: if halted_count > 0 { halted_steps as f32 / halted_count as f32 } else { 0.0 },

@@ -41,6 +41,23 @@ pub enum WeightsError {
     /// The weights hold NaN or infinite values.
     #[error("the weights contain non-finite values")]
     NonFinite,
+    /// A model of another puzzle than the one asked for.
+    #[error("these weights are for {found}, and this needs a {wanted} model")]
+    WrongTask {
+        /// The weights' task.
+        found: String,
+        /// The task asked for.
+        wanted: String,
+    },
+}
+
+/// Refuses a config of another task than `wanted` (a maze model where Sudoku is solved, say).
+pub fn require_task(config: &TrmConfig, wanted: crate::task::Task) -> Result<(), WeightsError> {
+    if config.task() == wanted {
+        Ok(())
+    } else {
+        Err(WeightsError::WrongTask { found: config.task().name(), wanted: wanted.name() })
+    }
 }
 
 /// Casts every float parameter to `dtype`.
@@ -407,6 +424,19 @@ mod tests {
         assert!(err.to_string().contains("values for shape"), "{err}");
         values.pop();
         assert!(matches!(with_values(model, values), Err(WeightsError::Corrupt(_))));
+    }
+
+    #[test]
+    fn a_model_of_another_task_is_refused_by_name() {
+        use crate::task::Task;
+        let maze = TrmConfig::tiny().for_task(Task::Maze { side: 9 });
+        let json = config_to_json(&maze);
+        let read = config_from_json(&json).unwrap();
+        assert_eq!(read.task(), Task::Maze { side: 9 });
+        require_task(&read, Task::Maze { side: 9 }).unwrap();
+        let err = require_task(&read, Task::Sudoku).unwrap_err().to_string();
+        assert_eq!(err, "these weights are for maze-9, and this needs a sudoku model");
+        assert!(require_task(&TrmConfig::tiny(), Task::Maze { side: 9 }).is_err());
     }
 
     #[test]

@@ -113,7 +113,7 @@ fn mazes_generate_and_check_with_the_task_read_from_the_file() {
     let checked = stdout(&trm(&["check", csv.to_str().unwrap()]));
     assert!(checked.contains("4 mazes, 4 with one shortest path, 3/4 given answers confirmed"), "{checked}");
     assert!(
-        checked.contains("line 3: the given answer breaks the rules: the path forks or breaks at cell"),
+        checked.contains("line 4: the given answer breaks the rules: the path forks or breaks at cell"),
         "{checked}"
     );
     let refused = Command::new(env!("CARGO_BIN_EXE_trm"))
@@ -125,6 +125,69 @@ fn mazes_generate_and_check_with_the_task_read_from_the_file() {
         String::from_utf8_lossy(&refused.stderr)
             .contains("unknown maze tier \"extreme\"; expected easy, medium or hard")
     );
+}
+
+#[test]
+fn a_maze_model_trains_evaluates_on_maze_files_and_tiers_and_sudoku_commands_refuse_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("maze-run");
+    let run_arg = run.to_str().unwrap();
+    let train = ["train", "--task", "maze", "--side", "9", "--preset", "tiny", "--steps", "2", "--batch-size", "3"];
+    trm(&[&train[..], &["--eval-every", "2", "--eval-size", "3", "--out", run_arg]].concat());
+    let config = saved_config(&run);
+    assert_eq!(config["model"]["task"], serde_json::json!({"maze": {"side": 9}}));
+    assert_eq!(config["data"], serde_json::json!({"Mazes": {"side": 9, "tiers": ["easy", "medium", "hard"]}}));
+    let metrics = std::fs::read_to_string(run.join("metrics.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(metrics.lines().last().unwrap()).unwrap();
+    for tier in ["easy", "medium", "hard"] {
+        let cells = last["eval"][tier]["cells"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&cells), "{tier}: {cells}");
+    }
+
+    // A maze file with one answer left out (solved exactly) and a generated tier, at K = 1 and 8.
+    let mazes = dir.path().join("mazes.txt");
+    trm(&[
+        "generate",
+        "--task",
+        "maze",
+        "--side",
+        "9",
+        "--tier",
+        "hard",
+        "--count",
+        "3",
+        "--out",
+        mazes.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&mazes).unwrap();
+    let first_question = text.lines().next().unwrap().split_once(',').unwrap().0.to_string();
+    std::fs::write(&mazes, text.replacen(text.lines().next().unwrap(), &first_question, 1)).unwrap();
+    let json = dir.path().join("eval.json");
+    let weights = run.join("final.bpk");
+    let eval = ["eval", "--weights", weights.to_str().unwrap(), mazes.to_str().unwrap(), "--tiers", "easy"];
+    let table =
+        stdout(&trm(&[&eval[..], &["--limit", "2", "--attempts", "1,8", "--json", json.to_str().unwrap()]].concat()));
+    assert!(table.contains("| mazes.txt | 2 | 8 | 16 |"), "{table}");
+    assert!(table.contains("| generated easy 9×9 | 2 | 1 | 16 |"), "{table}");
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(rows.len(), 4);
+    for row in &rows {
+        let (exact, verified) = (row["exact"].as_f64().unwrap(), row["verified"].as_f64().unwrap());
+        assert!(exact <= verified && verified <= 1.0, "an exact answer is verified: {row}");
+    }
+
+    let too_many = trm_refuses(&[&eval[..], &["--attempts", "9"]].concat());
+    assert!(too_many.contains("a maze has 8 symmetries, so 1 to 8"), "{too_many}");
+    let wrong_side = dir.path().join("big.txt");
+    trm(&["generate", "--task", "maze", "--side", "11", "--count", "1", "--out", wrong_side.to_str().unwrap()]);
+    let refused = trm_refuses(&["eval", "--weights", weights.to_str().unwrap(), wrong_side.to_str().unwrap()]);
+    assert!(refused.contains("line 1: a maze of side 11 where the model reads side 9"), "{refused}");
+    let sudoku = trm_refuses(&["solve", "--weights", weights.to_str().unwrap(), &".".repeat(81)]);
+    assert!(sudoku.contains("these weights are for maze-9, and this needs a sudoku model"), "{sudoku}");
+    let bad_data = trm_refuses(
+        &[&train[..], &["--data", "tier:extreme", "--out", dir.path().join("x").to_str().unwrap()]].concat(),
+    );
+    assert!(bad_data.contains("unknown maze tier \"extreme\""), "{bad_data}");
 }
 
 /// `trm eval --weights <shipped> --tiers easy` plus `args`, with `--json`: the table and the rows.

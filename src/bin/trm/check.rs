@@ -11,7 +11,7 @@ use trm_sudoku::solver::solve_unique;
 
 use trm_sudoku::trm_puzzle::maze;
 
-use crate::common::{Task, progress_bar};
+use crate::common::{Task, maze_records, progress_bar};
 
 /// Validate and solve puzzle files; report accuracy and speed.
 #[derive(clap::Args)]
@@ -91,22 +91,15 @@ fn print_errors(errors: &[String]) {
 /// Checks a maze file: every question has one shortest path, and every given answer is that
 /// path and satisfies the rules.
 fn check_mazes(path: &std::path::Path, text: &str) {
-    // Only line ends are stripped: spaces are open cells. A CSV header is skipped.
-    let lines: Vec<&str> =
-        text.lines().map(|l| l.trim_end_matches('\r')).filter(|l| !l.is_empty() && !l.starts_with("source,")).collect();
+    let records = maze_records(text);
     let (mut unique, mut agree, mut with_answer, mut moves) = (0usize, 0usize, 0usize, 0usize);
     let mut errors = Vec::new();
     let start = Instant::now();
-    for (i, line) in lines.iter().enumerate() {
-        let parsed = if line.matches(',').count() == 3 {
-            maze::grid::parse_csv_record(line).map(|(q, a)| (q, Some(a)))
-        } else {
-            maze::grid::parse_pair(line)
-        };
+    for (line, parsed) in records.iter().cloned() {
         let (question, answer) = match parsed {
             Ok(pair) => pair,
             Err(e) => {
-                errors.push(format!("line {}: {e}", i + 1));
+                errors.push(format!("line {line}: {e}"));
                 continue;
             }
         };
@@ -118,13 +111,14 @@ fn check_mazes(path: &std::path::Path, text: &str) {
                     with_answer += 1;
                     match maze::check_answer(&question, &answer) {
                         Ok(_) if answer == solution => agree += 1,
-                        Ok(m) => errors
-                            .push(format!("line {}: the given answer ({m} moves) is not the shortest path", i + 1)),
-                        Err(e) => errors.push(format!("line {}: the given answer breaks the rules: {e}", i + 1)),
+                        Ok(m) => {
+                            errors.push(format!("line {line}: the given answer ({m} moves) is not the shortest path"))
+                        }
+                        Err(e) => errors.push(format!("line {line}: the given answer breaks the rules: {e}")),
                     }
                 }
             }
-            Err(e) => errors.push(format!("line {}: {e}", i + 1)),
+            Err(e) => errors.push(format!("line {line}: {e}")),
         }
     }
     let seconds = start.elapsed().as_secs_f64();
@@ -132,9 +126,9 @@ fn check_mazes(path: &std::path::Path, text: &str) {
         "{}: {} mazes, {unique} with one shortest path, {agree}/{with_answer} given answers confirmed, \
          mean path {:.1} moves, {:.0} mazes/s",
         path.display(),
-        lines.len(),
+        records.len(),
         moves as f64 / unique.max(1) as f64,
-        lines.len() as f64 / seconds
+        records.len() as f64 / seconds
     );
     print_errors(&errors);
 }

@@ -7,10 +7,11 @@ use burn::prelude::*;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use trm_sudoku::generator::{Generator, Tier};
-use trm_sudoku::model::Trm;
+use trm_sudoku::model::{Trm, TrmConfig};
 use trm_sudoku::puzzles::Example;
+use trm_sudoku::task::Task as ModelTask;
 use trm_sudoku::trm_puzzle::maze;
-use trm_sudoku::{checkpoint, weights};
+use trm_sudoku::weights;
 
 /// Which puzzle a command works on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -28,6 +29,16 @@ impl Task {
     pub fn of_text(text: &str) -> Task {
         let is_maze = |line: &str| maze::grid::parse_pair(line).is_ok() || maze::grid::parse_csv_record(line).is_ok();
         if text.lines().filter(|l| !l.trim().is_empty()).take(10).any(is_maze) { Task::Maze } else { Task::Sudoku }
+    }
+}
+
+/// A maze side from the command line, checked.
+pub fn maze_side(side: usize) -> Result<usize> {
+    use maze::{generator::MIN_SIDE, grid::MAX_SIDE};
+    if (MIN_SIDE..=MAX_SIDE).contains(&side) {
+        Ok(side)
+    } else {
+        Err(anyhow!("invalid value {side} for --side: a maze's side is from {MIN_SIDE} to {MAX_SIDE}"))
     }
 }
 
@@ -69,13 +80,40 @@ pub fn device(backend: Backend) -> Result<Device> {
     }
 }
 
-/// Weights from a `.bpk` (config beside it) or a checkpoint directory (its EMA weights).
+/// Weights and their config from a `.bpk` (config beside it) or a checkpoint directory (its
+/// EMA weights).
+pub fn load_model_and_config(path: &Path, device: &Device) -> Result<(TrmConfig, Trm)> {
+    let file = if path.is_dir() { path.join("ema.bpk") } else { path.to_path_buf() };
+    weights::load(&file, device).map_err(|e| anyhow!("{}: {e}", path.display()))
+}
+
+/// A Sudoku model from a `.bpk` or a checkpoint directory; a model of another task is refused.
 pub fn load_model(path: &Path, device: &Device) -> Result<Trm> {
-    if path.is_dir() {
-        return Ok(checkpoint::load_ema(path, device)?);
-    }
-    let (_, model) = weights::load(path, device).map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let (config, model) = load_model_and_config(path, device)?;
+    weights::require_task(&config, ModelTask::Sudoku).map_err(|e| anyhow!("{}: {e}", path.display()))?;
     Ok(model)
+}
+
+/// A maze file's record: the question and, when the line has one, its answer.
+pub type MazeRecord = Result<(maze::Maze, Option<maze::Maze>), maze::grid::MazeParseError>;
+
+/// The records of a maze file, one per line: `QUESTION[,ANSWER]` or the paper's CSV
+/// (`source,question,answer,rating`, header skipped), with each line's number (from 1).
+pub fn maze_records(text: &str) -> Vec<(usize, MazeRecord)> {
+    // Only line ends are stripped: spaces are open cells.
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with("source,"))
+        .map(|(number, line)| {
+            let parsed = if line.matches(',').count() == 3 {
+                maze::grid::parse_csv_record(line).map(|(q, a)| (q, Some(a)))
+            } else {
+                maze::grid::parse_pair(line)
+            };
+            (number, parsed)
+        })
+        .collect()
 }
 
 /// A progress bar with the given template (hidden when stderr is not a terminal).

@@ -17,13 +17,15 @@ use trm_sudoku::inference::{
 };
 use trm_sudoku::model::Trm;
 use trm_sudoku::puzzles::{Example, read_examples};
+use trm_sudoku::task::Task as ModelTask;
 
 use crate::common::{
-    Backend, adaptive_slots, attempts_arg, device, generated_examples, load_model, noise_arg, positive_count,
-    probability_arg, progress_bar, seconds_arg,
+    Backend, adaptive_slots, attempts_arg, device, generated_examples, load_model_and_config, noise_arg,
+    positive_count, probability_arg, progress_bar, seconds_arg,
 };
 
-/// Exact-solve and cell accuracy of a model per puzzle file and generated tier.
+/// Exact-solve and cell accuracy of a model per puzzle file and generated tier. The model's
+/// config says its task: a maze model reads maze files and generated maze tiers.
 #[derive(clap::Args)]
 pub struct Args {
     /// Weights (`.bpk` with its `.json` config beside it) or a checkpoint directory.
@@ -84,7 +86,10 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: Args) -> Result<()> {
     let device = device(args.backend)?;
-    let model = load_model(&args.weights, &device)?;
+    let (model_config, model) = load_model_and_config(&args.weights, &device)?;
+    if let ModelTask::Maze { side } = model_config.task() {
+        return crate::eval_maze::run(&model, side, &args);
+    }
     let sets = eval_sets(&args.files, &args.tiers, args.limit, args.seed)?;
     if args.adaptive {
         let slots = adaptive_slots(&model, args.time_budget)?;

@@ -7,9 +7,9 @@ use std::time::Instant;
 use anyhow::{Context, Result, anyhow};
 use trm_sudoku::generator::Tier;
 use trm_sudoku::puzzles::format_examples;
-use trm_sudoku::trm_puzzle::maze::{MazeGenerator, MazeTier, generator::MIN_SIDE, grid::MAX_SIDE};
+use trm_sudoku::trm_puzzle::maze::{MazeGenerator, MazeTier};
 
-use crate::common::{Task, generated_examples, progress_bar};
+use crate::common::{Task, generated_examples, maze_side, progress_bar};
 
 /// Generate puzzles of a tier: Sudoku with a unique solution, or mazes with one shortest path.
 #[derive(clap::Args)]
@@ -48,9 +48,7 @@ pub fn run(args: Args) -> Result<()> {
         }
         Task::Maze => {
             let tier: MazeTier = tier.parse().map_err(|e: String| anyhow!(e))?;
-            if !(MIN_SIDE..=MAX_SIDE).contains(&side) {
-                return Err(anyhow!("invalid value {side} for --side: a maze's side is from {MIN_SIDE} to {MAX_SIDE}"));
-            }
+            let side = maze_side(side)?;
             let generator = MazeGenerator::new(seed);
             let mut text = String::new();
             for index in 0..count as u64 {

@@ -18,6 +18,7 @@ static ALLOCATOR: trm_sudoku::allocator::Allocator = trm_sudoku::allocator::Allo
 mod check;
 mod common;
 mod eval;
+mod eval_maze;
 mod export;
 mod generate;
 mod plot;

@@ -12,12 +12,17 @@ use trm_sudoku::formats::{MetricsRecord, TierEval};
 use trm_sudoku::generator::Tier;
 use trm_sudoku::grid::{CELLS, Grid};
 use trm_sudoku::inference::{answer_batch_blocking, blank_cell_accuracy};
+use trm_sudoku::maze_inference::solve_mazes_blocking;
 use trm_sudoku::model::{Trm, TrmConfig};
 use trm_sudoku::puzzles::{Example, read_examples};
+use trm_sudoku::task::Task as ModelTask;
 use trm_sudoku::training::{Trainer, TrainingConfig};
+use trm_sudoku::trm_puzzle::maze::generator::{MazeGenerator, MazeTier};
+use trm_sudoku::trm_puzzle::maze::grid::Maze;
 use trm_sudoku::{checkpoint, weights};
 
-use crate::common::{Backend, device, generated_examples, progress_bar};
+use crate::common::{Backend, Task, device, generated_examples, maze_side, progress_bar};
+use crate::eval_maze::open_tile_accuracy;
 
 /// Train a model (deep supervision, EMA, curriculum), resuming from `--out` if it holds a
 /// checkpoint; on resume only the schedule flags (steps, lr, warmup, min-lr-ratio, new-leg) and
@@ -27,12 +32,21 @@ pub struct Args {
     /// A TrainingConfig JSON file; flags below override it.
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Model preset when no config file is given: paper_mlp, paper_att, browser, tiny.
-    #[arg(long, default_value = "browser")]
-    pub preset: String,
+    /// The puzzle to train on (when no config file is given).
+    #[arg(long, value_enum, default_value = "sudoku")]
+    pub task: Task,
+    /// Mazes: tiles per side (7 to 64; the paper's Maze-Hard is 30).
+    #[arg(long, default_value_t = 15)]
+    pub side: usize,
+    /// Model preset when no config file is given: paper_mlp, paper_att, browser, tiny
+    /// (default: browser for Sudoku; for mazes the maze preset, attention at the browser's
+    /// sizes).
+    #[arg(long)]
+    pub preset: Option<String>,
     /// Data: `curriculum`, `tier:<name>`, `files:<path>[,<path>...]`, `hard-mix[:<17-clue
     /// file>]`, or `mix:<part>=<weight>,...` with parts `easy`..`extreme`, `minimal` and
-    /// `file:<path>[@train|@holdout]`. On resume it starts a new data source.
+    /// `file:<path>[@train|@holdout]`. Mazes: `tier:<easy|medium|hard>[,<tier>...]` (default:
+    /// all three). On resume it starts a new data source.
     #[arg(long)]
     pub data: Option<String>,
     /// Total optimizer steps.
@@ -88,13 +102,27 @@ pub fn run(args: Args) -> Result<()> {
             serde_json::from_str::<TrainingConfig>(&text).with_context(|| format!("parsing {}", path.display()))?
         }
         None => {
-            let preset = &args.preset;
-            let model = TrmConfig::preset(preset)
-                .ok_or_else(|| anyhow!("unknown preset {preset:?}; try {}", TrmConfig::PRESETS.join(", ")))?;
-            TrainingConfig::new(model, DataSource::default_curriculum())
+            let preset = |name: &str| {
+                TrmConfig::preset(name)
+                    .ok_or_else(|| anyhow!("unknown preset {name:?}; try {}", TrmConfig::PRESETS.join(", ")))
+            };
+            match args.task {
+                Task::Sudoku => TrainingConfig::new(
+                    preset(args.preset.as_deref().unwrap_or("browser"))?,
+                    DataSource::default_curriculum(),
+                ),
+                Task::Maze => {
+                    let side = maze_side(args.side)?;
+                    let model = match &args.preset {
+                        Some(name) => preset(name)?.for_task(ModelTask::Maze { side }),
+                        None => TrmConfig::maze(side),
+                    };
+                    TrainingConfig::new(model, DataSource::mazes(side))
+                }
+            }
         }
     };
-    let data = args.data.as_deref().map(parse_data).transpose()?;
+    let data = args.data.as_deref().map(|spec| parse_data_for(spec, training.model.task())).transpose()?;
     if let Some(data) = &data {
         training.data = data.clone();
     }
@@ -201,10 +229,7 @@ fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOpt
         let files = read_data_files(&config.data)?;
         Trainer::new(config, files, &device)?
     };
-    let eval_sets: Vec<(Tier, Vec<Example>)> = [Tier::Easy, Tier::Medium, Tier::Hard]
-        .into_iter()
-        .map(|tier| (tier, generated_examples(tier, options.eval_size, 0xE7A1 + tier as u64, |_| {})))
-        .collect();
+    let eval_sets = EvalSets::new(trainer.config.model.task(), options.eval_size);
     let metrics_path = out.join("metrics.jsonl");
     drop_metrics_after(&metrics_path, trainer.step_count())?;
     let mut metrics_log = std::fs::OpenOptions::new().create(true).append(true).open(&metrics_path)?;
@@ -244,11 +269,7 @@ fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOpt
         };
         let out_of_time = options.minutes.is_some_and(|mins| elapsed > mins * 60.0);
         if options.eval_every > 0 && (m.step % options.eval_every == 0 || trainer.done()) {
-            let mut evals = BTreeMap::new();
-            for (tier, set) in &eval_sets {
-                let (exact, cells, steps) = evaluate(trainer.ema(), set, trainer.config.model.supervision_steps)?;
-                evals.insert(tier.name().to_string(), TierEval { exact, cells, steps });
-            }
+            let evals = eval_sets.evaluate(trainer.ema(), trainer.config.model.supervision_steps)?;
             bar.println(format!("step {}: eval {}", m.step, serde_json::to_string(&evals)?));
             line.eval = Some(evals);
         }
@@ -271,7 +292,6 @@ fn train(config: TrainingConfig, backend: Backend, out: &Path, options: TrainOpt
     Ok(())
 }
 
-/// Exact accuracy, blank-cell accuracy and mean early-exit steps of `model` on `set`.
 /// Removes the lines of steps after `step` (logged after the last checkpoint by a run that was
 /// then killed), so that a resumed run does not log those steps twice.
 fn drop_metrics_after(path: &Path, step: usize) -> Result<()> {
@@ -284,6 +304,67 @@ fn drop_metrics_after(path: &Path, step: usize) -> Result<()> {
     Ok(())
 }
 
+/// The generated sets a run is evaluated on, per tier, the same at every evaluation.
+enum EvalSets {
+    Sudoku(Vec<(Tier, Vec<Example>)>),
+    Maze(Vec<(MazeTier, Vec<(Maze, Maze)>)>),
+}
+
+impl EvalSets {
+    fn new(task: ModelTask, size: usize) -> Self {
+        match task {
+            ModelTask::Sudoku => EvalSets::Sudoku(
+                [Tier::Easy, Tier::Medium, Tier::Hard]
+                    .into_iter()
+                    .map(|tier| (tier, generated_examples(tier, size, 0xE7A1 + tier as u64, |_| {})))
+                    .collect(),
+            ),
+            ModelTask::Maze { side } => EvalSets::Maze(
+                MazeTier::ALL
+                    .into_iter()
+                    .map(|tier| {
+                        // Seeds of their own, far from the training stream's.
+                        let generator = MazeGenerator::new(0xE7A1_0000 + tier as u64);
+                        (tier, (0..size as u64).map(|i| generator.generate(side, tier, i)).collect())
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Per tier: exact accuracy, cell accuracy and mean steps (K = 1, at most `max_steps`).
+    fn evaluate(&self, model: &Trm, max_steps: usize) -> Result<BTreeMap<String, TierEval>> {
+        let mut evals = BTreeMap::new();
+        match self {
+            EvalSets::Sudoku(sets) => {
+                for (tier, set) in sets {
+                    let (exact, cells, steps) = evaluate(model, set, max_steps)?;
+                    evals.insert(tier.name().to_string(), TierEval { exact, cells, steps });
+                }
+            }
+            EvalSets::Maze(sets) => {
+                for (tier, set) in sets {
+                    let (exact, cells) = evaluate_mazes(model, set, max_steps)?;
+                    evals.insert(tier.name().to_string(), TierEval { exact, cells, steps: max_steps as f64 });
+                }
+            }
+        }
+        Ok(evals)
+    }
+}
+
+/// Exact accuracy and open-tile accuracy (path or not, as in the solution) of `model` on
+/// mazes, K = 1, all `max_steps` steps.
+pub fn evaluate_mazes(model: &Trm, set: &[(Maze, Maze)], max_steps: usize) -> Result<(f64, f64)> {
+    let questions: Vec<Maze> = set.iter().map(|(q, _)| q.clone()).collect();
+    let solves = solve_mazes_blocking(model, &questions, 1, max_steps, 64)?;
+    let n = set.len().max(1) as f64;
+    let exact = solves.iter().zip(set).filter(|(s, (_, a))| s.answer() == a).count() as f64 / n;
+    let cells = solves.iter().zip(set).map(|(s, (q, a))| open_tile_accuracy(q, s.answer(), a)).sum::<f64>() / n;
+    Ok((exact, cells))
+}
+
+/// Exact accuracy, blank-cell accuracy and mean early-exit steps of `model` on `set`.
 fn evaluate(model: &Trm, set: &[Example], max_steps: usize) -> Result<(f64, f64, f64)> {
     let puzzles: Vec<Grid> = set.iter().map(|e| e.puzzle).collect();
     let answers = answer_batch_blocking(model, &puzzles, &[max_steps], 0.5)?;
@@ -302,6 +383,21 @@ fn read_data_files(data: &DataSource) -> Result<Vec<Vec<Example>>> {
         .iter()
         .map(|(path, _)| read_examples(path).with_context(|| format!("reading training file {path}")))
         .collect()
+}
+
+/// A `--data` spec for a model of `task`.
+pub fn parse_data_for(spec: &str, task: ModelTask) -> Result<DataSource> {
+    match task {
+        ModelTask::Sudoku => parse_data(spec),
+        ModelTask::Maze { side } => {
+            let tiers = spec
+                .strip_prefix("tier:")
+                .ok_or_else(|| anyhow!("unknown maze data {spec:?}: use tier:<easy|medium|hard>[,<tier>...]"))?;
+            let tiers =
+                tiers.split(',').map(|t| t.parse::<MazeTier>().map_err(|e| anyhow!(e))).collect::<Result<Vec<_>>>()?;
+            Ok(DataSource::Mazes { side, tiers })
+        }
+    }
 }
 
 pub fn parse_data(spec: &str) -> Result<DataSource> {

@@ -27,6 +27,7 @@ use trm_sudoku::grid::Grid;
 use trm_sudoku::inference::Session;
 use trm_sudoku::model::{Trm, TrmConfig};
 use trm_sudoku::solver::solve_unique;
+use trm_sudoku::task::Task;
 use trm_sudoku::trace::{AttemptTrace, RecursionTrace};
 use trm_sudoku::weights;
 
@@ -178,6 +179,7 @@ pub async fn run(mut inbox: Inbox, out: Outbox) {
 /// The model a weights file describes, on `device`, with its config.
 fn load_file(file: &WeightsFile, device: &Device) -> Result<(Trm, TrmConfig), weights::WeightsError> {
     let config = weights::config_from_json(&file.config_json)?;
+    weights::require_task(&config, Task::Sudoku)?;
     Ok((weights::from_bytes(&config, &file.bytes, device)?, config))
 }
 
