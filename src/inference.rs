@@ -614,8 +614,14 @@ async fn read_answers(logits: Tensor<3>, halt_logit: Tensor<1>) -> Result<(Vec<i
 /// The digit (1..=9) whose token has the largest logit in one cell's `[VOCAB]` logits (the
 /// first on a tie), as the argmax of [`crate::recursion::digit_probabilities`] picks it.
 pub fn most_likely_digit(cell_logits: &[f32]) -> u8 {
-    let digit_logits = cell_logits.get(2..).unwrap_or_default();
-    let best = digit_logits
+    most_likely_answer(cell_logits, 2)
+}
+
+/// `1 + i` for the answer token `first + i` with the largest logit in one cell's logits (the
+/// first on a tie): a digit for Sudoku (`first` 2), a tile's token for a maze (`first` 1).
+pub fn most_likely_answer(cell_logits: &[f32], first: usize) -> u8 {
+    let answer_logits = cell_logits.get(first..).unwrap_or_default();
+    let best = answer_logits
         .iter()
         .enumerate()
         .fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best });

@@ -17,7 +17,8 @@ use trm_puzzle::maze::symmetry::Symmetry;
 use crate::error::{Error, Result};
 use crate::inference::token_rows;
 use crate::model::Trm;
-use crate::recursion::NoObserver;
+use crate::recursion::{NoObserver, RecursionState, TraceRecorder};
+use crate::trace::{CallTrace, RecursionTrace, SKETCH_DIMS};
 
 /// Most attempts per maze: one per symmetry of the square.
 pub const MAX_MAZE_ATTEMPTS: usize = 8;
@@ -56,9 +57,14 @@ impl MazeSolve {
     /// Picks the shortest verified path (a tie, or none verified, to the highest halting logit).
     fn choose(attempts: Vec<MazeAttempt>) -> Self {
         let key = |a: &MazeAttempt| (a.moves.is_some(), std::cmp::Reverse(a.moves.unwrap_or(usize::MAX)), a.halt_logit);
-        let chosen = (0..attempts.len())
-            .max_by(|&i, &j| key(&attempts[i]).partial_cmp(&key(&attempts[j])).unwrap_or(std::cmp::Ordering::Equal))
-            .unwrap_or(0);
+        // The first attempt wins a full tie (the maze as given).
+        let chosen = (1..attempts.len()).fold(0, |best, i| {
+            if key(&attempts[i]).partial_cmp(&key(&attempts[best])) == Some(std::cmp::Ordering::Greater) {
+                i
+            } else {
+                best
+            }
+        });
         Self { attempts, chosen }
     }
 }
@@ -111,9 +117,12 @@ pub async fn solve_mazes(
             last = Some((output.logits, output.halt_logit));
         }
         let Some((logits, halt_logit)) = last else { continue };
-        let [r, c, _] = logits.dims();
+        let [r, c, v] = logits.dims();
+        // The most likely tile, PAD left out (as a trace reads it: `1 + index` is the token).
+        let tiles = model.answer_tokens();
+        let best = logits.slice([0..r, 0..c, tiles.start..v]).argmax(2).reshape([r, c]).add_scalar(tiles.start as i64);
         let data = Transaction::default()
-            .register(logits.argmax(2).reshape([r, c]))
+            .register(best)
             .register(halt_logit)
             .execute_async()
             .await
@@ -141,6 +150,126 @@ pub async fn solve_mazes(
         solves.push(MazeSolve::choose(results.by_ref().take(attempts).collect()));
     }
     Ok(solves)
+}
+
+/// A maze solved with every attempt's recursion recorded, in the question's orientation (so
+/// tile `c` of every attempt's trace is tile `c` of the maze asked).
+#[derive(Debug, Clone)]
+pub struct TracedMazeSolve {
+    /// The attempts and the chosen one.
+    pub solve: MazeSolve,
+    /// Each attempt's recorded steps, in symmetry order; `digits` holds each tile's most likely
+    /// token (1 wall, 2 open, 3 S, 4 G, 5 path) and `probs` the five tiles' probabilities.
+    pub traces: Vec<RecursionTrace>,
+}
+
+/// Solves one maze with `attempts` attempts side by side (the first of [`Symmetry::ALL`]),
+/// recording every net call. With `early_exit`, an attempt stops when its halting head says so
+/// and the solve ends when every attempt has stopped or a verified path is found; otherwise
+/// every attempt runs `max_steps` steps.
+pub async fn solve_maze_traced(
+    model: &Trm,
+    question: &Maze,
+    attempts: usize,
+    max_steps: usize,
+    early_exit: bool,
+) -> Result<TracedMazeSolve> {
+    if !(1..=MAX_MAZE_ATTEMPTS).contains(&attempts) {
+        return Err(Error::Config(format!("maze attempts must be 1 to {MAX_MAZE_ATTEMPTS}, not {attempts}")));
+    }
+    if question.tiles().len() != model.cells() {
+        return Err(Error::Config(format!(
+            "a maze of side {} where the model reads {} cells",
+            question.side(),
+            model.cells()
+        )));
+    }
+    let device = model.token_embedding.val().device();
+    let symmetries = &Symmetry::ALL[..attempts];
+    let turned: Vec<Maze> = symmetries.iter().map(|s| s.apply(question)).collect();
+    let tokens: Vec<Vec<u8>> = turned.iter().map(encode).collect();
+    let x = model.embed(token_rows(tokens.iter().map(Vec::as_slice), model.cells(), &device)?);
+    let (y, z) = model.initial_state(attempts);
+    let mut state = RecursionState { y, z };
+    let side = question.side();
+    // Tile `c` of the question is tile `orientation[c]` of an attempt's turned maze.
+    let orientations: Vec<Vec<usize>> = symmetries
+        .iter()
+        .map(|s| {
+            (0..side * side)
+                .map(|c| {
+                    let (r, col) = s.map(side, c / side, c % side);
+                    r * side + col
+                })
+                .collect()
+        })
+        .collect();
+    let empty = RecursionTrace {
+        puzzle: question.to_line(),
+        latent_updates: model.latent_updates,
+        cycles: model.cycles,
+        steps: Vec::new(),
+        halted_at: None,
+    };
+    let mut traces = vec![empty; attempts];
+    let mut running = vec![true; attempts];
+    let mut last: Vec<MazeAttempt> =
+        (0..attempts).map(|_| MazeAttempt { answer: question.clone(), moves: None, halt_logit: 0.0 }).collect();
+    for step in 0..max_steps.max(1) {
+        let mut recorder = TraceRecorder::new(model, &state, step == 0);
+        state = model.recurse(&x, state, &mut recorder);
+        let steps = recorder.finish().read().await?;
+        for (attempt, mut step_trace) in steps.into_iter().enumerate() {
+            if !running[attempt] {
+                continue;
+            }
+            for call in &mut step_trace.calls {
+                reorient(call, &orientations[attempt]);
+            }
+            let digits = step_trace.last().map(|c| c.digits.clone()).unwrap_or_default();
+            let answer = read_answer(question, &digits);
+            let moves = check_answer(question, &answer).ok();
+            last[attempt] = MazeAttempt { answer, moves, halt_logit: step_trace.halt_logit };
+            let trace = &mut traces[attempt];
+            trace.steps.push(step_trace);
+            if trace.halted_at.is_none() && last[attempt].halt_logit > 0.0 {
+                trace.halted_at = Some(step + 1);
+                running[attempt] = !early_exit;
+            }
+        }
+        if early_exit && (running.iter().all(|r| !r) || last.iter().any(|a| a.moves.is_some())) {
+            break;
+        }
+    }
+    Ok(TracedMazeSolve { solve: MazeSolve::choose(last), traces })
+}
+
+/// Puts a call recorded on a turned maze back in the question's orientation.
+fn reorient(call: &mut CallTrace, orientation: &[usize]) {
+    fn per_tile<T: Copy>(values: &[T], orientation: &[usize], width: usize) -> Vec<T> {
+        if values.len() != orientation.len() * width {
+            return values.to_vec();
+        }
+        orientation.iter().flat_map(|&from| values[from * width..(from + 1) * width].iter().copied()).collect()
+    }
+    let choices = if call.probs.is_empty() { 1 } else { call.probs.len() / orientation.len().max(1) };
+    call.digits = per_tile(&call.digits, orientation, 1);
+    call.confidence = per_tile(&call.confidence, orientation, 1);
+    call.dz = per_tile(&call.dz, orientation, 1);
+    call.sketch = per_tile(&call.sketch, orientation, SKETCH_DIMS);
+    call.probs = per_tile(&call.probs, orientation, choices);
+}
+
+/// Blocking [`solve_maze_traced`] for native code.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn solve_maze_traced_blocking(
+    model: &Trm,
+    question: &Maze,
+    attempts: usize,
+    max_steps: usize,
+    early_exit: bool,
+) -> Result<TracedMazeSolve> {
+    crate::recursion::block_on(solve_maze_traced(model, question, attempts, max_steps, early_exit))
 }
 
 /// Blocking [`solve_mazes`] for native code.
@@ -184,6 +313,30 @@ mod tests {
         // Nothing verified: the most confident attempt is shown, unverified.
         let none = MazeSolve::choose(vec![attempt(None, -1.0), attempt(None, 0.5)]);
         assert_eq!((none.chosen, none.verified()), (1, false));
+        assert_eq!(chosen(vec![attempt(Some(6), 1.0), attempt(Some(6), 1.0)]), 0, "a full tie: as given");
+    }
+
+    /// The traced solve answers as the untraced one, attempt by attempt, and its traces are in
+    /// the question's orientation: each attempt's last tiles read back to its answer.
+    #[test]
+    fn a_traced_solve_agrees_with_the_batched_one_in_the_questions_orientation() {
+        let device = Device::flex();
+        let config = TrmConfig::tiny().with_mixer(TokenMixer::Attention).with_heads(2).with_seed(8);
+        let model = config.for_task(Task::Maze { side: 9 }).init(&device);
+        let question = MazeGenerator::new(6).generate(9, MazeTier::Medium, 0).0;
+        let traced = solve_maze_traced_blocking(&model, &question, 8, 3, false).unwrap();
+        let batched = solve_mazes_blocking(&model, std::slice::from_ref(&question), 8, 3, 8).unwrap();
+        assert_eq!(traced.traces.len(), 8);
+        for (a, (attempt, trace)) in traced.solve.attempts.iter().zip(&traced.traces).enumerate() {
+            let other = &batched[0].attempts[a];
+            assert_eq!(attempt.answer, other.answer, "attempt {a}");
+            assert!((attempt.halt_logit - other.halt_logit).abs() < 1e-4);
+            assert_eq!(trace.steps.len(), 3);
+            let last = trace.steps[2].last().unwrap();
+            assert_eq!(read_answer(&question, &last.digits), attempt.answer);
+            assert_eq!(trace.puzzle, question.to_line());
+        }
+        assert_eq!(traced.solve.chosen, batched[0].chosen);
     }
 
     #[test]

@@ -270,6 +270,7 @@ impl TrmConfig {
             hidden: d,
             prefix_len: self.prefix_len,
             cells: self.task().cells(),
+            first_answer_token: self.task().answer_tokens().start,
             latent_updates: self.latent_updates,
             cycles: self.cycles,
         }
@@ -298,6 +299,7 @@ pub struct Trm {
     hidden: usize,
     prefix_len: usize,
     cells: usize,
+    first_answer_token: usize,
     pub(crate) latent_updates: usize,
     pub(crate) cycles: usize,
 }
@@ -316,6 +318,16 @@ impl Trm {
     /// Cells of one puzzle (81 for Sudoku, side² for a maze).
     pub fn cells(&self) -> usize {
         self.cells
+    }
+
+    /// Tokens in the vocabulary.
+    pub fn vocab(&self) -> usize {
+        self.token_embedding.lazy_shape().as_slice()[0]
+    }
+
+    /// The tokens a cell's answer is read from ([`Task::answer_tokens`]).
+    pub fn answer_tokens(&self) -> std::ops::Range<usize> {
+        self.first_answer_token..self.vocab()
     }
 
     /// Net calls in one supervision step: T·(n+1).

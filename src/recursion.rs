@@ -20,9 +20,7 @@ use burn::tensor::activation::softmax;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use crate::encoding::VOCAB;
 use crate::error::Error;
-use crate::grid::CELLS;
 use crate::model::{Trm, from_position_major, to_position_major};
 use crate::trace::{CallKind, CallTrace, SKETCH_DIMS, StepTrace};
 
@@ -234,6 +232,8 @@ fn sketch_basis(hidden: usize) -> Vec<f32> {
 /// The host then takes square roots, means over cells, the digit softmax and the argmax.
 pub struct TraceRecorder {
     prefix_len: usize,
+    /// The tokens a cell's answer is read from ([`crate::task::Task::answer_tokens`]).
+    answer_tokens: std::ops::Range<usize>,
     /// Per sample: its attempt's first step, where there is no answer yet (digits 0,
     /// confidence 0).
     first: Vec<bool>,
@@ -244,7 +244,7 @@ pub struct TraceRecorder {
     ys: Vec<Tensor<2>>,
     /// B.
     batch: usize,
-    /// The output head's weight, `[D, VOCAB]`.
+    /// The output head's weight, `[D, V]`.
     output_weight: Tensor<2>,
     /// The halting head (weight `[D, 2]`, bias `[2]`), without autodiff.
     halt_head: Linear,
@@ -274,6 +274,7 @@ impl TraceRecorder {
         let halt = &model.halt_head;
         Self {
             prefix_len: model.prefix_len(),
+            answer_tokens: model.answer_tokens(),
             first,
             calls: Vec::new(),
             zs: vec![z],
@@ -294,7 +295,7 @@ impl TraceRecorder {
     /// With C calls, A answer updates, sequence L, batch B and width D, the packed tensor
     /// holds, position-major, in order: `z_sq [C, L, B]` (‖z‖² per position after each call),
     /// `dz_sq [C, L, B]` (‖Δz‖²), `sketch [C, L, B, S]`, `y_sq [A+1, L, B]` (the step's first y,
-    /// then after each answer update), `dy_sq [A, L, B]`, `logits [A+1, L, B, VOCAB]` and
+    /// then after each answer update), `dy_sq [A, L, B]`, `logits [A+1, L, B, V]` and
     /// `halt [A+1, L, B, 2]` (the halting head at every position; position 0 is read).
     pub fn finish(self) -> PendingTrace {
         let calls = self.calls.len();
@@ -325,6 +326,7 @@ impl TraceRecorder {
             calls: self.calls,
             first: self.first,
             prefix_len: self.prefix_len,
+            answer_tokens: self.answer_tokens,
             batch,
             seq,
             answers,
@@ -354,6 +356,7 @@ pub struct PendingTrace {
     calls: Vec<Call>,
     first: Vec<bool>,
     prefix_len: usize,
+    answer_tokens: std::ops::Range<usize>,
     batch: usize,
     seq: usize,
     answers: usize,
@@ -382,12 +385,15 @@ impl PendingTrace {
         let sketches = take(calls * batch * seq * SKETCH_DIMS)?;
         let y_sq = take((answers + 1) * batch * seq)?;
         let dy_sq = take(answers * batch * seq)?;
-        let logits = take((answers + 1) * batch * seq * VOCAB)?;
+        let vocab = self.answer_tokens.end;
+        let logits = take((answers + 1) * batch * seq * vocab)?;
         let halt = take((answers + 1) * seq * batch * 2)?;
         if !rest.is_empty() {
             return Err(Error::Backend("the trace readback is longer than expected".into()));
         }
         let prefix = self.prefix_len;
+        let cell_count = seq - prefix;
+        let choices = self.answer_tokens.len();
         // The cells (positions after the prefix) of sample `sample` in block `index` of a
         // position-major `[blocks, L, B, width]` array, cell-major.
         let cells = |data: &[f32], index: usize, sample: usize, width: usize| -> Vec<f32> {
@@ -404,13 +410,13 @@ impl PendingTrace {
         let heads = |a: usize, sample: usize| -> Heads {
             if a == 0 && self.first.get(sample).copied().unwrap_or(false) {
                 return Heads {
-                    digits: vec![0; CELLS],
-                    confidence: vec![0.0; CELLS],
-                    probs: vec![0.0; CELLS * 9],
+                    digits: vec![0; cell_count],
+                    confidence: vec![0.0; cell_count],
+                    probs: vec![0.0; cell_count * choices],
                     halt: 0.0,
                 };
             }
-            let mut heads = Heads::from_logits(&cells(logits, a, sample, VOCAB));
+            let mut heads = Heads::from_logits(&cells(logits, a, sample, vocab), vocab, self.answer_tokens.start);
             // The halting head reads position 0.
             heads.halt = halt[(a * seq * batch + sample) * 2];
             heads
@@ -464,8 +470,8 @@ impl PendingTrace {
     }
 }
 
-/// What the heads say about one y: every cell's digit, its probability, all nine digit
-/// probabilities (cell-major), and the halting logit.
+/// What the heads say about one y: every cell's answer (a digit, or a maze tile's token), its
+/// probability, the probabilities of every answer token (cell-major), and the halting logit.
 struct Heads {
     digits: Vec<u8>,
     confidence: Vec<f32>,
@@ -474,19 +480,21 @@ struct Heads {
 }
 
 impl Heads {
-    /// From the cells' logits `[81, VOCAB]`: a softmax over the digit tokens only, so a cell
-    /// always shows a digit (as [`digit_probabilities`] computes on the device).
-    fn from_logits(logits: &[f32]) -> Self {
-        let mut digits = Vec::with_capacity(CELLS);
-        let mut confidence = Vec::with_capacity(CELLS);
-        let mut probs = Vec::with_capacity(CELLS * 9);
-        for cell in logits.chunks_exact(VOCAB) {
-            let digit_logits = &cell[2..VOCAB];
+    /// From the cells' logits `[C, vocab]`: a softmax over the answer tokens (`first..vocab`)
+    /// only, so a Sudoku cell always shows a digit (as [`digit_probabilities`] computes on the
+    /// device).
+    fn from_logits(logits: &[f32], vocab: usize, first: usize) -> Self {
+        let cells = logits.len() / vocab.max(1);
+        let mut digits = Vec::with_capacity(cells);
+        let mut confidence = Vec::with_capacity(cells);
+        let mut probs = Vec::with_capacity(cells * (vocab - first));
+        for cell in logits.chunks_exact(vocab) {
+            let digit_logits = &cell[first..vocab];
             let top = digit_logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
             let exps: Vec<f32> = digit_logits.iter().map(|&v| (v - top).exp()).collect();
             let total: f32 = exps.iter().sum();
             // Softmax keeps the order of the logits, so the argmax is the logits' own.
-            let digit = crate::inference::most_likely_digit(cell);
+            let digit = crate::inference::most_likely_answer(cell, first);
             digits.push(digit);
             confidence.push(exps[usize::from(digit) - 1] / total);
             probs.extend(exps.iter().map(|e| e / total));
@@ -518,8 +526,8 @@ pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::grid::Grid;
     use crate::grid::samples::PUZZLE;
+    use crate::grid::{CELLS, Grid};
     use crate::model::TrmConfig;
 
     fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
@@ -625,6 +633,36 @@ mod tests {
             for trace in &traces {
                 assert_eq!(trace.halt_logit, trace.calls.last().unwrap().halt_logit);
             }
+        }
+    }
+
+    /// A maze model's trace reads every tile's token: the argmax over the five tiles matches
+    /// the model's own answer logits, with five probabilities per tile.
+    #[test]
+    fn a_maze_trace_reads_tiles_from_the_maze_tokens() {
+        use crate::model::TokenMixer;
+        use crate::task::Task;
+        use trm_puzzle::maze::{MazeGenerator, MazeTier, encoding::encode};
+        let device = Device::flex();
+        let config = TrmConfig::tiny().with_mixer(TokenMixer::Attention).with_heads(2).with_seed(5);
+        let model = config.for_task(Task::Maze { side: 9 }).init(&device);
+        let maze = MazeGenerator::new(1).generate(9, MazeTier::Easy, 0).0;
+        let tokens = crate::inference::token_rows([encode(&maze).as_slice()], 81, &device).unwrap();
+        let x = model.embed(tokens);
+        let (y, z) = model.initial_state(1);
+        let mut recorder = TraceRecorder::new(&model, &RecursionState { y: y.clone(), z: z.clone() }, true);
+        let state = model.recurse(&x, RecursionState { y, z }, &mut recorder);
+        let traces = recorder.finish().read_blocking().unwrap();
+        let last = traces[0].last().unwrap();
+        assert_eq!(last.kind, CallKind::Answer);
+        assert_eq!((last.digits.len(), last.probs.len(), last.dz.len()), (81, 81 * 5, 81));
+        let logits: Vec<f32> = model.answer_logits(state.y).into_data().convert::<f32>().try_into_vec().unwrap();
+        for (cell, chunk) in logits.chunks_exact(6).enumerate() {
+            let best = (1..6).fold(1, |best, t| if chunk[t] > chunk[best] { t } else { best });
+            assert_eq!(last.digits[cell] as usize, best, "cell {cell}: the tile's token");
+            let probs = &last.probs[cell * 5..(cell + 1) * 5];
+            let total: u32 = probs.iter().map(|&p| u32::from(p)).sum();
+            assert!((250..=260).contains(&total), "probabilities in 1/255 sum to about 255: {total}");
         }
     }
 }

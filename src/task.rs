@@ -38,6 +38,16 @@ impl Task {
         }
     }
 
+    /// The tokens an answer's cell is read from: a trace shows the most likely of these, with
+    /// the probabilities of all of them (the nine digits of Sudoku; every tile of a maze, so
+    /// `1 + index` is the tile's token).
+    pub fn answer_tokens(self) -> std::ops::Range<usize> {
+        match self {
+            Task::Sudoku => 2..crate::encoding::VOCAB,
+            Task::Maze { .. } => 1..maze::encoding::VOCAB,
+        }
+    }
+
     /// A short name for files and messages: `sudoku`, or `maze-15` for a 15 × 15 maze.
     pub fn name(self) -> String {
         match self {

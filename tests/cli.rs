@@ -182,7 +182,40 @@ fn a_maze_model_trains_evaluates_on_maze_files_and_tiers_and_sudoku_commands_ref
     trm(&["generate", "--task", "maze", "--side", "11", "--count", "1", "--out", wrong_side.to_str().unwrap()]);
     let refused = trm_refuses(&["eval", "--weights", weights.to_str().unwrap(), wrong_side.to_str().unwrap()]);
     assert!(refused.contains("line 1: a maze of side 11 where the model reads side 9"), "{refused}");
-    let sudoku = trm_refuses(&["solve", "--weights", weights.to_str().unwrap(), &".".repeat(81)]);
+    // Solve one maze from the file with every symmetry, writing the trace and the animation.
+    let (trace, gif) = (dir.path().join("maze.json"), dir.path().join("maze.gif"));
+    let solve = ["solve", "--weights", weights.to_str().unwrap(), mazes.to_str().unwrap(), "--attempts", "8"];
+    let extra =
+        ["--max-steps", "3", "--no-early-exit", "--trace", trace.to_str().unwrap(), "--gif", gif.to_str().unwrap()];
+    let printed = stdout(&trm(&[&solve[..], &extra[..]].concat()));
+    assert!(
+        printed.contains("step 3/3") && printed.contains("8: transposed, rows flipped, columns flipped"),
+        "{printed}"
+    );
+    assert!(printed.contains("solved") && printed.contains("of 8,"), "{printed}");
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&trace).unwrap()).unwrap();
+    assert_eq!(file["question"].as_str().unwrap(), first_question);
+    let attempts = file["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 8);
+    assert!(attempts.iter().all(|a| a["trace"]["steps"].as_array().unwrap().len() == 3));
+    let mut decoder = gif::DecodeOptions::new();
+    decoder.set_color_output(gif::ColorOutput::Indexed);
+    let mut decoder = decoder.read_info(std::fs::File::open(&gif).unwrap()).unwrap();
+    let mut frames = Vec::new();
+    while let Some(frame) = decoder.read_next_frame().unwrap() {
+        frames.push(trm_sudoku::animation::read_maze(&frame.buffer, frame.width, 9));
+    }
+    assert_eq!(frames.len(), 1 + 3 * 2, "the maze, then two answer updates per step");
+    assert_eq!(frames[0], first_question);
+    let chosen = file["chosen"].as_u64().unwrap() as usize;
+    assert_eq!(frames.last().unwrap(), attempts[chosen]["answer"].as_str().unwrap(), "the GIF ends on the answer");
+
+    // A Sudoku grid given to the maze model is refused as no maze; a Sudoku-only command
+    // refuses the model by name.
+    let grid = trm_refuses(&["solve", "--weights", weights.to_str().unwrap(), &".".repeat(81)]);
+    assert!(grid.contains("this is a model of maze-9, so the puzzle must be a maze: "), "{grid}");
+    let out = dir.path().join("puzzles.json");
+    let sudoku = trm_refuses(&["presets", "--weights", weights.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert!(sudoku.contains("these weights are for maze-9, and this needs a sudoku model"), "{sudoku}");
     let bad_data = trm_refuses(
         &[&train[..], &["--data", "tier:extreme", "--out", dir.path().join("x").to_str().unwrap()]].concat(),

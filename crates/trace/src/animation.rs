@@ -1,12 +1,13 @@
-//! A recorded solve as an animated GIF, drawn from the trace (no screen capture): the grid at
-//! every answer update (or every net call), a step label, and a strip of how far z moved per
-//! net call. The page's "Download animation" and `trm solve --gif` both use this, so a blog
+//! A recorded solve as an animated GIF, drawn from the trace (no screen capture): the grid (or
+//! the maze) at every answer update (or every net call), a step label, and a strip of how far z
+//! moved per net call. The page's "Download animation" and `trm solve --gif` both use this, so a blog
 //! author gets the same picture from either.
 //!
 //! Frames are drawn as palette indices with a built-in 5×7 pixel font, so the output is small
 //! (a 16-step solve at 480 px is a few hundred kB) and identical on every platform.
 
 use crate::trace::{CallKind, CallTrace, RecursionTrace};
+use trm_puzzle::maze::{Maze, Tile, encoding};
 use trm_puzzle::sudoku::grid::{CELLS, Grid};
 
 /// What to draw.
@@ -43,10 +44,16 @@ mod ink {
     pub const BAR_DONE: u8 = 10;
     pub const TEXT: u8 = 11;
     pub const CURSOR: u8 = 12;
+    pub const WALL: u8 = 13;
+    pub const START: u8 = 14;
+    pub const GOAL: u8 = 15;
+    pub const PATH: u8 = 16;
+    pub const PATH_MID: u8 = 17;
+    pub const PATH_FAINT: u8 = 18;
 }
 
 /// RGB triples of the palette, in index order.
-const PALETTE: [u8; 13 * 3] = [
+const PALETTE: [u8; 19 * 3] = [
     255, 255, 255, // paper
     27, 31, 36, // thick lines
     200, 205, 212, // thin lines
@@ -60,6 +67,12 @@ const PALETTE: [u8; 13 * 3] = [
     245, 190, 170, // strip bars, later calls
     91, 101, 114, // text
     255, 159, 28, // strip cursor
+    52, 58, 68, // maze walls
+    46, 160, 90, // maze start
+    214, 40, 57, // maze goal
+    36, 89, 214, // path, confident
+    110, 146, 226, // path, likely
+    196, 210, 242, // path, unsure
 ];
 
 /// 5×7 glyphs, one byte per row (low 5 bits, leftmost pixel first in bit 4).
@@ -173,10 +186,15 @@ struct Layout {
 
 impl Layout {
     fn new(width: u16) -> Self {
+        Self::with_columns(width, 9)
+    }
+
+    /// A layout for a board of `columns × columns` cells.
+    fn with_columns(width: u16, columns: usize) -> Self {
         let width = width.max(180) as usize;
         let margin = width / 40;
-        let cell = (width - 2 * margin) / 9;
-        let board = cell * 9;
+        let cell = ((width - 2 * margin) / columns.max(1)).max(1);
+        let board = cell * columns.max(1);
         let top = 7 * 2 + margin * 2;
         let strip = width / 8;
         Self {
@@ -200,21 +218,23 @@ impl Layout {
     }
 }
 
-/// Draws one frame: the grid as the trace shows it at `at` (None: the bare puzzle).
-fn draw(trace: &RecursionTrace, puzzle: &Grid, at: Option<(usize, usize)>, options: &AnimationOptions) -> Canvas {
-    let layout = Layout::new(options.width);
-    let Layout { width, margin, cell, board, top, left, strip, digit_scale, .. } = layout;
-    let mut canvas = Canvas::new(width, layout.height);
-
+/// The call a frame shows: every call of the trace, the index of the shown one and that call
+/// (None for the bare puzzle).
+fn frame_call(trace: &RecursionTrace, at: Option<(usize, usize)>) -> (Vec<&CallTrace>, Option<usize>) {
     let calls: Vec<&CallTrace> = trace.steps.iter().flat_map(|s| s.calls.iter()).collect();
     let index = at.map(|(s, c)| trace.steps[..s].iter().map(|st| st.calls.len()).sum::<usize>() + c);
-    let call = index.and_then(|i| calls.get(i).copied());
-    let previous_answer =
-        index.and_then(|i| i.checked_sub(1)).and_then(|i| calls.get(i)).map(|c| c.answer(puzzle)).unwrap_or(*puzzle);
-    let shown = call.map(|c| c.answer(puzzle)).unwrap_or(*puzzle);
-    let conflicts = shown.conflict_mask();
+    (calls, index)
+}
 
-    // Header: the step label, and the note on the right.
+/// The header: the step label, and the note on the right.
+fn draw_label(
+    canvas: &mut Canvas,
+    layout: &Layout,
+    trace: &RecursionTrace,
+    at: Option<(usize, usize)>,
+    call: Option<&CallTrace>,
+    options: &AnimationOptions,
+) {
     let label = match (at, call) {
         (Some((s, _)), Some(c)) => {
             let what = match c.kind {
@@ -225,11 +245,30 @@ fn draw(trace: &RecursionTrace, puzzle: &Grid, at: Option<(usize, usize)>, optio
         }
         _ => "the puzzle".to_string(),
     };
-    canvas.text(margin, margin, 2, &label, ink::TEXT);
+    // Half-size text when the label and the note would overlap at full size.
+    let chars = label.chars().count() + options.note.chars().count() + 2;
+    let scale = if chars * 12 + 2 * layout.margin <= layout.width { 2 } else { 1 };
+    let top = layout.margin + 7 * (2 - scale) / 2;
+    canvas.text(layout.margin, top, scale, &label, ink::TEXT);
     if !options.note.is_empty() {
-        let w = options.note.chars().count() * 12;
-        canvas.text(width.saturating_sub(margin + w), margin, 2, &options.note, ink::TEXT);
+        let w = options.note.chars().count() * 6 * scale;
+        canvas.text(layout.width.saturating_sub(layout.margin + w), top, scale, &options.note, ink::TEXT);
     }
+}
+
+/// Draws one frame: the grid as the trace shows it at `at` (None: the bare puzzle).
+fn draw(trace: &RecursionTrace, puzzle: &Grid, at: Option<(usize, usize)>, options: &AnimationOptions) -> Canvas {
+    let layout = Layout::new(options.width);
+    let Layout { width, cell, board, top, left, digit_scale, .. } = layout;
+    let mut canvas = Canvas::new(width, layout.height);
+
+    let (calls, index) = frame_call(trace, at);
+    let call = index.and_then(|i| calls.get(i).copied());
+    let previous_answer =
+        index.and_then(|i| i.checked_sub(1)).and_then(|i| calls.get(i)).map(|c| c.answer(puzzle)).unwrap_or(*puzzle);
+    let shown = call.map(|c| c.answer(puzzle)).unwrap_or(*puzzle);
+    let conflicts = shown.conflict_mask();
+    draw_label(&mut canvas, &layout, trace, at, call, options);
 
     // The grid.
     for c in 0..CELLS {
@@ -267,7 +306,13 @@ fn draw(trace: &RecursionTrace, puzzle: &Grid, at: Option<(usize, usize)>, optio
         canvas.rect(left, (top + i * cell).saturating_sub(offset), board, w, colour);
     }
 
-    // The strip: mean ‖Δz‖ of every latent update (log scale), up to the current call.
+    draw_strip(&mut canvas, &layout, &calls, index);
+    canvas
+}
+
+/// The strip: mean ‖Δz‖ of every latent update (log scale), up to the current call.
+fn draw_strip(canvas: &mut Canvas, layout: &Layout, calls: &[&CallTrace], index: Option<usize>) {
+    let Layout { margin, board, top, left, strip, .. } = *layout;
     let strip_top = top + board + margin;
     let latent: Vec<(usize, f32)> =
         calls.iter().enumerate().filter(|(_, c)| c.kind != CallKind::Answer).map(|(i, c)| (i, c.dz_mean)).collect();
@@ -285,6 +330,52 @@ fn draw(trace: &RecursionTrace, puzzle: &Grid, at: Option<(usize, usize)>, optio
             canvas.rect(left + (k as f32 * bar_w) as usize, strip_top, 2, strip, ink::CURSOR);
         }
     }
+}
+
+/// Draws one frame of a maze solve: walls dark, `S` green, `G` red, and the tiles the model
+/// marks as path in blue, darker where it is surer; tiles whose mark changed at this call are
+/// outlined.
+fn draw_maze(
+    trace: &RecursionTrace,
+    question: &Maze,
+    at: Option<(usize, usize)>,
+    options: &AnimationOptions,
+) -> Canvas {
+    let side = question.side();
+    let layout = Layout::with_columns(options.width, side);
+    let Layout { cell, top, left, .. } = layout;
+    let mut canvas = Canvas::new(layout.width, layout.height);
+    let (calls, index) = frame_call(trace, at);
+    let call = index.and_then(|i| calls.get(i).copied());
+    let previous = index.and_then(|i| i.checked_sub(1)).and_then(|i| calls.get(i).copied());
+    draw_label(&mut canvas, &layout, trace, at, call, options);
+    let path = encoding::token(Tile::Path);
+    let marked = |c: Option<&CallTrace>, tile: usize| c.and_then(|c| c.digits.get(tile)).is_some_and(|&d| d == path);
+    for tile in 0..side * side {
+        let (x, y) = (left + (tile % side) * cell, top + (tile / side) * cell);
+        let colour = match question.get(tile) {
+            Tile::Wall => ink::WALL,
+            Tile::Start => ink::START,
+            Tile::Goal => ink::GOAL,
+            Tile::Open | Tile::Path if marked(call, tile) => {
+                match call.and_then(|c| c.confidence.get(tile)).copied().unwrap_or(1.0) {
+                    p if p >= 0.9 => ink::PATH,
+                    p if p >= 0.6 => ink::PATH_MID,
+                    _ => ink::PATH_FAINT,
+                }
+            }
+            Tile::Open | Tile::Path => ink::PAPER,
+        };
+        canvas.rect(x, y, cell, cell, colour);
+        if call.is_some() && question.get(tile) == Tile::Open && marked(call, tile) != marked(previous, tile) {
+            let w = (cell / 6).max(1);
+            canvas.rect(x, y, cell, w, ink::CHANGED_BG);
+            canvas.rect(x, y + cell - w, cell, w, ink::CHANGED_BG);
+            canvas.rect(x, y, w, cell, ink::CHANGED_BG);
+            canvas.rect(x + cell - w, y, w, cell, ink::CHANGED_BG);
+        }
+    }
+    draw_strip(&mut canvas, &layout, &calls, index);
     canvas
 }
 
@@ -295,14 +386,33 @@ pub fn encode_gif(
     puzzle: &Grid,
     options: &AnimationOptions,
 ) -> Result<Vec<u8>, gif::EncodingError> {
+    encode_frames(trace, Layout::new(options.width), options, |at| draw(trace, puzzle, at, options))
+}
+
+/// [`encode_gif`] for a maze solve (a trace from a maze model, in the question's orientation).
+pub fn encode_maze_gif(
+    trace: &RecursionTrace,
+    question: &Maze,
+    options: &AnimationOptions,
+) -> Result<Vec<u8>, gif::EncodingError> {
+    let layout = Layout::with_columns(options.width, question.side());
+    encode_frames(trace, layout, options, |at| draw_maze(trace, question, at, options))
+}
+
+/// The frames of `trace`, each drawn by `draw`, as GIF bytes.
+fn encode_frames(
+    trace: &RecursionTrace,
+    layout: Layout,
+    options: &AnimationOptions,
+    draw: impl Fn(Option<(usize, usize)>) -> Canvas,
+) -> Result<Vec<u8>, gif::EncodingError> {
     let frames = frame_calls(trace, options.every_call);
-    let layout = Layout::new(options.width);
     let mut out = Vec::new();
     {
         let mut encoder = gif::Encoder::new(&mut out, layout.width as u16, layout.height as u16, &PALETTE)?;
         encoder.set_repeat(gif::Repeat::Infinite)?;
         for (i, &at) in frames.iter().enumerate() {
-            let canvas = draw(trace, puzzle, at, options);
+            let canvas = draw(at);
             let mut frame =
                 gif::Frame::from_indexed_pixels(canvas.width as u16, canvas.height as u16, canvas.pixels, None);
             frame.delay = if i + 1 == frames.len() { 200 } else { options.frame_delay };
@@ -315,6 +425,25 @@ pub fn encode_gif(
 /// Frames of the animation: the bare puzzle, then one per answer update (or net call).
 pub fn frame_count(trace: &RecursionTrace, every_call: bool) -> usize {
     frame_calls(trace, every_call).len()
+}
+
+/// Reads a maze frame back as a line of tiles (`#`, ` `, `S`, `G`, `o` for any shade of path)
+/// from the centre of each tile: a check that an exported maze animation shows what it should.
+pub fn read_maze(indices: &[u8], width: u16, side: usize) -> String {
+    let layout = Layout::with_columns(width, side);
+    (0..side * side)
+        .map(|tile| {
+            let x = layout.left + (tile % side) * layout.cell + layout.cell / 2;
+            let y = layout.top + (tile / side) * layout.cell + layout.cell / 2;
+            match indices.get(y * layout.width + x).copied() {
+                Some(ink::WALL) => '#',
+                Some(ink::START) => 'S',
+                Some(ink::GOAL) => 'G',
+                Some(ink::PATH | ink::PATH_MID | ink::PATH_FAINT) => 'o',
+                _ => ' ',
+            }
+        })
+        .collect()
 }
 
 /// Reads the digits back from a frame's palette indices (`width` as drawn): a check that an
@@ -404,6 +533,50 @@ mod tests {
         assert_ne!(grids[1], solution);
         assert_eq!(grids[2], solution);
         assert_eq!(frame_count(&trace, true), 5);
+    }
+
+    #[test]
+    fn a_maze_gif_shows_the_question_then_the_path_as_it_is_marked() {
+        let answer = Maze::parse("So  #o#  oG     ").unwrap();
+        let question = answer.question();
+        let tokens = |maze: &Maze| encoding::encode(maze);
+        let mut half = question.clone();
+        half.set(1, Tile::Path);
+        let call = |kind, digits: Vec<u8>| CallTrace {
+            cycle: 0,
+            kind,
+            digits,
+            confidence: vec![0.95; 16],
+            z_norm: 1.0,
+            y_norm: 1.0,
+            halt_logit: 0.0,
+            dz: vec![0.5; 16],
+            dz_mean: 0.5,
+            dy_mean: 0.0,
+            sketch: Vec::new(),
+            sketch_scale: 0.0,
+            probs: Vec::new(),
+        };
+        let step = |maze: &Maze| StepTrace {
+            calls: vec![call(CallKind::Latent(0), vec![0; 16]), call(CallKind::Answer, tokens(maze))],
+            halt_logit: 0.0,
+        };
+        let trace = RecursionTrace {
+            puzzle: question.to_line(),
+            latent_updates: 1,
+            cycles: 1,
+            steps: vec![step(&half), step(&answer)],
+            halted_at: None,
+        };
+        let bytes = encode_maze_gif(&trace, &question, &AnimationOptions::default()).unwrap();
+        let mut decoder = gif::DecodeOptions::new();
+        decoder.set_color_output(gif::ColorOutput::Indexed);
+        let mut decoder = decoder.read_info(bytes.as_slice()).unwrap();
+        let mut frames = Vec::new();
+        while let Some(frame) = decoder.read_next_frame().unwrap() {
+            frames.push(read_maze(&frame.buffer, frame.width, 4));
+        }
+        assert_eq!(frames, vec![question.to_line(), half.to_line(), answer.to_line()]);
     }
 
     #[test]

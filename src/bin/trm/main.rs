@@ -24,6 +24,7 @@ mod generate;
 mod plot;
 mod presets;
 mod solve;
+mod solve_maze;
 mod train;
 
 #[derive(Parser)]

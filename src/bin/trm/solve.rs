@@ -12,14 +12,16 @@ use trm_sudoku::grid::{CELLS, Grid};
 use trm_sudoku::inference::{InferenceConfig, solve_adaptive_blocking, solve_attempts_blocking};
 use trm_sudoku::model::Trm;
 use trm_sudoku::solver::solve_unique;
+use trm_sudoku::task::Task as ModelTask;
 use trm_sudoku::trace::{AttemptTrace, CallKind};
 
-use crate::common::{Backend, attempts_arg, device, load_model, noise_arg, positive_count, seconds_arg};
+use crate::common::{Backend, attempts_arg, device, load_model_and_config, noise_arg, positive_count, seconds_arg};
 
 /// Solve one puzzle and print every supervision step.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The puzzle: 81 characters (`.`, `0` or `_` for blanks).
+    /// The puzzle: 81 characters (`.`, `0` or `_` for blanks). With a maze model: a maze as one
+    /// line of side² tiles (`#`, space, `S`, `G`), or a file holding it.
     pub puzzle: String,
     /// Weights (`.bpk` with its `.json` beside it).
     #[arg(long, default_value = "assets/model.bpk")]
@@ -70,7 +72,10 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: Args) -> Result<()> {
     let device = device(args.backend)?;
-    let model = load_model(&args.weights, &device)?;
+    let (model_config, model) = load_model_and_config(&args.weights, &device)?;
+    if let ModelTask::Maze { side } = model_config.task() {
+        return crate::solve_maze::run(&model, side, &args);
+    }
     let config = InferenceConfig::new()
         .with_max_steps(args.max_steps)
         .with_early_exit(!args.no_early_exit)

@@ -6,7 +6,7 @@ use super::grid::Maze;
 
 /// One symmetry of the square: transpose first (optionally), then flip the rows and/or the
 /// columns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Symmetry {
     /// Swap rows and columns.
     pub transpose: bool,
@@ -52,6 +52,16 @@ impl Symmetry {
             out.set(r * side + c, maze.get(cell));
         }
         out
+    }
+
+    /// A short description: `as given`, or its parts, e.g. `transposed, rows flipped`.
+    pub fn describe(&self) -> String {
+        let parts: Vec<&str> =
+            [(self.transpose, "transposed"), (self.flip_rows, "rows flipped"), (self.flip_cols, "columns flipped")]
+                .into_iter()
+                .filter_map(|(on, name)| on.then_some(name))
+                .collect();
+        if parts.is_empty() { "as given".to_string() } else { parts.join(", ") }
     }
 
     /// The symmetry that undoes this one.
