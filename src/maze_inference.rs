@@ -17,6 +17,7 @@ use trm_puzzle::maze::symmetry::Symmetry;
 use crate::error::{Error, Result};
 use crate::inference::token_rows;
 use crate::model::Trm;
+use crate::protocol::{MazeAttemptReport, MazeReport};
 use crate::recursion::{NoObserver, RecursionState, TraceRecorder};
 use crate::trace::{CallTrace, RecursionTrace, SKETCH_DIMS};
 
@@ -242,6 +243,36 @@ pub async fn solve_maze_traced(
         }
     }
     Ok(TracedMazeSolve { solve: MazeSolve::choose(last), traces })
+}
+
+impl TracedMazeSolve {
+    /// The solve as the page and `trm solve --trace` keep it; `keep_sketches: false` drops the
+    /// latent sketches (the maze view does not draw them), which are most of a trace's bytes.
+    pub fn report(self, question: &Maze, total_ms: f64, keep_sketches: bool) -> MazeReport {
+        let attempts = self
+            .solve
+            .attempts
+            .into_iter()
+            .zip(self.traces)
+            .enumerate()
+            .map(|(i, (attempt, mut trace))| {
+                if !keep_sketches {
+                    for call in trace.steps.iter_mut().flat_map(|s| s.calls.iter_mut()) {
+                        call.sketch = Vec::new();
+                        call.sketch_scale = 0.0;
+                    }
+                }
+                MazeAttemptReport {
+                    symmetry: Symmetry::ALL[i].describe(),
+                    answer: attempt.answer.to_line(),
+                    moves: attempt.moves,
+                    halt_logit: attempt.halt_logit,
+                    trace,
+                }
+            })
+            .collect();
+        MazeReport { question: question.to_line(), attempts, chosen: self.solve.chosen, total_ms }
+    }
 }
 
 /// Puts a call recorded on a turned maze back in the question's orientation.

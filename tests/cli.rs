@@ -208,6 +208,7 @@ fn a_maze_model_trains_evaluates_on_maze_files_and_tiers_and_sudoku_commands_ref
     assert_eq!(frames.len(), 1 + 3 * 2, "the maze, then two answer updates per step");
     assert_eq!(frames[0], first_question);
     let chosen = file["chosen"].as_u64().unwrap() as usize;
+    assert_eq!(attempts[7]["symmetry"], "transposed, rows flipped, columns flipped");
     assert_eq!(frames.last().unwrap(), attempts[chosen]["answer"].as_str().unwrap(), "the GIF ends on the answer");
 
     // A Sudoku grid given to the maze model is refused as no maze; a Sudoku-only command

@@ -16,6 +16,8 @@
   var fixed = data.height === 'fixed';
   var params = new URLSearchParams();
   if (data.puzzle) params.set('s', data.puzzle);
+  if (data.task) params.set('task', data.task);
+  if (data.maze) params.set('m', data.maze);
   params.set('autoplay', data.autoplay || '1');
   params.set('controls', data.controls || 'min');
   params.set('theme', data.theme || 'auto');

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use trm_puzzle::sudoku::generator::{Generator, Tier};
 use trm_puzzle::sudoku::grid::Grid;
 use trm_trace::playback::{
-    Playback, accuracy_series, confidence_series, delta_series, halt_series, label, locate, norm_series,
+    Playback, accuracy_series, confidence_series, halt_series, label, locate, norm_series, state_moves,
 };
 use trm_trace::trace::CallKind;
 
@@ -36,6 +36,9 @@ fn slider_from_speed(speed: f64) -> f64 {
 pub fn App() -> impl IntoView {
     let state = expect_context::<AppState>();
     let engine = expect_context::<EngineHandle>();
+    if state.maze.active {
+        return view! { <crate::maze_view::MazeApp/> }.into_any();
+    }
 
     // Playback clock: advances the cursor while playing. Cleared when the app unmounts.
     let last_tick = std::cell::Cell::new(now_ms());
@@ -154,6 +157,7 @@ pub fn App() -> impl IntoView {
         <div class=root_class data-backend=backend_attr data-status=status_attr data-kernels=kernels_attr data-warm-attempts=warm_attempts_attr>
             <Show when=move || !state.embed.embed>
                 <header>
+                    <TaskSwitch/>
                     <h1>"Watch a Tiny Recursive Model solve Sudoku"</h1>
                     <p class="lede">
                         "One tiny network, called over and over: it refines a latent "
@@ -191,6 +195,20 @@ pub fn App() -> impl IntoView {
                 </footer>
             </Show>
         </div>
+    }
+    .into_any()
+}
+
+/// Sudoku | Maze: the same recursion on either puzzle. A link, so each page loads only its own
+/// model.
+#[component]
+pub fn TaskSwitch() -> impl IntoView {
+    let maze = expect_context::<AppState>().maze.active;
+    view! {
+        <nav class="tasks" aria-label="Puzzle">
+            <a href="?" id="task-sudoku" aria-current=(!maze).then_some("page")>"Sudoku"</a>
+            <a href="?task=maze" id="task-maze" aria-current=maze.then_some("page")>"Maze"</a>
+        </nav>
     }
 }
 
@@ -559,15 +577,7 @@ fn Charts() -> impl IntoView {
                 .collect()
         });
         state.trace.with(|t| {
-            let (dz, dy): (Vec<f32>, Vec<f32>) = t.as_ref().map(delta_series).unwrap_or_default().into_iter().unzip();
-            // A latent update moves only z and an answer update only y: each line has a point at
-            // the calls that move its state, so together they have one per call.
-            let answer: Vec<bool> = t
-                .as_ref()
-                .map(|t| t.steps.iter().flat_map(|s| s.calls.iter()).map(|c| c.kind == CallKind::Answer).collect())
-                .unwrap_or_default();
-            let dz = dz.into_iter().zip(&answer).map(|(v, &a)| if a { f32::NAN } else { v }).collect();
-            let dy = dy.into_iter().zip(&answer).map(|(v, &a)| if a { v } else { f32::NAN }).collect();
+            let (dz, dy) = t.as_ref().map(state_moves).unwrap_or_default();
             series.push(Series { name: "‖Δz‖", class: "z", values: dz });
             series.push(Series { name: "‖Δy‖", class: "y", values: dy });
         });

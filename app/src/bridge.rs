@@ -119,12 +119,15 @@ pub fn start(state: AppState, finetune: FineTuneState) -> EngineHandle {
     on_error.forget();
     LINK.with_borrow_mut(|link| link.worker = Some(worker));
 
-    wasm_bindgen_futures::spawn_local(async move {
-        match download(&state).await {
-            Ok(request) => handle.send(request),
-            Err(message) => fail(&state, message),
-        }
-    });
+    // The maze page downloads the maze model only (see `load_maze_model`).
+    if !state.maze.active {
+        wasm_bindgen_futures::spawn_local(async move {
+            match download(&state).await {
+                Ok(request) => handle.send(request),
+                Err(message) => fail(&state, message),
+            }
+        });
+    }
     handle
 }
 
@@ -181,6 +184,28 @@ async fn download(state: &AppState) -> Result<Request, String> {
         backend: state.backend_choice,
         attempts: state.attempts_chosen.get_untracked().then(|| state.attempts.get_untracked()),
     })
+}
+
+/// Where the maze model is (fetched only by the maze page).
+const MAZE_MANIFEST_URL: &str = "assets/maze/manifest.json";
+
+/// Fetches the maze model (cached like the Sudoku one) and hands it to the worker.
+pub fn load_maze_model(state: AppState, engine: EngineHandle) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let loaded = async {
+            let manifest: Manifest = serde_json::from_str(&fetch_text(MAZE_MANIFEST_URL).await?)
+                .map_err(|e| format!("{MAZE_MANIFEST_URL} is invalid: {e}"))?;
+            let config_json = fetch_text(&format!("assets/maze/{}", manifest.config)).await?;
+            let url = format!("assets/maze/{}", manifest.weights);
+            let key = format!("{url}?v={}", manifest.version);
+            let weights = fetch_cached(&url, CACHE_NAME, &key, |bytes| manifest.check(bytes), |_, _| {}).await?;
+            Ok::<_, String>(WeightsFile { config_json, bytes: weights.bytes })
+        };
+        match loaded.await {
+            Ok(model) => engine.send(Request::LoadMaze { model }),
+            Err(why) => state.maze.model.set(crate::maze_view::MazeModelStatus::Failed(why)),
+        }
+    });
 }
 
 /// Applies one event from the worker to the page's state.
@@ -301,6 +326,16 @@ fn apply(state: &AppState, finetune: &FineTuneState, event: Event) {
         Event::BenchResult { id, result } => {
             if let Some(reply) = LINK.with_borrow_mut(|link| link.bench_replies.remove(&id)) {
                 let _ = reply.send(result);
+            }
+        }
+        Event::MazeReady { side, parameters } => state.maze.ready(side, parameters),
+        Event::MazeSolved(report) => state.maze.solved(report),
+        Event::MazeFailed(why) => {
+            state.maze.solving.set(false);
+            if matches!(state.maze.model.get_untracked(), crate::maze_view::MazeModelStatus::Ready { .. }) {
+                state.say(true, why);
+            } else {
+                state.maze.model.set(crate::maze_view::MazeModelStatus::Failed(why));
             }
         }
         Event::Crashed(message) => {

@@ -16,6 +16,7 @@ mod finetune;
 mod grid_view;
 mod idb;
 mod latent_view;
+mod maze_view;
 mod platform;
 mod presets;
 mod state;
@@ -98,9 +99,24 @@ fn main() {
         },
         None => (Some(DEFAULT_ADAPTIVE_BUDGET_S), None),
     };
-    let state = AppState::new(puzzle, embed, attempts, backend_choice, adaptive_budget);
+    // `?task=maze` shows the maze page; `?m=` carries its maze.
+    let (maze_page, bad_task) = match platform::query_param("task").as_deref().map(str::trim) {
+        None | Some("") | Some("sudoku") => (false, None),
+        Some("maze") => (true, None),
+        Some(other) => (false, Some(format!("The link's task {other:?} is not sudoku or maze; showing Sudoku."))),
+    };
+    let (maze_from_link, bad_maze) = match platform::query_param("m") {
+        Some(text) if maze_page => match trm_puzzle::maze::Maze::parse_question(&text) {
+            Ok(maze) => (Some(maze), None),
+            Err(e) => (None, Some(format!("The link's maze (m) is not a maze ({e}); showing a new one."))),
+        },
+        _ => (None, None),
+    };
+    let maze = maze_view::MazeState::new(maze_page, maze_from_link, attempts);
+    let state = AppState::new(puzzle, embed, attempts, backend_choice, adaptive_budget, maze);
     // Every bad parameter is named, in one notice.
-    let problems: Vec<String> = [bad_param, bad_k, bad_backend, bad_budget].into_iter().flatten().collect();
+    let problems: Vec<String> =
+        [bad_param, bad_k, bad_backend, bad_budget, bad_task, bad_maze].into_iter().flatten().collect();
     if !problems.is_empty() {
         state.say(true, problems.join(" "));
     }

@@ -112,6 +112,8 @@ pub struct AppState {
     /// Compute spent against time in the last solve: `(ms since it started, net calls run)`,
     /// one sample when it starts and one per supervision step.
     pub compute: RwSignal<Vec<(f64, usize)>>,
+    /// The maze page's state (`?task=maze`).
+    pub maze: crate::maze_view::MazeState,
 }
 
 impl AppState {
@@ -123,6 +125,7 @@ impl AppState {
         attempts: Option<usize>,
         backend_choice: BackendChoice,
         adaptive_budget: Option<f64>,
+        maze: crate::maze_view::MazeState,
     ) -> Self {
         let puzzle = RwSignal::new(puzzle);
         let solve: RwSignal<Option<SolveTrace>> = RwSignal::new(None);
@@ -157,6 +160,7 @@ impl AppState {
             embed,
             solution: Memo::new(move |_| solve_unique(&puzzle.get()).map(|(s, _)| s)),
             compute: RwSignal::new(Vec::new()),
+            maze,
         }
     }
 

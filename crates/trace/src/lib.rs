@@ -15,6 +15,7 @@
 pub mod animation;
 pub mod attempts;
 pub mod formats;
+pub mod maze_playback;
 pub mod playback;
 pub mod protocol;
 pub mod trace;

@@ -81,6 +81,18 @@ pub fn delta_series(trace: &RecursionTrace) -> Vec<(f32, f32)> {
     trace.steps.iter().flat_map(|s| s.calls.iter().map(|c| (c.dz_mean, c.dy_mean))).collect()
 }
 
+/// [`delta_series`] as two lines for a chart: ‖Δz‖ at latent updates and ‖Δy‖ at answer
+/// updates (NaN elsewhere: a latent update moves only z and an answer update only y), so that
+/// together they have one point per call.
+pub fn state_moves(trace: &RecursionTrace) -> (Vec<f32>, Vec<f32>) {
+    trace
+        .steps
+        .iter()
+        .flat_map(|s| s.calls.iter())
+        .map(|c| if c.kind == CallKind::Answer { (f32::NAN, c.dy_mean) } else { (c.dz_mean, f32::NAN) })
+        .unzip()
+}
+
 /// Per cell, how far z moved at the latest latent update at or before the cursor (an answer
 /// update leaves z alone, so it shows the update before it); zeros before anything is recorded.
 pub fn latent_map(trace: &RecursionTrace, position: usize) -> [f32; CELLS] {
@@ -559,6 +571,11 @@ mod tests {
         // Δz per call, and Δy only at the answer updates.
         let deltas = [(1.0, 0.0), (2.0, 0.0), (2.0, 1.0), (3.0, 0.0), (4.0, 0.0), (4.0, 1.0)];
         assert_eq!(delta_series(&t), deltas);
+        // As chart lines: z where a latent update moved it, y where an answer update did.
+        let (dz, dy) = state_moves(&t);
+        let defined = |v: &[f32]| v.iter().map(|x| (!x.is_nan()).then_some(*x)).collect::<Vec<_>>();
+        assert_eq!(defined(&dz), vec![Some(1.0), Some(2.0), None, Some(3.0), Some(4.0), None]);
+        assert_eq!(defined(&dy), vec![None, None, Some(1.0), None, None, Some(1.0)]);
         let halts = halt_series(&t);
         assert_eq!(halts.len(), 2);
         assert!(halts[0] < 0.5 && halts[1] > 0.5);

@@ -5,7 +5,7 @@
 //! Nothing here touches tensors, so the page's bundle speaks the protocol without containing
 //! a model runtime.
 
-use crate::trace::{AttemptTrace, Outcome, SolveTrace, StepTrace};
+use crate::trace::{AttemptTrace, Outcome, RecursionTrace, SolveTrace, StepTrace};
 use serde::{Deserialize, Serialize};
 use trm_puzzle::sudoku::generator::Tier;
 
@@ -189,6 +189,22 @@ pub enum Request {
     Stop,
     /// Fine-tuning.
     FineTune(FineTuneRequest),
+    /// Load a maze model (fetched only when the visitor picks the maze): answered by
+    /// [`Event::MazeReady`], or a notice of why not.
+    LoadMaze {
+        /// The maze model.
+        model: WeightsFile,
+    },
+    /// Solve a maze with `attempts` attempts (the square's first symmetries), recording them:
+    /// answered by [`Event::MazeSolved`].
+    SolveMaze {
+        /// The maze, one line of side² tiles.
+        maze: String,
+        /// K, 1 to 8.
+        attempts: usize,
+        /// Most supervision steps.
+        max_steps: usize,
+    },
     /// Time bare net calls: answered by [`Event::BenchResult`] with the same `id`.
     Bench {
         /// Matches the answer to the question.
@@ -292,10 +308,53 @@ pub enum Event {
     SaveWeights(WeightsFile),
     /// Weights the user asked to download.
     DownloadWeights(WeightsFile),
+    /// The maze model is loaded: it reads mazes of this side.
+    MazeReady { side: usize, parameters: usize },
+    /// A maze solve, recorded.
+    MazeSolved(MazeReport),
+    /// A maze could not be loaded or solved (the page stays usable).
+    MazeFailed(String),
     /// Answer to [`Request::Bench`]: ms per net call, or why it failed.
     BenchResult { id: u32, result: Result<f64, String> },
     /// The worker panicked and stopped.
     Crashed(String),
+}
+
+/// A recorded maze solve: every attempt, in the question's orientation, and the one shown.
+/// `trm solve --trace` writes the same for a maze model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MazeReport {
+    /// The maze asked, one line of side² tiles.
+    pub question: String,
+    /// Every attempt, in symmetry order.
+    pub attempts: Vec<MazeAttemptReport>,
+    /// The attempt shown (0-based): the shortest path that passes the rule check, else the
+    /// halting head's most confident.
+    pub chosen: usize,
+    /// Wall time of the solve, ms.
+    pub total_ms: f64,
+}
+
+/// One attempt of a [`MazeReport`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MazeAttemptReport {
+    /// How the maze was turned for this attempt, e.g. "transposed, rows flipped".
+    pub symmetry: String,
+    /// Its answer: the question with its path marks, one line.
+    pub answer: String,
+    /// The path's length in moves when the answer passes the rule check.
+    pub moves: Option<usize>,
+    /// The halting logit at its last step.
+    pub halt_logit: f32,
+    /// Its recording: `digits` are tile tokens (1 wall, 2 open, 3 S, 4 G, 5 path).
+    pub trace: RecursionTrace,
+}
+
+impl MazeReport {
+    /// The attempt shown.
+    pub fn shown(&self) -> Option<&MazeAttemptReport> {
+        self.attempts.get(self.chosen)
+    }
 }
 
 /// A message as bytes.

@@ -5,34 +5,13 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
-use serde::Serialize;
 use trm_sudoku::animation::{AnimationOptions, encode_maze_gif, frame_count};
 use trm_sudoku::maze_inference::{MAX_MAZE_ATTEMPTS, read_answer, solve_maze_traced_blocking};
 use trm_sudoku::model::Trm;
-use trm_sudoku::trace::RecursionTrace;
 use trm_sudoku::trm_puzzle::maze::{Maze, Symmetry, Tile, check_answer, solve};
 
 use crate::common::maze_records;
 use crate::solve::Args;
-
-/// What `--trace` writes for a maze.
-#[derive(Serialize)]
-struct MazeTraceFile<'a> {
-    question: String,
-    /// The attempt shown, 0-based.
-    chosen: usize,
-    verified: bool,
-    exact: bool,
-    attempts: Vec<MazeAttemptFile<'a>>,
-}
-
-#[derive(Serialize)]
-struct MazeAttemptFile<'a> {
-    symmetry: Symmetry,
-    answer: String,
-    moves: Option<usize>,
-    trace: &'a RecursionTrace,
-}
 
 /// The maze in `text`: a line of side² tiles, or a file holding mazes (its first record).
 fn read_question(text: &str) -> Result<Maze> {
@@ -70,6 +49,7 @@ pub fn run(model: &Trm, side: usize, args: &Args) -> Result<()> {
     let start = Instant::now();
     let traced = solve_maze_traced_blocking(model, &question, args.attempts, args.max_steps, !args.no_early_exit)?;
     let seconds = start.elapsed().as_secs_f64();
+    let report = traced.clone().report(&question, seconds * 1e3, true);
     let solve = &traced.solve;
     let chosen_trace = &traced.traces[solve.chosen];
     let mut previous = question.clone();
@@ -123,25 +103,7 @@ pub fn run(model: &Trm, side: usize, args: &Args) -> Result<()> {
         );
     }
     if let Some(path) = &args.trace {
-        let file = MazeTraceFile {
-            question: question.to_line(),
-            chosen: solve.chosen,
-            verified: solve.verified(),
-            exact,
-            attempts: solve
-                .attempts
-                .iter()
-                .zip(&traced.traces)
-                .enumerate()
-                .map(|(i, (a, trace))| MazeAttemptFile {
-                    symmetry: Symmetry::ALL[i],
-                    answer: a.answer.to_line(),
-                    moves: a.moves,
-                    trace,
-                })
-                .collect(),
-        };
-        std::fs::write(path, serde_json::to_string(&file)?).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, serde_json::to_string(&report)?).with_context(|| format!("writing {}", path.display()))?;
         eprintln!("wrote the trace to {}", path.display());
     }
     Ok(())

@@ -13,6 +13,7 @@
 
 mod backends;
 mod finetune;
+mod maze;
 
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -125,6 +126,8 @@ pub async fn run(mut inbox: Inbox, out: Outbox) {
     let (shipped, saved, choice, fixed_attempts) = loop {
         match inbox.next().await {
             Some(Request::Load { shipped, saved, backend, attempts }) => break (shipped, saved, backend, attempts),
+            // The maze page loads the maze model only.
+            Some(Request::LoadMaze { model }) => return maze::run_alone(inbox, out, model).await,
             // Asked before the weights came: handled once they are loaded.
             Some(other) => waiting.push(other),
             None => return,
@@ -171,6 +174,8 @@ pub async fn run(mut inbox: Inbox, out: Outbox) {
                 out.send(Event::BenchResult { id, result });
             }
             Request::FineTune(request) => finetune::handle(&mut engine, &out, &mut inbox, request).await,
+            Request::LoadMaze { .. } | Request::SolveMaze { .. } => out
+                .send(Event::MazeFailed("This page runs the Sudoku model; open it with ?task=maze for mazes.".into())),
         }
         out.status(EngineStatus::Ready);
     }

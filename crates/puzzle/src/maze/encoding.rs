@@ -10,7 +10,7 @@ pub const VOCAB: usize = 6;
 pub const PAD: u8 = 0;
 
 /// The token of a tile.
-pub fn token(tile: Tile) -> u8 {
+pub const fn token(tile: Tile) -> u8 {
     match tile {
         Tile::Wall => 1,
         Tile::Open => 2,

@@ -1,0 +1,620 @@
+//! The maze page (`?task=maze`): the same recursion on a second puzzle. The maze model is
+//! fetched only here; the worker solves with attempts over the square's symmetries and sends
+//! the recording, which this page plays back tile by tile. Click a tile to edit the maze with
+//! the chosen tool (wall, S or G).
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use trm_puzzle::maze::{Maze, MazeGenerator, MazeTier, Tile, shortest_paths, solve};
+use trm_trace::maze_playback::{maze_story, tile_views};
+use trm_trace::playback::{halt_series, label, locate, norm_series, state_moves};
+use trm_trace::protocol::{MazeReport, Request};
+use trm_trace::trace::RecursionTrace;
+
+use crate::bridge::EngineHandle;
+use crate::charts::{LineChart, Series};
+use crate::platform::{download_typed, now_ms, set_query_param};
+use crate::state::AppState;
+use trm_trace::animation::{AnimationOptions, encode_maze_gif, frame_count};
+
+/// Where the maze model stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MazeModelStatus {
+    /// Not asked for (a Sudoku visitor).
+    NotLoaded,
+    /// Downloading or loading in the worker.
+    Loading,
+    /// Ready for mazes of this side.
+    Ready {
+        /// Tiles per row.
+        side: usize,
+        /// Parameters of the model.
+        parameters: usize,
+    },
+    /// It could not load; the text says why.
+    Failed(String),
+}
+
+/// What an editing click does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MazeTool {
+    /// Toggle a wall.
+    Wall,
+    /// Move the start here.
+    Start,
+    /// Move the goal here.
+    Goal,
+}
+
+/// The maze page's reactive state (part of [`AppState`]).
+#[derive(Clone, Copy)]
+pub struct MazeState {
+    /// The page shows the maze (`?task=maze`).
+    pub active: bool,
+    /// The model's state.
+    pub model: RwSignal<MazeModelStatus>,
+    /// The maze being edited or solved; `None` until the model says which side it reads.
+    pub question: RwSignal<Option<Maze>>,
+    /// A maze from the link (`?m=`), used once the model is ready if its side fits.
+    pub from_link: RwSignal<Option<Maze>>,
+    /// The last solve.
+    pub report: RwSignal<Option<MazeReport>>,
+    /// The attempt the board and charts follow; `None`: the chosen one.
+    pub followed: RwSignal<Option<usize>>,
+    /// A solve is running.
+    pub solving: RwSignal<bool>,
+    /// K: attempts per solve (1 to 8).
+    pub attempts: RwSignal<usize>,
+    /// The tier of new mazes.
+    pub tier: RwSignal<MazeTier>,
+    /// Mazes generated so far (the next one's index).
+    pub generated: RwSignal<u64>,
+    /// The editing tool.
+    pub tool: RwSignal<MazeTool>,
+    /// The replay cursor over the shown attempt's net calls.
+    pub playback: RwSignal<trm_trace::playback::Playback>,
+}
+
+impl MazeState {
+    /// Fresh state; `active` when the link asks for the maze, `from_link` its `?m=` maze and
+    /// `attempts` its K (`?k=`, at most 8: a maze has 8 symmetries).
+    pub fn new(active: bool, from_link: Option<Maze>, attempts: Option<usize>) -> Self {
+        Self {
+            active,
+            model: RwSignal::new(MazeModelStatus::NotLoaded),
+            question: RwSignal::new(None),
+            from_link: RwSignal::new(from_link),
+            report: RwSignal::new(None),
+            followed: RwSignal::new(None),
+            solving: RwSignal::new(false),
+            attempts: RwSignal::new(attempts.map_or(4, |k| [1, 2, 4, 8].into_iter().rfind(|&c| c <= k).unwrap_or(1))),
+            tier: RwSignal::new(MazeTier::Medium),
+            generated: RwSignal::new(0),
+            tool: RwSignal::new(MazeTool::Wall),
+            playback: RwSignal::new(trm_trace::playback::Playback::new(40.0)),
+        }
+    }
+
+    /// The model is ready for mazes of `side`: shows the link's maze if it fits, else a new one.
+    pub fn ready(&self, side: usize, parameters: usize) {
+        self.model.set(MazeModelStatus::Ready { side, parameters });
+        if self.question.get_untracked().is_some_and(|q| q.side() == side) {
+            return;
+        }
+        match self.from_link.get_untracked().filter(|m| m.side() == side) {
+            Some(maze) => self.set_question(maze),
+            None => self.new_maze(side),
+        }
+    }
+
+    /// A new generated maze of the chosen tier.
+    pub fn new_maze(&self, side: usize) {
+        let index = self.generated.get_untracked();
+        self.generated.set(index + 1);
+        // A seed from the clock, so a reload shows other mazes; the link keeps the one shown.
+        let seed = now_ms().to_bits();
+        let (question, _) = MazeGenerator::new(seed).generate(side, self.tier.get_untracked(), index);
+        self.set_question(question);
+    }
+
+    /// Replaces the maze and drops the old solve.
+    pub fn set_question(&self, maze: Maze) {
+        set_query_param("m", Some(&maze.to_line()));
+        self.question.set(Some(maze));
+        self.report.set(None);
+        self.playback.update(|p| {
+            p.pause();
+            p.set_total(0);
+        });
+    }
+
+    /// Asks the worker to solve the maze on the board.
+    pub fn solve(&self, engine: EngineHandle) {
+        let Some(question) = self.question.get_untracked() else { return };
+        self.solving.set(true);
+        self.playback.update(|p| {
+            p.pause();
+            p.set_total(0);
+        });
+        engine.send(Request::SolveMaze {
+            maze: question.to_line(),
+            attempts: self.attempts.get_untracked(),
+            max_steps: 16,
+        });
+    }
+
+    /// A recording arrived: play the shown attempt from the start.
+    pub fn solved(&self, report: MazeReport) {
+        let calls = report.shown().map(|a| a.trace.call_count()).unwrap_or(0);
+        self.followed.set(None);
+        self.report.set(Some(report));
+        self.solving.set(false);
+        self.playback.update(|p| {
+            p.set_total(calls);
+            p.seek(0);
+            p.play();
+        });
+    }
+
+    /// Follows attempt `index` (0-based): the board and charts replay it from its start.
+    pub fn follow(&self, index: usize) {
+        let calls = self.report.with_untracked(|r| r.as_ref()?.attempts.get(index).map(|a| a.trace.call_count()));
+        let Some(calls) = calls else { return };
+        self.followed.set(Some(index));
+        self.playback.update(|p| {
+            p.set_total(calls);
+            p.seek(0);
+            p.play();
+        });
+    }
+
+    /// [`MazeState::trace`] without tracking.
+    fn trace_untracked(&self) -> Option<RecursionTrace> {
+        untrack(|| self.trace())
+    }
+
+    /// The followed attempt's recording, if the solve was of the maze now on the board.
+    fn trace(&self) -> Option<RecursionTrace> {
+        let question = self.question.get()?;
+        let followed = self.followed.get();
+        self.report.with(|r| {
+            let r = r.as_ref().filter(|r| r.question == question.to_line())?;
+            r.attempts.get(followed.unwrap_or(r.chosen)).map(|a| a.trace.clone())
+        })
+    }
+}
+
+/// The maze page.
+#[component]
+pub fn MazeApp() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let engine = expect_context::<EngineHandle>();
+    let maze = state.maze;
+    if maze.model.get_untracked() == MazeModelStatus::NotLoaded {
+        maze.model.set(MazeModelStatus::Loading);
+        crate::bridge::load_maze_model(state, engine);
+    }
+    // Playback clock, cleared when the page unmounts.
+    let last_tick = std::cell::Cell::new(now_ms());
+    match set_interval_with_handle(
+        move || {
+            let now = now_ms();
+            let elapsed = now - last_tick.replace(now);
+            if maze.playback.with_untracked(|p| p.is_playing()) {
+                maze.playback.update(|p| {
+                    p.tick(elapsed);
+                });
+            }
+        },
+        Duration::from_millis(33),
+    ) {
+        Ok(handle) => on_cleanup(move || handle.clear()),
+        Err(_) => state.say(true, "The playback timer could not start."),
+    }
+    // An embed with autoplay solves the first maze as soon as the model is ready.
+    if state.embed.autoplay {
+        let started = std::cell::Cell::new(false);
+        Effect::new(move |_| {
+            if matches!(maze.model.get(), MazeModelStatus::Ready { .. }) && !started.replace(true) {
+                maze.solve(engine);
+            }
+        });
+    }
+    let embed = state.embed.embed;
+    let status_attr = move || match maze.model.get() {
+        MazeModelStatus::NotLoaded | MazeModelStatus::Loading => "loading",
+        MazeModelStatus::Ready { .. } if maze.solving.get() => "solving",
+        MazeModelStatus::Ready { .. } => "ready",
+        MazeModelStatus::Failed(_) => "failed",
+    };
+    view! {
+        <div class="app maze-page" data-task="maze" data-maze-status=status_attr>
+            <Show when=move || !embed>
+                <header>
+                    <crate::app::TaskSwitch/>
+                    <h1>"Watch a Tiny Recursive Model solve a maze"</h1>
+                    <p class="lede">
+                        "The same tiny network as the Sudoku, trained on mazes: from the maze "<b>"x"</b>
+                        " it refines a latent "<b>"z"</b>", then its answer "<b>"y"</b>
+                        ", the tiles of the path from S to G, call after call."
+                    </p>
+                </header>
+            </Show>
+            <MazeModelLine/>
+            {move || state.notice.get().map(|n| view! {
+                <p class=if n.error { "notice error" } else { "notice" } role=if n.error { "alert" } else { "status" }>
+                    {n.text}
+                    <button type="button" class="close" aria-label="Dismiss" on:click=move |_| state.notice.set(None)>"×"</button>
+                </p>
+            })}
+            <main>
+                <section class="board" aria-label="Maze and playback">
+                    <MazeBoard/>
+                    <MazeVerdict/>
+                    <MazeControls/>
+                    <MazeStory/>
+                    <MazeAttempts/>
+                </section>
+                <section class="side" aria-label="Charts">
+                    <MazeCharts/>
+                </section>
+            </main>
+            <footer class:visually-hidden=embed>
+                <p>
+                    "Model: TRM (Jolicoeur-Martineau, 2025, "
+                    <a href="https://arxiv.org/abs/2510.04871">"arXiv 2510.04871"</a>
+                    "), with attention as the paper uses for Maze-Hard, trained with this project's own code; see "
+                    <a href="assets/MODEL.md">"the model card"</a>"."
+                </p>
+            </footer>
+        </div>
+    }
+}
+
+/// The model's loading state, in words.
+#[component]
+fn MazeModelLine() -> impl IntoView {
+    let maze = expect_context::<AppState>().maze;
+    move || match maze.model.get() {
+        MazeModelStatus::NotLoaded | MazeModelStatus::Loading => {
+            view! { <p class="status">"Loading the maze model…"</p> }.into_any()
+        }
+        MazeModelStatus::Ready { side, parameters } => view! {
+            <p class="status ready" id="maze-model">
+                {format!("Maze model ready: {side} × {side} mazes, {parameters} parameters, on the CPU.")}
+            </p>
+        }
+        .into_any(),
+        MazeModelStatus::Failed(why) => {
+            view! { <p class="status error" role="alert">"The maze model could not load: " {why}</p> }.into_any()
+        }
+    }
+}
+
+/// The tiles: walls, S, G, the model's path shaded by its probability, changed tiles outlined.
+#[component]
+fn MazeBoard() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let maze = state.maze;
+    let views = Memo::new(move |_| {
+        let question = maze.question.get()?;
+        let position = maze.playback.with(|p| p.position());
+        let trace = maze.trace().unwrap_or_else(|| RecursionTrace {
+            puzzle: question.to_line(),
+            latent_updates: 0,
+            cycles: 0,
+            steps: Vec::new(),
+            halted_at: None,
+        });
+        Some((question.side(), tile_views(&trace, &question, position)))
+    });
+    let edit = move |tile: usize| {
+        let Some(mut question) = maze.question.get_untracked() else { return };
+        if maze.solving.get_untracked() {
+            return;
+        }
+        let current = question.get(tile);
+        match maze.tool.get_untracked() {
+            MazeTool::Wall => match current {
+                Tile::Wall => question.set(tile, Tile::Open),
+                Tile::Open => question.set(tile, Tile::Wall),
+                _ => return,
+            },
+            MazeTool::Start | MazeTool::Goal => {
+                let (moved, other) = match maze.tool.get_untracked() {
+                    MazeTool::Start => (Tile::Start, Tile::Goal),
+                    _ => (Tile::Goal, Tile::Start),
+                };
+                if current == other {
+                    return;
+                }
+                // The old S (or G) becomes open: a maze keeps exactly one of each.
+                if let Some(old) = question.tiles().iter().position(|&t| t == moved) {
+                    question.set(old, Tile::Open);
+                }
+                question.set(tile, moved);
+            }
+        }
+        maze.set_question(question);
+    };
+    move || {
+        views.get().map(|(side, views)| {
+            let tiles = views
+                .into_iter()
+                .enumerate()
+                .map(|(tile, v)| {
+                    let kind = match v.tile {
+                        Tile::Wall => "wall",
+                        Tile::Start => "start",
+                        Tile::Goal => "goal",
+                        Tile::Open | Tile::Path => "open",
+                    };
+                    let text = match v.tile {
+                        Tile::Start => "S",
+                        Tile::Goal => "G",
+                        _ => "",
+                    };
+                    view! {
+                        <button type="button" class=format!("tile {kind}") data-tile=tile
+                            class:path=v.marked class:changed=v.changed
+                            style:--p=format!("{:.3}", v.path_probability)
+                            aria-label=format!("row {} column {}: {kind}{}", tile / side + 1, tile % side + 1,
+                                if v.marked { ", on the model's path" } else { "" })
+                            on:click=move |_| edit(tile)>{text}</button>
+                    }
+                })
+                .collect_view();
+            view! {
+                <div class="maze" id="maze" role="grid" aria-label="Maze" data-side=side
+                    style:grid-template-columns=format!("repeat({side}, 1fr)")>
+                    {tiles}
+                </div>
+            }
+        })
+    }
+}
+
+/// What the exact solver says about the maze: one shortest path, several, or none.
+#[component]
+fn MazeVerdict() -> impl IntoView {
+    let maze = expect_context::<AppState>().maze;
+    move || {
+        maze.question.get().map(|q| match solve(&q) {
+            Ok(answer) => view! {
+                <p class="verdict ok" id="maze-verdict">
+                    {format!("One shortest path: {} moves.", answer.path_cells() + 1)}
+                </p>
+            }
+            .into_any(),
+            Err(e) => view! { <p class="verdict error" role="alert" id="maze-verdict">{e.to_string()}</p> }.into_any(),
+        })
+    }
+}
+
+/// New maze, solve, K, the editing tool, and playback.
+#[component]
+fn MazeControls() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let engine = expect_context::<EngineHandle>();
+    let maze = state.maze;
+    let ready = move || matches!(maze.model.get(), MazeModelStatus::Ready { .. }) && !maze.solving.get();
+    let side = move || match maze.model.get() {
+        MazeModelStatus::Ready { side, .. } => Some(side),
+        _ => None,
+    };
+    let solve_maze = move |_| {
+        let Some(question) = maze.question.get_untracked() else { return };
+        maze.solving.set(true);
+        maze.playback.update(|p| {
+            p.pause();
+            p.set_total(0);
+        });
+        engine.send(Request::SolveMaze {
+            maze: question.to_line(),
+            attempts: maze.attempts.get_untracked(),
+            max_steps: 16,
+        });
+    };
+    let total = move || maze.playback.with(|p| p.total());
+    let position = move || maze.playback.with(|p| p.position());
+    let where_label = move || {
+        let position = position();
+        maze.trace().map(|t| label(&t, position, 16)).unwrap_or_else(|| "not started".into())
+    };
+    view! {
+        <div class="controls">
+            <div class="buttons">
+                <button type="button" id="maze-solve" class="primary" disabled=move || !ready() on:click=solve_maze>
+                    {move || if maze.solving.get() { "Solving…" } else { "Solve" }}
+                </button>
+                <label>"Attempts "
+                    <select id="maze-attempts" on:change:target=move |ev| {
+                        if let Ok(k) = ev.target().value().parse::<usize>() { maze.attempts.set(k.clamp(1, 8)); }
+                    }>
+                        {[1usize, 2, 4, 8].into_iter().map(|k| view! {
+                            <option value=k.to_string() selected=move || maze.attempts.get() == k>{k.to_string()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <button type="button" id="maze-new" disabled=move || !ready()
+                    on:click=move |_| if let Some(side) = side() { maze.new_maze(side) }>"New maze"</button>
+                <label>"Tier "
+                    <select id="maze-tier" on:change:target=move |ev| {
+                        if let Ok(tier) = ev.target().value().parse::<MazeTier>() { maze.tier.set(tier); }
+                    }>
+                        {MazeTier::ALL.into_iter().map(|t| view! {
+                            <option value=t.name() selected=move || maze.tier.get() == t>{t.name()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            <div class="buttons" role="radiogroup" aria-label="Editing tool">
+                <span class="muted">"Click a tile to "</span>
+                {[(MazeTool::Wall, "toggle a wall", "tool-wall"), (MazeTool::Start, "move S", "tool-start"), (MazeTool::Goal, "move G", "tool-goal")]
+                    .into_iter()
+                    .map(|(tool, text, id)| view! {
+                        <button type="button" id=id role="radio" aria-checked=move || (maze.tool.get() == tool).to_string()
+                            class:active=move || maze.tool.get() == tool
+                            on:click=move |_| maze.tool.set(tool)>{text}</button>
+                    })
+                    .collect_view()}
+            </div>
+            <div class="buttons">
+                <button type="button" id="maze-play" disabled=move || total() == 0
+                    on:click=move |_| maze.playback.update(|p| p.toggle())>
+                    {move || if maze.playback.with(|p| p.is_playing()) { "Pause" } else { "Play" }}
+                </button>
+                <button type="button" disabled=move || total() == 0 aria-label="Step back"
+                    on:click=move |_| maze.playback.update(|p| p.step_back())>"◀"</button>
+                <button type="button" disabled=move || total() == 0 aria-label="Step forward"
+                    on:click=move |_| maze.playback.update(|p| p.step_forward())>"▶"</button>
+                <button type="button" id="maze-gif" disabled=move || total() == 0
+                    on:click=move |_| download_maze_animation(&state)>"Download animation"</button>
+            </div>
+            <label class="scrub">
+                <span class="visually-hidden">"Recursion step"</span>
+                <input type="range" id="maze-scrub" min="0"
+                    max=move || total().saturating_sub(1)
+                    prop:value=move || position().to_string()
+                    disabled=move || total() == 0
+                    aria-valuetext=where_label
+                    on:input:target=move |ev| {
+                        if let Ok(v) = ev.target().value().parse::<usize>() { maze.playback.update(|p| p.seek(v)); }
+                    }/>
+            </label>
+            <p class="where" id="maze-where">{where_label}</p>
+        </div>
+    }
+}
+
+/// Every attempt of the last solve (its symmetry and verdict): click one to replay it.
+#[component]
+fn MazeAttempts() -> impl IntoView {
+    let maze = expect_context::<AppState>().maze;
+    move || {
+        let question = maze.question.get()?.to_line();
+        let followed = maze.followed.get();
+        maze.report.with(|r| {
+            let r = r.as_ref().filter(|r| r.question == question && r.attempts.len() > 1)?;
+            let shown = followed.unwrap_or(r.chosen);
+            let items = r
+                .attempts
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let verdict = match a.moves {
+                        Some(moves) => format!("a path of {moves} moves ✓"),
+                        None => "breaks a rule".to_string(),
+                    };
+                    let text =
+                        format!("{}. {}: {verdict}{}", i + 1, a.symmetry, if i == r.chosen { " (chosen)" } else { "" });
+                    view! {
+                        <li><button type="button" class="attempt" data-attempt=i aria-pressed=(i == shown).to_string()
+                            class:verified=a.moves.is_some()
+                            on:click=move |_| maze.follow(i)>{text}</button></li>
+                    }
+                })
+                .collect_view();
+            Some(view! { <ul class="maze-attempts" id="maze-attempts-list" aria-label="Attempts">{items}</ul> })
+        })
+    }
+}
+
+/// Encodes the followed attempt's recording as a GIF and offers it as a download.
+fn download_maze_animation(state: &AppState) {
+    let maze = state.maze;
+    let (Some(question), Some(trace)) = (maze.question.get_untracked(), maze.trace_untracked()) else { return };
+    let note = maze.report.with_untracked(|r| {
+        r.as_ref()
+            .filter(|r| r.attempts.len() > 1)
+            .map(|r| {
+                format!("attempt {} of {}", maze.followed.get_untracked().unwrap_or(r.chosen) + 1, r.attempts.len())
+            })
+            .unwrap_or_default()
+    });
+    let options = AnimationOptions { note, ..AnimationOptions::default() };
+    match encode_maze_gif(&trace, &question, &options).map_err(|e| e.to_string()).and_then(|bytes| {
+        download_typed("trm-maze-solve.gif", "image/gif", &bytes)?;
+        Ok(frame_count(&trace, false))
+    }) {
+        Ok(frames) => state.say(false, format!("Saved an animation of {frames} frames.")),
+        Err(e) => state.say(true, format!("The animation could not be made: {e}")),
+    }
+}
+
+/// The readout: which attempt is shown, whether its path is the shortest, and the cost.
+#[component]
+fn MazeStory() -> impl IntoView {
+    let maze = expect_context::<AppState>().maze;
+    move || {
+        let question = maze.question.get()?;
+        let story = maze.report.with(|r| {
+            let r = r.as_ref().filter(|r| r.question == question.to_line())?;
+            let shortest = shortest_paths(&question).map(|(moves, _)| moves);
+            Some((maze_story(r, shortest), r.shown().and_then(|a| a.moves).is_some() && shortest.is_some()))
+        })?;
+        Some(view! { <p class="readout" id="maze-story" data-verified=story.1.to_string()>{story.0}</p> })
+    }
+}
+
+/// How far z and y move per net call of the shown attempt (‖z‖ and ‖y‖ thin, on the right),
+/// the halting probability per step, and the latent map: how far z moved on each tile at the
+/// latest latent update.
+#[component]
+fn MazeCharts() -> impl IntoView {
+    let maze = expect_context::<AppState>().maze;
+    let moves = Signal::derive(move || {
+        let (dz, dy) = maze.trace().map(|t| state_moves(&t)).unwrap_or_default();
+        vec![Series { name: "‖Δz‖", class: "z", values: dz }, Series { name: "‖Δy‖", class: "y", values: dy }]
+    });
+    let norms = Signal::derive(move || {
+        let (z, y): (Vec<f32>, Vec<f32>) =
+            maze.trace().map(|t| norm_series(&t)).unwrap_or_default().into_iter().unzip();
+        vec![Series { name: "‖z‖", class: "z-norm", values: z }, Series { name: "‖y‖", class: "y-norm", values: y }]
+    });
+    let halts = Signal::derive(move || {
+        vec![Series {
+            name: "P(halt)",
+            class: "halt",
+            values: maze.trace().map(|t| halt_series(&t)).unwrap_or_default(),
+        }]
+    });
+    let calls_per_step = Signal::derive(move || maze.trace().map(|t| t.cycles * (t.latent_updates + 1)).unwrap_or(1));
+    let cursor =
+        Signal::derive(move || (maze.playback.with(|p| p.total()) > 0).then(|| maze.playback.with(|p| p.position())));
+    let step_cursor = Signal::derive(move || {
+        let position = maze.playback.with(|p| p.position());
+        maze.trace().and_then(|t| locate(&t, position)).map(|p| p.step)
+    });
+    let latent = move || {
+        let question = maze.question.get()?;
+        let trace = maze.trace()?;
+        let position = maze.playback.with(|p| p.position());
+        let side = question.side();
+        let cells = tile_views(&trace, &question, position)
+            .into_iter()
+            .map(|v| view! { <span class="latent-cell" style:--dz=format!("{:.3}", v.dz)></span> })
+            .collect_view();
+        Some(view! {
+            <div class="latent-map maze-latent" id="maze-latent" style:grid-template-columns=format!("repeat({side}, 1fr)")>
+                {cells}
+            </div>
+        })
+    };
+    view! {
+        <div class="charts">
+            <LineChart id="maze-chart-delta" title="How far z and y move at every recursion step" series=moves
+                secondary=norms log_scale=true cursor=cursor group=calls_per_step
+                caption="Big: the model is still changing its mind; near zero: it has settled (right or wrong). Log scale."/>
+            <LineChart id="maze-chart-halt" title="Halting probability per supervision step" series=halts
+                y_range=(0.0, 1.0) reference=0.5 cursor=step_cursor
+                caption="Above the dashed line the halting head says stop."/>
+            <div class="chart">
+                <h3>"Where z moves (latent map)"</h3>
+                {latent}
+                <p class="caption">"Darker: z changed more on that tile at the latest latent update."</p>
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,131 @@
+// The maze page (?task=maze): it loads the maze model only (not the Sudoku one), shows a maze,
+// solves it with attempts over the square's symmetries and plays the recording back; editing
+// and the link keep the maze; a bad link parameter is named.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { after, before, test } from 'node:test';
+import { ARTIFACTS, launch, open, screenshot, serve } from './lib.mjs';
+
+let site;
+before(async () => { site = await serve(); });
+after(async () => { await site.close(); });
+
+const waitMaze = (page, status, timeout = 240_000) =>
+  page.locator(`.app[data-maze-status="${status}"]`).waitFor({ timeout });
+
+/** The maze on the board as one line of tiles, with `o` where the model marks the path. */
+const mazeLine = (page) => page.locator('#maze .tile').evaluateAll((tiles) => tiles.map((t) =>
+  t.classList.contains('wall') ? '#' : t.classList.contains('start') ? 'S' : t.classList.contains('goal') ? 'G'
+    : t.classList.contains('path') ? 'o' : ' ').join(''));
+
+test('the maze page loads only the maze model, solves with 4 attempts and plays the recording back', async () => {
+  const { context, close } = await launch('cpu');
+  try {
+    const log = [];
+    const page = await open(context, `${site.url}?task=maze`, log);
+    await waitMaze(page, 'ready');
+    const side = Number(await page.getAttribute('#maze', 'data-side'));
+    assert.ok(side >= 7, `side ${side}`);
+    assert.equal(await page.locator('#maze .tile').count(), side * side);
+    const question = await mazeLine(page);
+    assert.equal([...question].filter((c) => c === 'S').length, 1);
+    assert.equal([...question].filter((c) => c === 'G').length, 1);
+    assert.match(await page.textContent('#maze-verdict'), /One shortest path: \d+ moves\./);
+    // The link carries the maze shown.
+    assert.equal(new URL(page.url()).searchParams.get('m'), question);
+    // Only the maze model was fetched.
+    assert.ok(site.requests.includes('/assets/maze/model.bpk'), site.requests.join(' '));
+    assert.ok(!site.requests.includes('/assets/model.bpk'), 'the Sudoku model was downloaded too');
+    assert.match(await page.textContent('#maze-model'), new RegExp(`${side} × ${side} mazes`));
+
+    await page.selectOption('#maze-attempts', '4');
+    await page.click('#maze-solve');
+    await page.locator('#maze-story').waitFor({ timeout: 240_000 });
+    await waitMaze(page, 'ready');
+    const story = await page.textContent('#maze-story');
+    assert.match(story, /(Attempt \d of 4 \(.+\)|No attempt marked a path).*\(\d+ steps, \d+ net calls, [\d.]+ s\)\./, story);
+    // Playback: the scrubber spans the shown attempt's net calls; at the end the board shows
+    // its answer over the same maze.
+    const total = Number(await page.getAttribute('#maze-scrub', 'max')) + 1;
+    assert.ok(total >= 10 && total % 10 === 0, `net calls ${total} (10 per step)`);
+    await page.locator('#maze-scrub').fill(String(total - 1));
+    const answer = await mazeLine(page);
+    assert.equal(answer.replaceAll('o', ' '), question, 'the answer keeps the maze');
+    const verified = (await page.getAttribute('#maze-story', 'data-verified')) === 'true';
+    if (verified) assert.ok(answer.includes('o'), 'a verified path is drawn');
+    assert.match(await page.textContent('#maze-where'), /supervision step \d+\/16/);
+    const points = await page.getAttribute('#maze-chart-delta polyline[data-series="‖Δz‖"]', 'data-points');
+    assert.ok(Number(points) > 0, `‖Δz‖ points: ${points}`);
+    await screenshot(page, 'maze-solved');
+
+    // The attempts list: four, one pressed; following another replays it from its start.
+    assert.equal(await page.locator('#maze-attempts-list .attempt').count(), 4);
+    assert.equal(await page.locator('#maze-attempts-list .attempt[aria-pressed="true"]').count(), 1);
+    const index = await page.locator('#maze-attempts-list .attempt[aria-pressed="false"]').first().getAttribute('data-attempt');
+    const other = page.locator(`#maze-attempts-list .attempt[data-attempt="${index}"]`);
+    await other.click();
+    assert.equal(await other.getAttribute('aria-pressed'), 'true');
+    assert.ok(Number(await page.inputValue('#maze-scrub')) < total - 1, 'the followed attempt replays from its start');
+
+    // The animation: a GIF of the followed attempt, at 480 px wide.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#maze-gif')]);
+    const gif = `${ARTIFACTS}/maze-animation.gif`;
+    await download.saveAs(gif);
+    const bytes = fs.readFileSync(gif);
+    assert.equal(bytes.subarray(0, 6).toString('latin1'), 'GIF89a');
+    assert.equal(bytes.readUInt16LE(6), 480);
+    assert.match(await page.textContent('.notice'), /Saved an animation of \d+ frames/);
+
+    // Editing: a wall toggled on an open tile (not S or G) changes the maze and the link, and
+    // drops the recording.
+    const openTile = [...question].findIndex((c) => c === " ");
+    await page.click(`#maze .tile[data-tile="${openTile}"]`);
+    const edited = await mazeLine(page);
+    assert.equal(edited[openTile], "#");
+    assert.equal(new URL(page.url()).searchParams.get('m'), edited);
+    assert.equal(await page.locator('#maze-story').count(), 0);
+    // Moving S: the old start becomes open.
+    await page.click('#tool-start');
+    const target = [...edited].findIndex((c, i) => c === " " && i !== openTile);
+    await page.click(`#maze .tile[data-tile="${target}"]`);
+    const moved = await mazeLine(page);
+    assert.equal(moved[target], 'S');
+    assert.equal([...moved].filter((c) => c === 'S').length, 1);
+    assert.deepEqual(log.filter((l) => /panicked|RuntimeError/.test(l)), []);
+  } finally { await close(); }
+});
+
+test('a maze from the link is shown, and a bad one is named', async () => {
+  const { context, close } = await launch('cpu');
+  try {
+    const first = await open(context, `${site.url}?task=maze`);
+    await waitMaze(first, 'ready');
+    const question = await mazeLine(first);
+    const page = await open(context, `${site.url}?task=maze&m=${encodeURIComponent(question)}`);
+    await waitMaze(page, 'ready');
+    assert.equal(await mazeLine(page), question);
+    const bad = await open(context, `${site.url}?task=maze&m=${encodeURIComponent('S#x')}`);
+    await waitMaze(bad, 'ready');
+    assert.match(await bad.textContent('.notice'), /The link's maze \(m\) is not a maze/);
+    const other = await open(context, `${site.url}?task=mazes`);
+    assert.match(await other.textContent('.notice'), /The link's task "mazes" is not sudoku or maze/);
+  } finally { await close(); }
+});
+
+test('the embed shows the maze with data-task="maze" and solves it by itself', async () => {
+  const html = `<!doctype html><html><body><p>A post.</p>
+    <script src="${site.url}embed.js" data-task="maze" data-attempts="1" async></script></body></html>`;
+  const blog = await serve({ base: '/nothing/', extra: { '/post.html': ['text/html; charset=utf-8', html] } });
+  const { context, close } = await launch('cpu');
+  try {
+    const page = await open(context, `${blog.origin}/post.html`);
+    const frame = page.frameLocator('iframe');
+    await frame.locator('#maze-story').waitFor({ timeout: 240_000 });
+    assert.match(await page.getAttribute('iframe', 'src'), /[?&]task=maze(&|$)/);
+    assert.equal(await frame.locator('header').count(), 0, 'no page header in the widget');
+    // data-attempts="1" reaches the maze: one attempt, so no attempts list.
+    assert.equal(await frame.locator('#maze-attempts-list').count(), 0);
+    const side = Number(await frame.locator('#maze').getAttribute('data-side'));
+    assert.equal(await frame.locator('#maze .tile').count(), side * side);
+  } finally { await close(); await blog.close(); }
+});
