@@ -81,6 +81,19 @@ pub fn read_answer(question: &Maze, predicted: &[u8]) -> Maze {
     answer
 }
 
+/// Refuses K outside 1..=8 and mazes of another size than the model reads.
+fn check_request(model: &Trm, questions: &[Maze], attempts: usize) -> Result<()> {
+    if !(1..=MAX_MAZE_ATTEMPTS).contains(&attempts) {
+        return Err(Error::Config(format!("maze attempts must be 1 to {MAX_MAZE_ATTEMPTS}, not {attempts}")));
+    }
+    match questions.iter().find(|q| q.tiles().len() != model.cells()) {
+        Some(q) => {
+            Err(Error::Config(format!("a maze of side {} where the model reads {} cells", q.side(), model.cells())))
+        }
+        None => Ok(()),
+    }
+}
+
 /// Solves every maze with `attempts` attempts (1 to 8: the first `attempts` symmetries of
 /// [`Symmetry::ALL`], the identity first), each run for `max_steps` supervision steps, at most
 /// `batch` rows at a time.
@@ -91,16 +104,7 @@ pub async fn solve_mazes(
     max_steps: usize,
     batch: usize,
 ) -> Result<Vec<MazeSolve>> {
-    if !(1..=MAX_MAZE_ATTEMPTS).contains(&attempts) {
-        return Err(Error::Config(format!("maze attempts must be 1 to {MAX_MAZE_ATTEMPTS}, not {attempts}")));
-    }
-    if let Some(q) = questions.iter().find(|q| q.tiles().len() != model.cells()) {
-        return Err(Error::Config(format!(
-            "a maze of side {} where the model reads {} cells",
-            q.side(),
-            model.cells()
-        )));
-    }
+    check_request(model, questions, attempts)?;
     let device = model.token_embedding.val().device();
     let rows: Vec<(usize, Symmetry)> =
         (0..questions.len()).flat_map(|q| Symmetry::ALL[..attempts].iter().map(move |&s| (q, s))).collect();
@@ -175,16 +179,7 @@ pub async fn solve_maze_traced(
     max_steps: usize,
     early_exit: bool,
 ) -> Result<TracedMazeSolve> {
-    if !(1..=MAX_MAZE_ATTEMPTS).contains(&attempts) {
-        return Err(Error::Config(format!("maze attempts must be 1 to {MAX_MAZE_ATTEMPTS}, not {attempts}")));
-    }
-    if question.tiles().len() != model.cells() {
-        return Err(Error::Config(format!(
-            "a maze of side {} where the model reads {} cells",
-            question.side(),
-            model.cells()
-        )));
-    }
+    check_request(model, std::slice::from_ref(question), attempts)?;
     let device = model.token_embedding.val().device();
     let symmetries = &Symmetry::ALL[..attempts];
     let turned: Vec<Maze> = symmetries.iter().map(|s| s.apply(question)).collect();

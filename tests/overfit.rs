@@ -161,3 +161,42 @@ fn a_checkpoint_without_its_carried_states_restarts_every_slot() {
     assert_eq!(step.step, 4);
     assert!(step.loss.is_finite());
 }
+
+/// A maze run resumes exactly too: its slots hold maze lines (with the path marked in the
+/// solutions), which read back as the same tokens, so the resumed steps equal the straight run's.
+#[test]
+fn a_maze_run_resumes_exactly_from_its_checkpoint() {
+    use trm_sudoku::model::TokenMixer;
+    use trm_sudoku::task::Task;
+    let maze_config = |steps| {
+        let model = TrmConfig::tiny().with_mixer(TokenMixer::Attention).with_heads(2).with_seed(4);
+        TrainingConfig::new(model.for_task(Task::Maze { side: 9 }), DataSource::mazes(9))
+            .with_batch_size(3)
+            .with_steps(steps)
+            .with_learning_rate(3e-3)
+            .with_warmup_steps(2)
+            .with_seed(6)
+    };
+    let device = Device::flex();
+    let dir = tempfile::tempdir().unwrap();
+    let mut straight = Trainer::new(maze_config(5), vec![], &device).unwrap();
+    let straight_losses: Vec<f32> = (0..5).map(|_| straight.train_step_blocking().unwrap().loss).collect();
+
+    let mut first = Trainer::new(maze_config(5), vec![], &device).unwrap();
+    for _ in 0..2 {
+        first.train_step_blocking().unwrap();
+    }
+    let slots = first.parts().3.slots;
+    assert!(slots.iter().all(|s| s.puzzle.len() == 81 && s.solution.contains('o')), "maze lines in the slots");
+    trm_sudoku::checkpoint::save(&first, dir.path()).unwrap();
+    let mut resumed = trm_sudoku::checkpoint::load(dir.path(), vec![], &device).unwrap();
+    assert_eq!(resumed.config.model.task(), Task::Maze { side: 9 });
+    for expected in &straight_losses[2..] {
+        let loss = resumed.train_step_blocking().unwrap().loss;
+        assert!((loss - expected).abs() <= 1e-5 * expected.abs().max(1.0), "{loss} vs {expected}");
+    }
+    // A Sudoku data source for a maze model is refused by name.
+    let mixed = TrainingConfig { data: DataSource::default_curriculum(), ..maze_config(1) };
+    let err = Trainer::new(mixed, vec![], &device).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(err.contains("the model reads maze-9 but the data source gives sudoku"), "{err}");
+}

@@ -40,23 +40,7 @@ pub fn App() -> impl IntoView {
         return view! { <crate::maze_view::MazeApp/> }.into_any();
     }
 
-    // Playback clock: advances the cursor while playing. Cleared when the app unmounts.
-    let last_tick = std::cell::Cell::new(now_ms());
-    match set_interval_with_handle(
-        move || {
-            let now = now_ms();
-            let elapsed = now - last_tick.replace(now);
-            if state.playback.with_untracked(|p| p.is_playing()) {
-                state.playback.update(|p| {
-                    p.tick(elapsed);
-                });
-            }
-        },
-        Duration::from_millis(33),
-    ) {
-        Ok(handle) => on_cleanup(move || handle.clear()),
-        Err(_) => state.say(true, "The playback timer could not start."),
-    }
+    run_playback_clock(&state, state.playback);
 
     // Keep the URL shareable: the puzzle, and K when someone chose it.
     Effect::new(move |_| {
@@ -197,6 +181,27 @@ pub fn App() -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// Advances `playback`'s cursor while it plays, on a 33 ms timer that is cleared when the
+/// calling component unmounts.
+pub fn run_playback_clock(state: &AppState, playback: RwSignal<Playback>) {
+    let last_tick = std::cell::Cell::new(now_ms());
+    match set_interval_with_handle(
+        move || {
+            let now = now_ms();
+            let elapsed = now - last_tick.replace(now);
+            if playback.with_untracked(|p| p.is_playing()) {
+                playback.update(|p| {
+                    p.tick(elapsed);
+                });
+            }
+        },
+        Duration::from_millis(33),
+    ) {
+        Ok(handle) => on_cleanup(move || handle.clear()),
+        Err(_) => state.say(true, "The playback timer could not start."),
+    }
 }
 
 /// Sudoku | Maze: the same recursion on either puzzle. A link, so each page loads only its own
@@ -384,25 +389,31 @@ fn ForwardButtons() -> impl IntoView {
 
 /// The recursion-step slider.
 #[component]
-fn Scrubber(
+pub fn Scrubber(
     /// Where playback stands, in words (read by screen readers as the slider's value).
     #[prop(into)]
     where_label: Signal<String>,
+    /// The replay it moves (the Sudoku page's when absent).
+    #[prop(optional)]
+    playback: Option<RwSignal<Playback>>,
+    /// Its element id (`scrub` when absent).
+    #[prop(optional)]
+    id: Option<&'static str>,
 ) -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let total = move || state.playback.with(|p| p.total());
-    let position = move || state.playback.with(|p| p.position());
+    let playback = playback.unwrap_or(expect_context::<AppState>().playback);
+    let total = move || playback.with(|p| p.total());
+    let position = move || playback.with(|p| p.position());
     view! {
         <label class="scrub">
             <span class="visually-hidden">"Recursion step"</span>
-            <input type="range" id="scrub" min="0"
+            <input type="range" id=id.unwrap_or("scrub") min="0"
                 max=move || total().saturating_sub(1)
                 prop:value=move || position().to_string()
                 disabled=move || total() == 0
                 aria-valuetext=where_label
                 on:input:target=move |ev| {
                     if let Ok(v) = ev.target().value().parse::<usize>() {
-                        state.playback.update(|p| p.seek(v));
+                        playback.update(|p| p.seek(v));
                     }
                 }/>
         </label>

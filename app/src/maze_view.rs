@@ -3,8 +3,6 @@
 //! the recording, which this page plays back tile by tile. Click a tile to edit the maze with
 //! the chosen tool (wall, S or G).
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use trm_puzzle::maze::{Maze, MazeGenerator, MazeTier, Tile, shortest_paths, solve};
 use trm_trace::maze_playback::{maze_story, tile_views};
@@ -195,23 +193,7 @@ pub fn MazeApp() -> impl IntoView {
         maze.model.set(MazeModelStatus::Loading);
         crate::bridge::load_maze_model(state, engine);
     }
-    // Playback clock, cleared when the page unmounts.
-    let last_tick = std::cell::Cell::new(now_ms());
-    match set_interval_with_handle(
-        move || {
-            let now = now_ms();
-            let elapsed = now - last_tick.replace(now);
-            if maze.playback.with_untracked(|p| p.is_playing()) {
-                maze.playback.update(|p| {
-                    p.tick(elapsed);
-                });
-            }
-        },
-        Duration::from_millis(33),
-    ) {
-        Ok(handle) => on_cleanup(move || handle.clear()),
-        Err(_) => state.say(true, "The playback timer could not start."),
-    }
+    crate::app::run_playback_clock(&state, maze.playback);
     // An embed with autoplay solves the first maze as soon as the model is ready.
     if state.embed.autoplay {
         let started = std::cell::Cell::new(false);
@@ -417,9 +399,8 @@ fn MazeControls() -> impl IntoView {
         });
     };
     let total = move || maze.playback.with(|p| p.total());
-    let position = move || maze.playback.with(|p| p.position());
     let where_label = move || {
-        let position = position();
+        let position = maze.playback.with(|p| p.position());
         maze.trace().map(|t| label(&t, position, 16)).unwrap_or_else(|| "not started".into())
     };
     view! {
@@ -472,17 +453,7 @@ fn MazeControls() -> impl IntoView {
                 <button type="button" id="maze-gif" disabled=move || total() == 0
                     on:click=move |_| download_maze_animation(&state)>"Download animation"</button>
             </div>
-            <label class="scrub">
-                <span class="visually-hidden">"Recursion step"</span>
-                <input type="range" id="maze-scrub" min="0"
-                    max=move || total().saturating_sub(1)
-                    prop:value=move || position().to_string()
-                    disabled=move || total() == 0
-                    aria-valuetext=where_label
-                    on:input:target=move |ev| {
-                        if let Ok(v) = ev.target().value().parse::<usize>() { maze.playback.update(|p| p.seek(v)); }
-                    }/>
-            </label>
+            <crate::app::Scrubber where_label=Signal::derive(where_label) playback=maze.playback id="maze-scrub"/>
             <p class="where" id="maze-where">{where_label}</p>
         </div>
     }
