@@ -1,6 +1,7 @@
 // The page's core flows in the other engines, on the CPU path: Firefox ESR (geckodriver) and
 // WebKitGTK, Safari's engine (WebKitWebDriver under Xvfb). Load, paste a PUZZLE,SOLUTION line,
-// solve with K = 4 and compare the grid with the solution; then the embed on another origin.
+// solve with K = 4 and compare the grid with the solution; the maze page; then the embed on
+// another origin.
 // scripts/setup.sh installs both; where one is missing the test skips and names it, unless
 // TRM_ALL_ENGINES=1 (the test command sets it), where that is a failure.
 import assert from 'node:assert/strict';
@@ -49,6 +50,21 @@ for (const [engine, spec] of Object.entries(ENGINES)) {
       assert.equal(await session.evaluate(() => document.querySelectorAll('.crash, .notice.error').length), 0);
       await session.screenshot(path.join(ARTIFACTS, `engine-${engine}.png`));
       console.log(`${session.browser}: ready in ${readyMs} ms; medium puzzle, K = 4, solved in ${solveMs} ms (incl. WebDriver polling)`);
+    });
+
+    test('the maze page loads its model and solves a maze', async () => {
+      await session.goto(`${widget.url}?task=maze&k=1`);
+      const mazeIs = (wanted) => document.querySelector('.app')?.dataset.mazeStatus === wanted;
+      await session.waitFor(mazeIs, { what: 'the maze model' }, 'ready');
+      const side = await session.evaluate(() => Number(document.querySelector('#maze').dataset.side));
+      assert.equal(await session.evaluate(() => document.querySelectorAll('#maze .tile').length), side * side);
+      const start = Date.now();
+      await session.click('#maze-solve');
+      await session.waitFor(() => document.querySelector('#maze-story')?.textContent, { what: 'the maze solve' });
+      const story = await session.evaluate(() => document.querySelector('#maze-story').textContent);
+      assert.match(story, /net calls/);
+      assert.equal(await session.evaluate(() => document.querySelectorAll('.crash, .notice.error').length), 0);
+      console.log(`${session.browser}: maze ${side}×${side}, K = 1, solved in ${Date.now() - start} ms: ${story}`);
     });
 
     test('the embed on another origin sizes its frame and solves', async () => {
