@@ -74,8 +74,8 @@ impl MazeSolve {
 pub fn read_answer(question: &Maze, predicted: &[u8]) -> Maze {
     let mut answer = question.clone();
     for (cell, &p) in predicted.iter().enumerate().take(question.tiles().len()) {
-        if question.get(cell) == Tile::Open && p == token(Tile::Path) {
-            answer.set(cell, Tile::Path);
+        if p == token(Tile::Path) {
+            answer.mark_path(cell);
         }
     }
     answer

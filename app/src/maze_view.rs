@@ -296,27 +296,13 @@ fn MazeBoard() -> impl IntoView {
         if maze.solving.get_untracked() {
             return;
         }
-        let current = question.get(tile);
-        match maze.tool.get_untracked() {
-            MazeTool::Wall => match current {
-                Tile::Wall => question.set(tile, Tile::Open),
-                Tile::Open => question.set(tile, Tile::Wall),
-                _ => return,
-            },
-            MazeTool::Start | MazeTool::Goal => {
-                let (moved, other) = match maze.tool.get_untracked() {
-                    MazeTool::Start => (Tile::Start, Tile::Goal),
-                    _ => (Tile::Goal, Tile::Start),
-                };
-                if current == other {
-                    return;
-                }
-                // The old S (or G) becomes open: a maze keeps exactly one of each.
-                if let Some(old) = question.tiles().iter().position(|&t| t == moved) {
-                    question.set(old, Tile::Open);
-                }
-                question.set(tile, moved);
-            }
+        let changed = match maze.tool.get_untracked() {
+            MazeTool::Wall => question.toggle_wall(tile),
+            MazeTool::Start => question.move_start(tile),
+            MazeTool::Goal => question.move_goal(tile),
+        };
+        if !changed {
+            return;
         }
         maze.set_question(question);
     };

@@ -541,7 +541,7 @@ mod tests {
         let question = answer.question();
         let tokens = |maze: &Maze| encoding::encode(maze);
         let mut half = question.clone();
-        half.set(1, Tile::Path);
+        half.mark_path(1);
         let call = |kind, digits: Vec<u8>| CallTrace {
             cycle: 0,
             kind,

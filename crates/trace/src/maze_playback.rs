@@ -125,7 +125,7 @@ mod tests {
         let answer = Maze::parse("So  #o#  oG     ").unwrap();
         let question = answer.question();
         let mut half = question.clone();
-        half.set(1, Tile::Path);
+        half.mark_path(1);
         // A latent update carries the answer so far; the answer update then changes it.
         let step = |before: &Maze, maze: &Maze, p| StepTrace {
             calls: vec![call(CallKind::Latent(0), before, 0, 0.5), call(CallKind::Answer, maze, p, 0.0)],

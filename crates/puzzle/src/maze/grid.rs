@@ -186,9 +186,57 @@ impl Maze {
         self.tiles[cell]
     }
 
-    /// Sets the tile of a cell.
-    pub fn set(&mut self, cell: usize, tile: Tile) {
+    /// Sets the tile of a cell, with no check: for this crate's builders, which may pass through
+    /// states without exactly one `S` and one `G`. Everyone else edits with the methods below,
+    /// which keep that invariant ([`Maze::start`] and [`Maze::goal`] rely on it).
+    pub(crate) fn set(&mut self, cell: usize, tile: Tile) {
         self.tiles[cell] = tile;
+    }
+
+    /// Marks an open cell as path (an answer's mark); false, and nothing changes, elsewhere.
+    pub fn mark_path(&mut self, cell: usize) -> bool {
+        let open = self.tiles.get(cell) == Some(&Tile::Open);
+        if open {
+            self.tiles[cell] = Tile::Path;
+        }
+        open
+    }
+
+    /// Turns a wall into an open cell or an open cell into a wall; false, and nothing changes,
+    /// for `S`, `G`, path marks and cells outside the maze.
+    pub fn toggle_wall(&mut self, cell: usize) -> bool {
+        let next = match self.tiles.get(cell) {
+            Some(Tile::Wall) => Tile::Open,
+            Some(Tile::Open) => Tile::Wall,
+            _ => return false,
+        };
+        self.tiles[cell] = next;
+        true
+    }
+
+    /// Moves `S` to `cell` (an open cell or a wall); the old start becomes open. False, and
+    /// nothing changes, on `G`, on `S` itself or outside the maze.
+    pub fn move_start(&mut self, cell: usize) -> bool {
+        self.move_end(cell, Tile::Start, Tile::Goal)
+    }
+
+    /// Moves `G` to `cell`, as [`Maze::move_start`] moves `S`.
+    pub fn move_goal(&mut self, cell: usize) -> bool {
+        self.move_end(cell, Tile::Goal, Tile::Start)
+    }
+
+    fn move_end(&mut self, cell: usize, end: Tile, other: Tile) -> bool {
+        match self.tiles.get(cell) {
+            None => return false,
+            Some(&t) if t == other => return false,
+            Some(&t) if t == end => return false,
+            Some(_) => {}
+        }
+        if let Some(old) = self.tiles.iter().position(|&t| t == end) {
+            self.tiles[old] = Tile::Open;
+        }
+        self.tiles[cell] = end;
+        true
     }
 
     /// The start's cell.
@@ -293,6 +341,22 @@ pub fn parse_csv_record(line: &str) -> Result<(Maze, Maze), MazeParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn edits_keep_one_start_and_one_goal() {
+        let mut maze = Maze::parse("S  # #  G").unwrap();
+        assert!(!maze.toggle_wall(0) && !maze.toggle_wall(8) && !maze.toggle_wall(99), "S, G, outside");
+        assert!(maze.toggle_wall(3) && maze.get(3) == Tile::Open);
+        assert!(maze.toggle_wall(1) && maze.get(1) == Tile::Wall);
+        assert!(!maze.move_start(8), "S cannot take G's cell");
+        assert!(maze.move_start(5) && maze.get(0) == Tile::Open && maze.start() == 5);
+        assert!(maze.move_goal(1) && maze.goal() == 1, "a wall can take G");
+        assert!(!maze.move_goal(1), "moving onto itself changes nothing");
+        assert!(maze.mark_path(4) && !maze.mark_path(5) && !maze.mark_path(1));
+        let counts = |m: &Maze, t| m.tiles().iter().filter(|&&x| x == t).count();
+        assert_eq!((counts(&maze, Tile::Start), counts(&maze, Tile::Goal)), (1, 1));
+        assert_eq!(maze.to_line(), " G  oS   ");
+    }
 
     #[test]
     fn a_line_parses_and_formats_back() {
