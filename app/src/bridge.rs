@@ -199,6 +199,7 @@ pub fn load_maze_model(state: AppState, engine: EngineHandle) {
             let url = format!("assets/maze/{}", manifest.weights);
             let key = format!("{url}?v={}", manifest.version);
             let weights = fetch_cached(&url, CACHE_NAME, &key, |bytes| manifest.check(bytes), |_, _| {}).await?;
+            state.maze.note.set(manifest.note.clone());
             Ok::<_, String>(WeightsFile { config_json, bytes: weights.bytes })
         };
         match loaded.await {

@@ -52,6 +52,8 @@ pub struct MazeState {
     pub active: bool,
     /// The model's state.
     pub model: RwSignal<MazeModelStatus>,
+    /// The manifest's note on the model, if it has one.
+    pub note: RwSignal<Option<String>>,
     /// The maze being edited or solved; `None` until the model says which side it reads.
     pub question: RwSignal<Option<Maze>>,
     /// A maze from the link (`?m=`), used once the model is ready if its side fits.
@@ -81,6 +83,7 @@ impl MazeState {
         Self {
             active,
             model: RwSignal::new(MazeModelStatus::NotLoaded),
+            note: RwSignal::new(None),
             question: RwSignal::new(None),
             from_link: RwSignal::new(from_link),
             report: RwSignal::new(None),
@@ -265,6 +268,7 @@ fn MazeModelLine() -> impl IntoView {
         MazeModelStatus::Ready { side, parameters } => view! {
             <p class="status ready" id="maze-model">
                 {format!("Maze model ready: {side} × {side} mazes, {parameters} parameters, on the CPU.")}
+                {maze.note.get().map(|note| view! { " " <span class="model-note" id="maze-model-note">{note}</span> })}
             </p>
         }
         .into_any(),

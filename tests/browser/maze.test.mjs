@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, launch, open, screenshot, serve } from './lib.mjs';
+import { ARTIFACTS, DIST, launch, open, screenshot, serve } from './lib.mjs';
 
 let site;
 before(async () => { site = await serve(); });
@@ -37,6 +37,10 @@ test('the maze page loads only the maze model, solves with 4 attempts and plays 
     assert.ok(site.requests.includes('/assets/maze/model.bpk'), site.requests.join(' '));
     assert.ok(!site.requests.includes('/assets/model.bpk'), 'the Sudoku model was downloaded too');
     assert.match(await page.textContent('#maze-model'), new RegExp(`${side} × ${side} mazes`));
+    // The manifest's note on the model, when it has one, is shown with it.
+    const manifest = JSON.parse(fs.readFileSync(`${DIST}/assets/maze/manifest.json`, 'utf8'));
+    assert.equal(await page.locator('#maze-model-note').count(), manifest.note ? 1 : 0);
+    if (manifest.note) assert.equal(await page.textContent('#maze-model-note'), manifest.note);
 
     await page.selectOption('#maze-attempts', '4');
     await page.click('#maze-solve');

@@ -26,6 +26,10 @@ pub struct Manifest {
     pub parameters: usize,
     /// `f16` or `f32`.
     pub precision: String,
+    /// What a visitor should know about this model, shown under it (e.g. that it is still in
+    /// training); absent for most.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Manifest {
@@ -38,6 +42,7 @@ impl Manifest {
             bytes: bytes.len(),
             parameters,
             precision: if half { "f16" } else { "f32" }.into(),
+            note: None,
         }
     }
 
@@ -144,6 +149,13 @@ mod tests {
             manifest,
             Manifest::describe(&manifest.weights, &manifest.config, &weights, manifest.parameters, true)
         );
+        // The maze page's model: its manifest matches its weights, and its config is a maze's.
+        let maze: Manifest =
+            serde_json::from_str(&std::fs::read_to_string(root.join("assets/maze/manifest.json")).unwrap()).unwrap();
+        let maze_weights = std::fs::read(root.join("assets/maze").join(&maze.weights)).unwrap();
+        assert_eq!(maze.check(&maze_weights), Ok(()));
+        let maze_config = std::fs::read_to_string(root.join("assets/maze").join(&maze.config)).unwrap();
+        assert!(maze_config.contains("\"maze\""), "{maze_config}");
         let presets: Presets =
             serde_json::from_str(&std::fs::read_to_string(root.join("assets/puzzles.json")).unwrap()).unwrap();
         for tier in Tier::ALL {
@@ -153,6 +165,17 @@ mod tests {
                     .unwrap();
             }
         }
+    }
+
+    #[test]
+    fn a_manifest_note_is_optional_and_written_only_when_set() {
+        let plain = Manifest::describe("model.bpk", "model.json", b"abc", 3, true);
+        let json = serde_json::to_string(&plain).unwrap();
+        assert!(!json.contains("note"), "{json}");
+        assert_eq!(serde_json::from_str::<Manifest>(&json).unwrap(), plain);
+        let noted = Manifest { note: Some("still in training".into()), ..plain };
+        let back: Manifest = serde_json::from_str(&serde_json::to_string(&noted).unwrap()).unwrap();
+        assert_eq!(back.note.as_deref(), Some("still in training"));
     }
 
     #[test]

@@ -27,14 +27,25 @@ pub struct Args {
     /// Store f32 instead of f16.
     #[arg(long)]
     pub full_precision: bool,
+    /// A line for visitors, kept in the manifest and shown by the page under the model (e.g.
+    /// that it is still in training).
+    #[arg(long)]
+    pub note: Option<String>,
 }
 
 /// Runs the command.
 pub fn run(args: Args) -> Result<()> {
-    export(args.from.as_deref(), args.preset.as_deref(), args.seed, &args.out, !args.full_precision)
+    export(args.from.as_deref(), args.preset.as_deref(), args.seed, &args.out, !args.full_precision, args.note)
 }
 
-fn export(from: Option<&Path>, preset: Option<&str>, seed: u64, out: &Path, half: bool) -> Result<()> {
+fn export(
+    from: Option<&Path>,
+    preset: Option<&str>,
+    seed: u64,
+    out: &Path,
+    half: bool,
+    note: Option<String>,
+) -> Result<()> {
     let device = Device::flex();
     let (config, model) = match (from, preset) {
         (Some(dir), _) => {
@@ -52,8 +63,10 @@ fn export(from: Option<&Path>, preset: Option<&str>, seed: u64, out: &Path, half
     weights::save(&model, &config, out, half)?;
     let bytes = std::fs::read(out)?;
     let file_name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let manifest =
-        Manifest::describe(&file_name(out), &file_name(&out.with_extension("json")), &bytes, model.num_params(), half);
+    let manifest = Manifest {
+        note,
+        ..Manifest::describe(&file_name(out), &file_name(&out.with_extension("json")), &bytes, model.num_params(), half)
+    };
     let manifest_path = out.with_file_name("manifest.json");
     std::fs::write(&manifest_path, serde_json::to_string_pretty(&manifest)? + "\n")?;
     eprintln!(
