@@ -133,3 +133,22 @@ test('the embed shows the maze with data-task="maze" and solves it by itself', a
     assert.equal(await frame.locator('#maze .tile').count(), side * side);
   } finally { await close(); await blog.close(); }
 });
+
+test('a damaged maze model is named, and the page stays usable', async () => {
+  const { context, close } = await launch('cpu');
+  try {
+    // The weights cut short in transit: the manifest's size check catches them.
+    await context.route('**/assets/maze/model.bpk', async (route) => {
+      const response = await route.fetch();
+      const body = await response.body();
+      await route.fulfill({ response, body: body.subarray(0, 1000) });
+    });
+    const page = await open(context, `${site.url}?task=maze`);
+    await waitMaze(page, 'failed');
+    assert.match(await page.textContent('.status.error'), /The maze model could not load: .*1000 bytes where the manifest says/);
+    assert.equal(await page.locator('#maze .tile').count(), 0, 'no board without a model');
+    assert.ok(await page.isDisabled('#maze-solve'));
+    await page.click('#task-sudoku');
+    await page.locator('.app[data-status="ready"]').waitFor({ timeout: 240_000 });
+  } finally { await close(); }
+});
