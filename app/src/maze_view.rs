@@ -249,8 +249,8 @@ pub fn MazeApp() -> impl IntoView {
                 <p>
                     "Model: TRM (Jolicoeur-Martineau, 2025, "
                     <a href="https://arxiv.org/abs/2510.04871">"arXiv 2510.04871"</a>
-                    "), with attention as the paper uses for Maze-Hard, trained with this project's own code; see "
-                    <a href="assets/MODEL.md">"the model card"</a>"."
+                    "), trained on generated mazes with this project's own code; see "
+                    <a href="assets/maze/MODEL.md">"the maze model's card"</a>"."
                 </p>
             </footer>
         </div>
