@@ -24,7 +24,7 @@ mod state;
 use leptos::prelude::*;
 use trm_puzzle::sudoku::generator::Tier;
 use trm_puzzle::sudoku::grid::Grid;
-use trm_trace::attempts::{ATTEMPT_CHOICES, DEFAULT_ADAPTIVE_BUDGET_S, MAX_ADAPTIVE_BUDGET_S, clamp_attempts};
+use trm_trace::attempts::{ATTEMPT_CHOICES, DEFAULT_ADAPTIVE_BUDGET_S, MAX_ADAPTIVE_BUDGET_S};
 use trm_trace::protocol::BackendChoice;
 use wasm_bindgen::JsCast;
 
@@ -51,27 +51,15 @@ fn main() {
         },
         None => (fallback, None),
     };
-    let (attempts, bad_k) = match platform::query_param("k") {
-        Some(k) => match k.trim().parse::<usize>() {
-            Ok(n) if clamp_attempts(n) == n => (Some(n), None),
-            Ok(n) if n >= 1 => (
-                Some(clamp_attempts(n)),
-                Some(format!(
-                    "k={k} in the link is not one of the offered attempts ({}); using {}.",
-                    offered_attempts(),
-                    clamp_attempts(n)
-                )),
-            ),
-            _ => (
-                None,
-                Some(format!(
-                    "k={k} in the link is not a number of attempts ({}); using the default.",
-                    offered_attempts()
-                )),
-            ),
-        },
-        None => (None, None),
+    // `?task=maze` shows the maze page; `?m=` carries its maze.
+    let (maze_page, bad_task) = match platform::query_param("task").as_deref().map(str::trim) {
+        None | Some("") | Some("sudoku") => (false, None),
+        Some("maze") => (true, None),
+        Some(other) => (false, Some(format!("The link's task {other:?} is not sudoku or maze; showing Sudoku."))),
     };
+    // K from the link, rounded down to one the page offers (the maze page: one per symmetry).
+    let choices: &[usize] = if maze_page { &maze_view::MAZE_ATTEMPT_CHOICES } else { &ATTEMPT_CHOICES };
+    let (attempts, bad_k) = parse_attempts(platform::query_param("k"), choices);
     let (backend_choice, bad_backend) = match platform::query_param("backend") {
         Some(text) => match BackendChoice::parse(&text) {
             Some(choice) => (choice, None),
@@ -98,12 +86,6 @@ fn main() {
             },
         },
         None => (Some(DEFAULT_ADAPTIVE_BUDGET_S), None),
-    };
-    // `?task=maze` shows the maze page; `?m=` carries its maze.
-    let (maze_page, bad_task) = match platform::query_param("task").as_deref().map(str::trim) {
-        None | Some("") | Some("sudoku") => (false, None),
-        Some("maze") => (true, None),
-        Some(other) => (false, Some(format!("The link's task {other:?} is not sudoku or maze; showing Sudoku."))),
     };
     let (maze_from_link, bad_maze) = match platform::query_param("m") {
         Some(text) if maze_page => match trm_puzzle::maze::Maze::parse_question(&text) {
@@ -141,9 +123,27 @@ fn main() {
     }
 }
 
+/// K from the link's `k`, rounded down to one of `choices` (ascending), with a notice when it
+/// is not one of them.
+fn parse_attempts(k: Option<String>, choices: &[usize]) -> (Option<usize>, Option<String>) {
+    let Some(k) = k else { return (None, None) };
+    let offered = offered_attempts(choices);
+    match k.trim().parse::<usize>() {
+        Ok(n) if choices.contains(&n) => (Some(n), None),
+        Ok(n) if n >= 1 => {
+            let used = choices.iter().copied().filter(|&c| c <= n).max().unwrap_or(1);
+            (
+                Some(used),
+                Some(format!("k={k} in the link is not one of the offered attempts ({offered}); using {used}.")),
+            )
+        }
+        _ => (None, Some(format!("k={k} in the link is not a number of attempts ({offered}); using the default."))),
+    }
+}
+
 /// "1, 4, 8, 16, 32 or 64".
-fn offered_attempts() -> String {
-    let choices: Vec<String> = ATTEMPT_CHOICES.iter().map(|k| k.to_string()).collect();
+fn offered_attempts(choices: &[usize]) -> String {
+    let choices: Vec<String> = choices.iter().map(|k| k.to_string()).collect();
     match choices.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
         _ => choices.join(""),

@@ -16,6 +16,9 @@ use crate::platform::{download_typed, now_ms, set_query_param};
 use crate::state::AppState;
 use trm_trace::animation::{AnimationOptions, encode_maze_gif, frame_count};
 
+/// K offered on the maze page: one attempt per symmetry of the square at most.
+pub const MAZE_ATTEMPT_CHOICES: [usize; 4] = [1, 2, 4, 8];
+
 /// Where the maze model stands.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MazeModelStatus {
@@ -89,7 +92,7 @@ impl MazeState {
             report: RwSignal::new(None),
             followed: RwSignal::new(None),
             solving: RwSignal::new(false),
-            attempts: RwSignal::new(attempts.map_or(4, |k| [1, 2, 4, 8].into_iter().rfind(|&c| c <= k).unwrap_or(1))),
+            attempts: RwSignal::new(attempts.unwrap_or(4)),
             tier: RwSignal::new(MazeTier::Medium),
             generated: RwSignal::new(0),
             tool: RwSignal::new(MazeTool::Wall),
@@ -403,7 +406,7 @@ fn MazeControls() -> impl IntoView {
                     <select id="maze-attempts" on:change:target=move |ev| {
                         if let Ok(k) = ev.target().value().parse::<usize>() { maze.attempts.set(k.clamp(1, 8)); }
                     }>
-                        {[1usize, 2, 4, 8].into_iter().map(|k| view! {
+                        {MAZE_ATTEMPT_CHOICES.into_iter().map(|k| view! {
                             <option value=k.to_string() selected=move || maze.attempts.get() == k>{k.to_string()}</option>
                         }).collect_view()}
                     </select>

@@ -111,6 +111,15 @@ test('a maze from the link is shown, and a bad one is named', async () => {
     const bad = await open(context, `${site.url}?task=maze&m=${encodeURIComponent('S#x')}`);
     await waitMaze(bad, 'ready');
     assert.match(await bad.textContent('.notice'), /The link's maze \(m\) is not a maze/);
+    // K offered for mazes: 1, 2, 4, 8 (one attempt per symmetry at most).
+    const two = await open(context, `${site.url}?task=maze&k=2`);
+    await waitMaze(two, 'ready');
+    assert.equal(await two.inputValue('#maze-attempts'), '2');
+    assert.equal(await two.locator('.notice').count(), 0);
+    const five = await open(context, `${site.url}?task=maze&k=5`);
+    await waitMaze(five, 'ready');
+    assert.equal(await five.inputValue('#maze-attempts'), '4');
+    assert.match(await five.textContent('.notice'), /k=5 in the link is not one of the offered attempts \(1, 2, 4 or 8\); using 4\./);
     const other = await open(context, `${site.url}?task=mazes`);
     assert.match(await other.textContent('.notice'), /The link's task "mazes" is not sudoku or maze/);
   } finally { await close(); }
