@@ -40,7 +40,8 @@ pub struct Args {
     pub side: usize,
     /// Model preset when no config file is given: paper_mlp, paper_att, browser, tiny
     /// (default: browser for Sudoku; for mazes the maze preset, attention at the browser's
-    /// sizes).
+    /// sizes, as the paper uses for 30 × 30; at 9 × 9 `browser` learned several times faster,
+    /// see assets/maze/MODEL.md).
     #[arg(long)]
     pub preset: Option<String>,
     /// Data: `curriculum`, `tier:<name>`, `files:<path>[,<path>...]`, `hard-mix[:<17-clue
