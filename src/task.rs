@@ -60,10 +60,14 @@ impl Task {
     pub fn validate(self) -> Result<()> {
         match self {
             Task::Sudoku => Ok(()),
-            Task::Maze { side } if (2..=maze::grid::MAX_SIDE).contains(&side) => Ok(()),
-            Task::Maze { side } => {
-                Err(Error::Config(format!("maze side {side} is not in 2..={}", maze::grid::MAX_SIDE)))
-            }
+            // The page generates mazes of the model's side, and the generator needs at least
+            // MIN_SIDE: a config below it is refused here rather than panicking there.
+            Task::Maze { side } if (maze::generator::MIN_SIDE..=maze::grid::MAX_SIDE).contains(&side) => Ok(()),
+            Task::Maze { side } => Err(Error::Config(format!(
+                "maze side {side} is not in {}..={}",
+                maze::generator::MIN_SIDE,
+                maze::grid::MAX_SIDE
+            ))),
         }
     }
 
@@ -112,6 +116,8 @@ mod tests {
         assert_eq!((Task::Sudoku.cells(), Task::Sudoku.vocab()), (81, 11));
         assert_eq!((Task::Maze { side: 30 }.cells(), Task::Maze { side: 30 }.vocab()), (900, 6));
         assert!(Task::Maze { side: 1 }.validate().is_err());
+        assert!(Task::Maze { side: 6 }.validate().is_err(), "below the generator's smallest side");
+        assert!(Task::Maze { side: 7 }.validate().is_ok());
         assert!(Task::Maze { side: 65 }.validate().is_err());
         assert!(Task::Maze { side: 15 }.validate().is_ok());
     }
