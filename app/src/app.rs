@@ -205,14 +205,21 @@ pub fn run_playback_clock(state: &AppState, playback: RwSignal<Playback>) {
 }
 
 /// Sudoku | Maze: the same recursion on either puzzle. A link, so each page loads only its own
-/// model.
+/// model; a backend the link asked for (`?backend=`) goes along.
 #[component]
 pub fn TaskSwitch() -> impl IntoView {
     let maze = expect_context::<AppState>().maze.active;
+    let backend =
+        crate::platform::query_param("backend").map(|b| format!("backend={}", js_sys::encode_uri_component(&b)));
+    let sudoku = format!("?{}", backend.clone().unwrap_or_default());
+    let mazes = match backend {
+        Some(backend) => format!("?task=maze&{backend}"),
+        None => "?task=maze".to_string(),
+    };
     view! {
         <nav class="tasks" aria-label="Puzzle">
-            <a href="?" id="task-sudoku" aria-current=(!maze).then_some("page")>"Sudoku"</a>
-            <a href="?task=maze" id="task-maze" aria-current=maze.then_some("page")>"Maze"</a>
+            <a href=sudoku id="task-sudoku" aria-current=(!maze).then_some("page")>"Sudoku"</a>
+            <a href=mazes id="task-maze" aria-current=maze.then_some("page")>"Maze"</a>
         </nav>
     }
 }

@@ -203,7 +203,7 @@ pub fn load_maze_model(state: AppState, engine: EngineHandle) {
             Ok::<_, String>(WeightsFile { config_json, bytes: weights.bytes })
         };
         match loaded.await {
-            Ok(model) => engine.send(Request::LoadMaze { model }),
+            Ok(model) => engine.send(Request::LoadMaze { model, backend: state.backend_choice }),
             Err(why) => state.maze.model.set(crate::maze_view::MazeModelStatus::Failed(why)),
         }
     });

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use trm_puzzle::maze::{Maze, MazeGenerator, MazeTier, Tile, shortest_paths, solve};
 use trm_trace::maze_playback::{maze_story, tile_views};
 use trm_trace::playback::{halt_series, label, locate, norm_series, state_moves};
-use trm_trace::protocol::{MazeReport, Request};
+use trm_trace::protocol::{Backend, MazeReport, Request};
 use trm_trace::trace::RecursionTrace;
 
 use crate::bridge::EngineHandle;
@@ -77,26 +77,41 @@ pub struct MazeState {
     pub tool: RwSignal<MazeTool>,
     /// The replay cursor over the shown attempt's net calls.
     pub playback: RwSignal<trm_trace::playback::Playback>,
+    /// The followed attempt's recording, if the solve was of the maze now on the board: kept
+    /// once, so the board and charts read it at every playback tick without copying it.
+    pub shown_trace: Memo<Option<RecursionTrace>>,
 }
 
 impl MazeState {
     /// Fresh state; `active` when the link asks for the maze, `from_link` its `?m=` maze and
     /// `attempts` its K (`?k=`, at most 8: a maze has 8 symmetries).
     pub fn new(active: bool, from_link: Option<Maze>, attempts: Option<usize>) -> Self {
+        let question = RwSignal::new(None::<Maze>);
+        let report = RwSignal::new(None::<MazeReport>);
+        let followed = RwSignal::new(None::<usize>);
+        let shown_trace = Memo::new(move |_| {
+            let question = question.get()?;
+            let followed = followed.get();
+            report.with(|r| {
+                let r = r.as_ref().filter(|r| r.question == question.to_line())?;
+                r.attempts.get(followed.unwrap_or(r.chosen)).map(|a| a.trace.clone())
+            })
+        });
         Self {
             active,
             model: RwSignal::new(MazeModelStatus::NotLoaded),
             note: RwSignal::new(None),
-            question: RwSignal::new(None),
+            question,
             from_link: RwSignal::new(from_link),
-            report: RwSignal::new(None),
-            followed: RwSignal::new(None),
+            report,
+            followed,
             solving: RwSignal::new(false),
             attempts: RwSignal::new(attempts.unwrap_or(4)),
             tier: RwSignal::new(MazeTier::Medium),
             generated: RwSignal::new(0),
             tool: RwSignal::new(MazeTool::Wall),
             playback: RwSignal::new(trm_trace::playback::Playback::new(40.0)),
+            shown_trace,
         }
     }
 
@@ -178,14 +193,14 @@ impl MazeState {
         untrack(|| self.trace())
     }
 
-    /// The followed attempt's recording, if the solve was of the maze now on the board.
+    /// The followed attempt's recording ([`MazeState::shown_trace`]), copied.
     fn trace(&self) -> Option<RecursionTrace> {
-        let question = self.question.get()?;
-        let followed = self.followed.get();
-        self.report.with(|r| {
-            let r = r.as_ref().filter(|r| r.question == question.to_line())?;
-            r.attempts.get(followed.unwrap_or(r.chosen)).map(|a| a.trace.clone())
-        })
+        self.shown_trace.get()
+    }
+
+    /// `f` of the followed attempt's recording, without copying it.
+    fn with_trace<T>(&self, f: impl FnOnce(&RecursionTrace) -> T) -> Option<T> {
+        self.shown_trace.with(|t| t.as_ref().map(f))
     }
 }
 
@@ -263,18 +278,25 @@ pub fn MazeApp() -> impl IntoView {
 /// The model's loading state, in words.
 #[component]
 fn MazeModelLine() -> impl IntoView {
-    let maze = expect_context::<AppState>().maze;
+    let state = expect_context::<AppState>();
+    let maze = state.maze;
     move || match maze.model.get() {
         MazeModelStatus::NotLoaded | MazeModelStatus::Loading => {
             view! { <p class="status">"Loading the maze model…"</p> }.into_any()
         }
-        MazeModelStatus::Ready { side, parameters } => view! {
-            <p class="status ready" id="maze-model">
-                {format!("Maze model ready: {side} × {side} mazes, {parameters} parameters, on the CPU.")}
-                {maze.note.get().map(|note| view! { " " <span class="model-note" id="maze-model-note">{note}</span> })}
-            </p>
+        MazeModelStatus::Ready { side, parameters } => {
+            let backend = state.backend.get().unwrap_or(Backend::Cpu);
+            // Why this backend (measured figures, or what the link asked), not in the widget.
+            let why = state.backend_note.get().filter(|_| !state.embed.embed);
+            view! {
+                <p class="status ready" id="maze-model" data-backend=backend.name()>
+                    {format!("Maze model ready: {side} × {side} mazes, {parameters} parameters, on {}.", backend.label())}
+                    {maze.note.get().map(|note| view! { " " <span class="model-note" id="maze-model-note">{note}</span> })}
+                </p>
+                {why.map(|why| view! { <p class="note" id="maze-backend-note">{why}</p> })}
+            }
+            .into_any()
         }
-        .into_any(),
         MazeModelStatus::Failed(why) => {
             view! { <p class="status error" role="alert">"The maze model could not load: " {why}</p> }.into_any()
         }
@@ -289,21 +311,24 @@ fn MazeBoard() -> impl IntoView {
     let views = Memo::new(move |_| {
         let question = maze.question.get()?;
         let position = maze.playback.with(|p| p.position());
-        let trace = maze.trace().unwrap_or_else(|| RecursionTrace {
-            puzzle: question.to_line(),
-            latent_updates: 0,
-            cycles: 0,
-            steps: Vec::new(),
-            halted_at: None,
+        let views = maze.with_trace(|trace| tile_views(trace, &question, position)).unwrap_or_else(|| {
+            let bare = RecursionTrace {
+                puzzle: question.to_line(),
+                latent_updates: 0,
+                cycles: 0,
+                steps: Vec::new(),
+                halted_at: None,
+            };
+            tile_views(&bare, &question, position)
         });
-        Some((question.side(), tile_views(&trace, &question, position)))
+        Some((question.side(), views))
     });
-    let edit = move |tile: usize| {
+    let edit_with = move |tool: MazeTool, tile: usize| {
         let Some(mut question) = maze.question.get_untracked() else { return };
         if maze.solving.get_untracked() {
             return;
         }
-        let changed = match maze.tool.get_untracked() {
+        let changed = match tool {
             MazeTool::Wall => question.toggle_wall(tile),
             MazeTool::Start => question.move_start(tile),
             MazeTool::Goal => question.move_goal(tile),
@@ -312,6 +337,19 @@ fn MazeBoard() -> impl IntoView {
             return;
         }
         maze.set_question(question);
+    };
+    let edit = move |tile: usize| edit_with(maze.tool.get_untracked(), tile);
+    // S or G held by the pointer: it follows the pointer from tile to tile, whatever the tool.
+    let dragging = RwSignal::new(None::<MazeTool>);
+    let drag_over = move |ev: web_sys::PointerEvent| {
+        let Some(tool) = dragging.get_untracked() else { return };
+        if ev.buttons() & 1 == 0 {
+            // Released outside the board.
+            return dragging.set(None);
+        }
+        if let Some(tile) = tile_under(ev.client_x(), ev.client_y()) {
+            edit_with(tool, tile);
+        }
     };
     move || {
         views.get().map(|(side, views)| {
@@ -336,18 +374,33 @@ fn MazeBoard() -> impl IntoView {
                             style:--p=format!("{:.3}", v.path_probability)
                             aria-label=format!("row {} column {}: {kind}{}", tile / side + 1, tile % side + 1,
                                 if v.marked { ", on the model's path" } else { "" })
+                            on:pointerdown=move |_| dragging.set(match v.tile {
+                                Tile::Start => Some(MazeTool::Start),
+                                Tile::Goal => Some(MazeTool::Goal),
+                                _ => None,
+                            })
                             on:click=move |_| edit(tile)>{text}</button>
                     }
                 })
                 .collect_view();
             view! {
                 <div class="maze" id="maze" role="grid" aria-label="Maze" data-side=side
-                    style:grid-template-columns=format!("repeat({side}, 1fr)")>
+                    style:grid-template-columns=format!("repeat({side}, 1fr)")
+                    on:pointermove=drag_over
+                    on:pointerup=move |_| dragging.set(None)
+                    on:pointercancel=move |_| dragging.set(None)>
                     {tiles}
                 </div>
             }
         })
     }
+}
+
+/// The maze tile at a point of the viewport, if there is one: found by position, since a touch
+/// keeps sending its events to the tile where it began.
+fn tile_under(x: i32, y: i32) -> Option<usize> {
+    let element = web_sys::window()?.document()?.element_from_point(x as f32, y as f32)?;
+    element.closest("#maze .tile").ok()??.get_attribute("data-tile")?.parse().ok()
 }
 
 /// What the exact solver says about the maze: one shortest path, several, or none.
@@ -394,7 +447,7 @@ fn MazeControls() -> impl IntoView {
     let total = move || maze.playback.with(|p| p.total());
     let where_label = move || {
         let position = maze.playback.with(|p| p.position());
-        maze.trace().map(|t| label(&t, position, 16)).unwrap_or_else(|| "not started".into())
+        maze.with_trace(|t| label(t, position, 16)).unwrap_or_else(|| "not started".into())
     };
     view! {
         <div class="controls">
@@ -433,6 +486,7 @@ fn MazeControls() -> impl IntoView {
                             on:click=move |_| maze.tool.set(tool)>{text}</button>
                     })
                     .collect_view()}
+                <span class="muted">", or drag S or G."</span>
             </div>
             <div class="buttons">
                 <button type="button" id="maze-play" disabled=move || total() == 0
@@ -529,34 +583,29 @@ fn MazeStory() -> impl IntoView {
 fn MazeCharts() -> impl IntoView {
     let maze = expect_context::<AppState>().maze;
     let moves = Signal::derive(move || {
-        let (dz, dy) = maze.trace().map(|t| state_moves(&t)).unwrap_or_default();
+        let (dz, dy) = maze.with_trace(state_moves).unwrap_or_default();
         vec![Series { name: "‖Δz‖", class: "z", values: dz }, Series { name: "‖Δy‖", class: "y", values: dy }]
     });
     let norms = Signal::derive(move || {
-        let (z, y): (Vec<f32>, Vec<f32>) =
-            maze.trace().map(|t| norm_series(&t)).unwrap_or_default().into_iter().unzip();
+        let (z, y): (Vec<f32>, Vec<f32>) = maze.with_trace(norm_series).unwrap_or_default().into_iter().unzip();
         vec![Series { name: "‖z‖", class: "z-norm", values: z }, Series { name: "‖y‖", class: "y-norm", values: y }]
     });
     let halts = Signal::derive(move || {
-        vec![Series {
-            name: "P(halt)",
-            class: "halt",
-            values: maze.trace().map(|t| halt_series(&t)).unwrap_or_default(),
-        }]
+        vec![Series { name: "P(halt)", class: "halt", values: maze.with_trace(halt_series).unwrap_or_default() }]
     });
-    let calls_per_step = Signal::derive(move || maze.trace().map(|t| t.cycles * (t.latent_updates + 1)).unwrap_or(1));
+    let calls_per_step = Signal::derive(move || maze.with_trace(|t| t.cycles * (t.latent_updates + 1)).unwrap_or(1));
     let cursor =
         Signal::derive(move || (maze.playback.with(|p| p.total()) > 0).then(|| maze.playback.with(|p| p.position())));
     let step_cursor = Signal::derive(move || {
         let position = maze.playback.with(|p| p.position());
-        maze.trace().and_then(|t| locate(&t, position)).map(|p| p.step)
+        maze.with_trace(|t| locate(t, position).map(|p| p.step)).flatten()
     });
     let latent = move || {
         let question = maze.question.get()?;
-        let trace = maze.trace()?;
         let position = maze.playback.with(|p| p.position());
         let side = question.side();
-        let cells = tile_views(&trace, &question, position)
+        let cells = maze
+            .with_trace(|trace| tile_views(trace, &question, position))?
             .into_iter()
             .map(|v| view! { <span class="latent-cell" style:--dz=format!("{:.3}", v.dz)></span> })
             .collect_view();

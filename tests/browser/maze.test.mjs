@@ -1,10 +1,11 @@
 // The maze page (?task=maze): it loads the maze model only (not the Sudoku one), shows a maze,
 // solves it with attempts over the square's symmetries and plays the recording back; editing
-// and the link keep the maze; a bad link parameter is named.
+// and the link keep the maze; a bad link parameter is named; the same maze solves alike on the
+// CPU and on WebGPU.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, DIST, launch, open, screenshot, serve } from './lib.mjs';
+import { ARTIFACTS, DIST, FIXTURES, forceBackend, launch, open, screenshot, serve } from './lib.mjs';
 
 let site;
 before(async () => { site = await serve(); });
@@ -47,7 +48,7 @@ test('the maze page loads only the maze model, solves with 4 attempts and plays 
     await page.locator('#maze-story').waitFor({ timeout: 240_000 });
     await waitMaze(page, 'ready');
     const story = await page.textContent('#maze-story');
-    assert.match(story, /(Attempt \d of 4 \(.+\)|No attempt marked a path).*\(\d+ steps, \d+ net calls, [\d.]+ s\)\./, story);
+    assert.match(story, /(Attempt \d of 4 \(.+\)|No attempt marked a path).*\(\d+ steps?, \d+ net calls, [\d.]+ s\)\./, story);
     // Playback: the scrubber spans the shown attempt's net calls; at the end the board shows
     // its answer over the same maze.
     const total = Number(await page.getAttribute('#maze-scrub', 'max')) + 1;
@@ -95,6 +96,18 @@ test('the maze page loads only the maze model, solves with 4 attempts and plays 
     const moved = await mazeLine(page);
     assert.equal(moved[target], 'S');
     assert.equal([...moved].filter((c) => c === 'S').length, 1);
+    // Dragging G (with the S tool still chosen) carries it to the tile where it is dropped.
+    const goal = moved.indexOf('G');
+    const drop = [...moved].findIndex((c) => c === ' ');
+    await page.locator(`#maze .tile[data-tile="${goal}"]`).hover();
+    await page.mouse.down();
+    await page.locator(`#maze .tile[data-tile="${drop}"]`).hover();
+    await page.mouse.up();
+    const dragged = await mazeLine(page);
+    assert.equal(dragged[drop], 'G', dragged);
+    assert.equal(dragged[goal], ' ');
+    assert.equal(dragged.replace('G', ' ').replace(/ /g, ''), moved.replace('G', ' ').replace(/ /g, ''), 'only G moved');
+    assert.equal(new URL(page.url()).searchParams.get('m'), dragged);
     assert.deepEqual(log.filter((l) => /panicked|RuntimeError/.test(l)), []);
   } finally { await close(); }
 });
@@ -161,3 +174,35 @@ test('a damaged maze model is named, and the page stays usable', async () => {
     await page.locator('.app[data-status="ready"]').waitFor({ timeout: 240_000 });
   } finally { await close(); }
 });
+
+for (const backend of ['cpu', 'webgpu']) {
+  test(`on ${backend}: the fixture maze solves to its one shortest path, then back to Sudoku`, async () => {
+    const { question, answer } = FIXTURES.maze;
+    const { context, close } = await launch(backend);
+    try {
+      const log = [];
+      const page = await open(context, `${site.url}?task=maze&k=1&m=${encodeURIComponent(question)}${forceBackend(backend)}`, log);
+      await waitMaze(page, 'ready');
+      assert.equal(await page.getAttribute('#maze-model', 'data-backend'), backend);
+      assert.match(await page.textContent('#maze-model'), backend === 'webgpu' ? /on WebGPU\./ : /on CPU/);
+      if (backend === 'webgpu') assert.match(await page.textContent('#maze-backend-note'), /Running on WebGPU, as the link asks\./);
+      assert.equal(await mazeLine(page), question);
+      await page.click('#maze-solve');
+      await page.locator('#maze-story').waitFor({ timeout: 240_000 });
+      await waitMaze(page, 'ready');
+      assert.match(await page.textContent('#maze-story'), /^The model found the shortest path: 14 moves \(\d+ steps?, \d+ net calls, [\d.]+ s\)\.$/);
+      assert.equal(await page.getAttribute('#maze-story', 'data-verified'), 'true');
+      const total = Number(await page.getAttribute('#maze-scrub', 'max')) + 1;
+      await page.locator('#maze-scrub').fill(String(total - 1));
+      assert.equal(await mazeLine(page), answer, 'the board shows the one shortest path');
+      // Still on the backend it started on: nothing failed over.
+      assert.equal(await page.getAttribute('#maze-model', 'data-backend'), backend);
+      // The switch keeps the backend the link asked for.
+      await page.click('#task-sudoku');
+      await page.locator('.app[data-status="ready"]').waitFor({ timeout: 240_000 });
+      assert.equal(new URL(page.url()).searchParams.get('backend'), backend === 'webgpu' ? 'webgpu' : null);
+      assert.equal(await page.locator('.grid .cell').count(), 81);
+      assert.deepEqual(log.filter((l) => /panicked|RuntimeError/.test(l)), []);
+    } finally { await close(); }
+  });
+}

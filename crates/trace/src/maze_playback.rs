@@ -72,7 +72,8 @@ pub fn maze_story(report: &MazeReport, shortest: Option<usize>) -> String {
     let Some(shown) = report.shown() else { return "No attempt ran.".to_string() };
     let steps = shown.trace.steps.len();
     let calls: usize = report.attempts.iter().map(|a| a.trace.call_count()).sum();
-    let cost = format!("{steps} steps, {calls} net calls, {:.1} s", report.total_ms / 1e3);
+    let steps = if steps == 1 { "1 step".to_string() } else { format!("{steps} steps") };
+    let cost = format!("{steps}, {calls} net calls, {:.1} s", report.total_ms / 1e3);
     let which =
         if k > 1 { format!("Attempt {} of {k} ({})", report.chosen + 1, shown.symmetry) } else { "The model".into() };
     match (shown.moves, shortest) {
@@ -191,5 +192,14 @@ mod tests {
         let none = MazeReport { attempts: vec![attempt(None)], chosen: 0, ..report };
         assert_eq!(none.attempts.len(), 1);
         assert!(maze_story(&none, Some(4)).starts_with("The model did not mark a path from S to G"));
+        // One step is "1 step".
+        let mut one = attempt(Some(4));
+        one.trace.steps.truncate(1);
+        let single = MazeReport { attempts: vec![one], chosen: 0, question: question.to_line(), total_ms: 500.0 };
+        assert!(
+            maze_story(&single, Some(4)).ends_with("4 moves (1 step, 2 net calls, 0.5 s)."),
+            "{}",
+            maze_story(&single, Some(4))
+        );
     }
 }

@@ -194,6 +194,8 @@ pub enum Request {
     LoadMaze {
         /// The maze model.
         model: WeightsFile,
+        /// Which backend to run on.
+        backend: BackendChoice,
     },
     /// Solve a maze with `attempts` attempts (the square's first symmetries), recording them:
     /// answered by [`Event::MazeSolved`].

@@ -50,20 +50,25 @@ pub async fn warm_up(model: &Trm, backend: Backend, attempts: usize) -> Result<(
     session.step().await.map(|_| ()).map_err(|e| e.to_string())
 }
 
-/// Median ms per net call at `batch`: `rounds` rounds of `calls` chained calls, each ending in
-/// a readback, after one untimed call. A round is one call when that first call took more than
-/// [`SLOW_CALL_MS`]: the readback's round trip is then lost in the call, and a software GPU
-/// spends seconds per batch-8 call.
-pub async fn time_net_calls(
-    model: &Trm,
-    device: &Device,
-    batch: usize,
-    rounds: usize,
-    calls: usize,
-) -> Result<f64, String> {
-    let batch = batch.clamp(1, 256);
+/// `batch` copies of the Sudoku warm-up puzzle, as tokens on `device`.
+///
+/// # Shapes
+/// - output: `[batch, 81]`
+pub fn sudoku_batch(device: &Device, batch: usize) -> Result<Tensor<2, Int>, String> {
     let puzzle = Grid::parse(WARM_UP_PUZZLE).map_err(|e| e.to_string())?;
-    let x = model.embed(tokens(&vec![puzzle; batch], device));
+    Ok(tokens(&vec![puzzle; batch.clamp(1, 256)], device))
+}
+
+/// Median ms per net call on the batch `tokens`: `rounds` rounds of `calls` chained calls,
+/// each ending in a readback, after one untimed call. A round is one call when that first call
+/// took more than [`SLOW_CALL_MS`]: the readback's round trip is then lost in the call, and a
+/// software GPU spends seconds per batch-8 call.
+///
+/// # Shapes
+/// - `tokens`: `[B, cells]`, on the model's device
+pub async fn time_net_calls(model: &Trm, tokens: Tensor<2, Int>, rounds: usize, calls: usize) -> Result<f64, String> {
+    let batch = tokens.dims()[0];
+    let x = model.embed(tokens);
     let (y, z) = model.initial_state(batch);
     // Position-major, as the recursion runs its calls.
     let injection = to_position_major(y + x);
@@ -92,8 +97,13 @@ async fn read_one(z: Tensor<2>) -> Result<(), String> {
     z.slice([0..1, 0..1]).into_data_async().await.map(|_| ()).map_err(|e| format!("{e:?}"))
 }
 
-/// Net-call times of a backend at [`TIMED_BATCHES`].
-pub async fn measure(model: &Trm, device: &Device, backend: Backend) -> Result<NetCallTiming, String> {
+/// Net-call times of a backend at [`TIMED_BATCHES`], on the batches `batch_of` makes (of the
+/// task's warm-up puzzle).
+pub async fn measure(
+    model: &Trm,
+    backend: Backend,
+    batch_of: impl Fn(usize) -> Result<Tensor<2, Int>, String>,
+) -> Result<NetCallTiming, String> {
     // A GPU round shares one readback among its calls; the CPU's calls are short enough to
     // take more rounds for a steadier median.
     let (rounds, calls) = match backend {
@@ -101,8 +111,8 @@ pub async fn measure(model: &Trm, device: &Device, backend: Backend) -> Result<N
         Backend::WebGpu => (3, 3),
     };
     let [small, large] = TIMED_BATCHES;
-    let batch1_ms = time_net_calls(model, device, small, rounds, calls).await?;
-    let batch8_ms = time_net_calls(model, device, large, rounds, calls).await?;
+    let batch1_ms = time_net_calls(model, batch_of(small)?, rounds, calls).await?;
+    let batch8_ms = time_net_calls(model, batch_of(large)?, rounds, calls).await?;
     Ok(NetCallTiming { backend, batch1_ms, batch8_ms })
 }
 
@@ -115,24 +125,30 @@ pub struct Gpu {
     pub timing: NetCallTiming,
 }
 
-/// Starts WebGPU (probing for an adapter first: a missing one must lead to the CPU, not a trap),
-/// puts the model given as weights on it, warms K = 1, and measures it (which compiles the net's
+/// Starts WebGPU ([`start_gpu`]), warms K = 1, and measures it (which compiles the net's
 /// kernels at the timed batches too).
 pub async fn prepare_gpu(config: TrmConfig, bytes: Vec<u8>) -> Result<Gpu, String> {
+    let (device, model) = start_gpu(&config, &bytes).await?;
+    let start = now_ms();
+    for attempts in WARMED_WHILE_PREPARING {
+        warm_up(&model, Backend::WebGpu, attempts).await?;
+    }
+    let warmup_ms = now_ms() - start;
+    let timing = measure(&model, Backend::WebGpu, |batch| sudoku_batch(&device, batch)).await?;
+    Ok(Gpu { device, warmup_ms, timing })
+}
+
+/// Starts WebGPU (probing for an adapter first: a missing one must lead to the CPU, not a trap)
+/// and puts the model given as weights on it.
+pub async fn start_gpu(config: &TrmConfig, bytes: &[u8]) -> Result<(Device, Trm), String> {
     webgpu_adapter_available().await?;
     let device = Device::wgpu_options()
         .tasks_max(TASKS_MAX)
         .init_async()
         .await
         .map_err(|e| format!("WebGPU could not start ({e:?})"))?;
-    let model = weights::from_bytes(&config, &bytes, &device).map_err(|e| e.to_string())?;
-    let start = now_ms();
-    for attempts in WARMED_WHILE_PREPARING {
-        warm_up(&model, Backend::WebGpu, attempts).await?;
-    }
-    let warmup_ms = now_ms() - start;
-    let timing = measure(&model, &device, Backend::WebGpu).await?;
-    Ok(Gpu { device, warmup_ms, timing })
+    let model = weights::from_bytes(config, bytes, &device).map_err(|e| e.to_string())?;
+    Ok((device, model))
 }
 
 /// The K that [`prepare_gpu`] warms: only K = 1, so that a link that asks for WebGPU gets a

@@ -1,28 +1,62 @@
-//! The maze model: loaded on the CPU only when the page asks (a visitor who stays on Sudoku
-//! never downloads it), and maze solves recorded for the page to play back.
+//! The maze model: loaded only when the page asks (a visitor who stays on Sudoku never
+//! downloads it), and maze solves recorded for the page to play back.
+//!
+//! Backends as for Sudoku, kept simpler: the model loads on the CPU, which is measured; WebGPU,
+//! unless `?backend=cpu` refuses it, is prepared and measured while the page is idle (before
+//! the model is announced when `?backend=webgpu` asks for it). Both copies of the model stay
+//! loaded (the maze model is 0.4 M parameters), so each solve runs on the backend whose
+//! measured net call is faster at its K. A GPU failure mid-solve drops the GPU and runs the
+//! solve again on the CPU.
+
+use std::future::Future;
+use std::pin::Pin;
 
 use burn::prelude::*;
-use trm_sudoku::maze_inference::{MAX_MAZE_ATTEMPTS, solve_maze_traced};
-use trm_sudoku::model::Trm;
-use trm_sudoku::protocol::{Event, WeightsFile};
+use futures::future::{Either, select};
+use trm_sudoku::inference::token_rows;
+use trm_sudoku::maze_inference::{MAX_MAZE_ATTEMPTS, TracedMazeSolve, solve_maze_traced};
+use trm_sudoku::model::{Trm, TrmConfig};
+use trm_sudoku::protocol::{Backend, BackendChoice, EngineStatus, Event, NetCallTiming, Request, WeightsFile};
 use trm_sudoku::task::Task;
-use trm_sudoku::trm_puzzle::maze::Maze;
+use trm_sudoku::trm_puzzle::maze::encoding::encode;
+use trm_sudoku::trm_puzzle::maze::generator::{MazeGenerator, MazeTier};
+use trm_sudoku::trm_puzzle::maze::grid::Maze;
 use trm_sudoku::weights;
 
-use super::{Inbox, Outbox};
+use super::backends::{measure, start_gpu};
+use super::{Inbox, Outbox, capitalised, comparison};
 use crate::runtime::now_ms;
-use trm_sudoku::protocol::{EngineStatus, Request};
 
-/// The engine of the maze page: the maze model alone, on the CPU, until the page goes away.
-pub async fn run_alone(mut inbox: Inbox, out: Outbox, file: WeightsFile) {
-    let mut model = load(&file, &out);
+/// The K a backend is compared at before the first solve (the maze page's default).
+const DEFAULT_ATTEMPTS: usize = 4;
+
+/// The engine of the maze page: the maze model alone, until the page goes away.
+pub async fn run_alone(mut inbox: Inbox, out: Outbox, file: WeightsFile, choice: BackendChoice) {
+    let mut engine = MazeEngine { cpu: None, gpu: None, backend: Backend::Cpu, choice, preparing: None };
+    engine.load(&file, choice, &out).await;
     out.send(Event::Status(EngineStatus::Ready));
-    while let Some(request) = inbox.next().await {
+    loop {
+        // Preparing WebGPU goes on only while no request waits (it is not polled while one is
+        // handled).
+        let request = match engine.preparing.take() {
+            Some(work) => match select(Box::pin(inbox.next()), work).await {
+                Either::Left((request, work)) => {
+                    engine.preparing = Some(work);
+                    request
+                }
+                Either::Right((prepared, _)) => {
+                    engine.gpu_prepared(prepared, &out);
+                    continue;
+                }
+            },
+            None => inbox.next().await,
+        };
+        let Some(request) = request else { return };
         match request {
-            Request::LoadMaze { model: file } => model = load(&file, &out).or(model),
+            Request::LoadMaze { model: file, backend } => engine.load(&file, backend, &out).await,
             Request::SolveMaze { maze, attempts, max_steps } => {
                 out.send(Event::Status(EngineStatus::Solving));
-                solve(model.as_ref(), &out, &maze, attempts, max_steps).await;
+                engine.solve(&out, &maze, attempts, max_steps).await;
                 out.send(Event::Status(EngineStatus::Ready));
             }
             Request::Stop => {}
@@ -31,40 +65,208 @@ pub async fn run_alone(mut inbox: Inbox, out: Outbox, file: WeightsFile) {
     }
 }
 
-/// The maze model, validated: a maze task and weights that fit it.
-pub fn load(file: &WeightsFile, out: &Outbox) -> Option<Trm> {
-    let loaded = weights::config_from_json(&file.config_json).and_then(|config| {
-        let Task::Maze { side } = config.task() else {
-            return Err(weights::WeightsError::WrongTask { found: config.task().name(), wanted: "maze".into() });
+/// A copy of the model on one backend, with its measured net call.
+struct Placed {
+    model: Trm,
+    timing: NetCallTiming,
+}
+
+/// WebGPU being prepared: the model on it and its measurement, with the warm-up's ms.
+type Preparing = Pin<Box<dyn Future<Output = Result<(Placed, f64), String>>>>;
+
+struct MazeEngine {
+    /// The model on the CPU (always there once loaded).
+    cpu: Option<Placed>,
+    /// The model on WebGPU, once prepared and measured.
+    gpu: Option<Placed>,
+    /// The backend of the last solve (or of the model's announcement).
+    backend: Backend,
+    /// What the link asked for: a backend it names is kept while it works.
+    choice: BackendChoice,
+    /// WebGPU being prepared while the page is idle.
+    preparing: Option<Preparing>,
+}
+
+impl MazeEngine {
+    /// Loads `file` on the CPU and measures it; prepares WebGPU now if `choice` insists on it,
+    /// else later, unless `choice` refuses it. A file that does not load keeps the model there
+    /// was, and says why.
+    async fn load(&mut self, file: &WeightsFile, choice: BackendChoice, out: &Outbox) {
+        let (config, side) = match maze_config(file) {
+            Ok(found) => found,
+            Err(e) => return out.send(Event::MazeFailed(format!("The maze model could not load: {e}"))),
         };
-        let model = weights::from_bytes(&config, &file.bytes, &Device::flex())?;
-        Ok((model, side))
-    });
-    match loaded {
-        Ok((model, side)) => {
-            out.send(Event::MazeReady { side, parameters: model.num_params() });
-            Some(model)
+        let device = Device::flex();
+        let cpu = match weights::from_bytes(&config, &file.bytes, &device).map_err(|e| e.to_string()) {
+            Ok(model) => measured(model, Backend::Cpu, side).await.map(|(copy, _)| copy),
+            Err(e) => Err(e),
+        };
+        let cpu = match cpu {
+            Ok(cpu) => cpu,
+            Err(e) => return out.send(Event::MazeFailed(format!("The maze model could not load: {e}"))),
+        };
+        out.send(Event::Measured { timing: cpu.timing, warmup_ms: None });
+        let parameters = cpu.model.num_params();
+        self.cpu = Some(cpu);
+        self.gpu = None;
+        self.backend = Backend::Cpu;
+        self.choice = choice;
+        self.preparing = None;
+        let prepare = {
+            let (config, bytes) = (config.clone(), file.bytes.clone());
+            Box::pin(async move { prepare_gpu(config, bytes, side).await })
+        };
+        match choice {
+            BackendChoice::Only(Backend::Cpu) => out.send(Event::Backend {
+                backend: Backend::Cpu,
+                note: Some("Running on the CPU, as the link asks.".into()),
+            }),
+            BackendChoice::Only(Backend::WebGpu) => match prepare.await {
+                Ok((gpu, warmup_ms)) => {
+                    out.send(Event::Measured { timing: gpu.timing, warmup_ms: Some(warmup_ms) });
+                    self.gpu = Some(gpu);
+                    self.backend = Backend::WebGpu;
+                    out.send(Event::Backend {
+                        backend: Backend::WebGpu,
+                        note: Some("Running on WebGPU, as the link asks.".into()),
+                    });
+                }
+                Err(why) => out.send(Event::Backend {
+                    backend: Backend::Cpu,
+                    note: Some(format!("WebGPU was asked for, but {why}; running on the CPU.")),
+                }),
+            },
+            BackendChoice::Auto => {
+                out.send(Event::Backend { backend: Backend::Cpu, note: None });
+                self.preparing = Some(prepare);
+            }
         }
-        Err(e) => {
-            out.send(Event::MazeFailed(format!("The maze model could not load: {e}")));
-            None
+        out.send(Event::MazeReady { side, parameters });
+    }
+
+    /// WebGPU is measured (or why it is not there): kept, and chosen now if it is faster at the
+    /// page's default K.
+    fn gpu_prepared(&mut self, prepared: Result<(Placed, f64), String>, out: &Outbox) {
+        match prepared {
+            Ok((gpu, warmup_ms)) => {
+                out.send(Event::Measured { timing: gpu.timing, warmup_ms: Some(warmup_ms) });
+                self.gpu = Some(gpu);
+                self.announce_choice(DEFAULT_ATTEMPTS, out);
+            }
+            Err(why) => out.send(Event::Backend {
+                backend: Backend::Cpu,
+                note: Some(format!("{}; running on the CPU.", capitalised(&why))),
+            }),
         }
+    }
+
+    /// The backend for K = `attempts`: the one the link names while it works, else the faster
+    /// by the measurements.
+    fn backend_for(&self, attempts: usize) -> Backend {
+        if let BackendChoice::Only(backend) = self.choice {
+            return if backend == Backend::WebGpu && self.gpu.is_none() { Backend::Cpu } else { backend };
+        }
+        match (&self.cpu, &self.gpu) {
+            (Some(cpu), Some(gpu)) if gpu.timing.at(attempts) < cpu.timing.at(attempts) => Backend::WebGpu,
+            (None, Some(_)) => Backend::WebGpu,
+            _ => Backend::Cpu,
+        }
+    }
+
+    /// Switches to the backend faster at `attempts` when both are measured, and says why.
+    fn announce_choice(&mut self, attempts: usize, out: &Outbox) {
+        let (Some(cpu), Some(gpu)) = (&self.cpu, &self.gpu) else { return };
+        let backend = self.backend_for(attempts);
+        let note = comparison(&[cpu.timing, gpu.timing], attempts);
+        self.backend = backend;
+        out.send(Event::Backend { backend, note: Some(note) });
+    }
+
+    /// Solves `maze` on the faster backend for its K and sends the recording, or says why it
+    /// could not. A GPU failure drops the GPU and solves on the CPU instead.
+    async fn solve(&mut self, out: &Outbox, maze: &str, attempts: usize, max_steps: usize) {
+        let question = match Maze::parse_question(maze) {
+            Ok(question) => question,
+            Err(e) => return out.send(Event::MazeFailed(format!("That is not a maze: {e}"))),
+        };
+        let attempts = attempts.clamp(1, MAX_MAZE_ATTEMPTS);
+        let max_steps = max_steps.clamp(1, 64);
+        if self.backend_for(attempts) != self.backend {
+            self.announce_choice(attempts, out);
+        }
+        let start = now_ms();
+        let solved = match (self.backend, &self.gpu, &self.cpu) {
+            (Backend::WebGpu, Some(gpu), _) => {
+                match solve_maze_traced(&gpu.model, &question, attempts, max_steps, true).await {
+                    Ok(solved) => Ok(solved),
+                    Err(e) => {
+                        self.gpu = None;
+                        self.backend = Backend::Cpu;
+                        let why = e.to_string();
+                        let why = why.lines().next().unwrap_or("unknown error").trim().to_string();
+                        out.send(Event::Backend {
+                            backend: Backend::Cpu,
+                            note: Some(format!("The GPU stopped working ({why}); switched to the CPU.")),
+                        });
+                        self.solve_on_cpu(&question, attempts, max_steps).await
+                    }
+                }
+            }
+            (_, _, Some(_)) => self.solve_on_cpu(&question, attempts, max_steps).await,
+            _ => Err("The maze model is not loaded yet.".to_string()),
+        };
+        match solved {
+            Ok(traced) => out.send(Event::MazeSolved(traced.report(&question, now_ms() - start, false))),
+            Err(e) => out.send(Event::MazeFailed(e)),
+        }
+    }
+
+    async fn solve_on_cpu(
+        &self,
+        question: &Maze,
+        attempts: usize,
+        max_steps: usize,
+    ) -> Result<TracedMazeSolve, String> {
+        let cpu = self.cpu.as_ref().ok_or("The maze model is not loaded yet.")?;
+        solve_maze_traced(&cpu.model, question, attempts, max_steps, true)
+            .await
+            .map_err(|e| format!("The maze solve failed: {e}"))
     }
 }
 
-/// Solves `maze` and sends the recording, or says why it could not.
-pub async fn solve(model: Option<&Trm>, out: &Outbox, maze: &str, attempts: usize, max_steps: usize) {
-    let Some(model) = model else {
-        return out.send(Event::MazeFailed("The maze model is not loaded yet.".into()));
+/// The config of a maze model's weights file, and its side: a maze task, or why not.
+fn maze_config(file: &WeightsFile) -> Result<(TrmConfig, usize), weights::WeightsError> {
+    let config = weights::config_from_json(&file.config_json)?;
+    let Task::Maze { side } = config.task() else {
+        return Err(weights::WeightsError::WrongTask { found: config.task().name(), wanted: "maze".into() });
     };
-    let question = match Maze::parse_question(maze) {
-        Ok(question) => question,
-        Err(e) => return out.send(Event::MazeFailed(format!("That is not a maze: {e}"))),
-    };
-    let attempts = attempts.clamp(1, MAX_MAZE_ATTEMPTS);
+    Ok((config, side))
+}
+
+/// The maze every warm-up and timing runs: the first generated medium maze of `side`.
+fn warm_up_maze(side: usize) -> Maze {
+    MazeGenerator::new(0).generate(side, MazeTier::Medium, 0).0
+}
+
+/// `model` warmed (one traced supervision step at K = 1, which compiles a GPU's kernels) and
+/// measured on `backend`; with the warm-up's ms.
+async fn measured(model: Trm, backend: Backend, side: usize) -> Result<(Placed, f64), String> {
+    let maze = warm_up_maze(side);
     let start = now_ms();
-    match solve_maze_traced(model, &question, attempts, max_steps.clamp(1, 64), true).await {
-        Ok(traced) => out.send(Event::MazeSolved(traced.report(&question, now_ms() - start, false))),
-        Err(e) => out.send(Event::MazeFailed(format!("The maze solve failed: {e}"))),
-    }
+    // The CPU warms up too: the browser compiles hot code again, faster, once it has run.
+    solve_maze_traced(&model, &maze, 1, 1, false).await.map_err(|e| e.to_string())?;
+    let warmup_ms = now_ms() - start;
+    let device = model.token_embedding.val().device();
+    let row = encode(&maze);
+    let timing = measure(&model, backend, |batch| {
+        token_rows(std::iter::repeat_n(row.as_slice(), batch), model.cells(), &device).map_err(|e| e.to_string())
+    })
+    .await?;
+    Ok((Placed { model, timing }, warmup_ms))
+}
+
+/// Starts WebGPU, puts the model on it, warms and measures it.
+async fn prepare_gpu(config: TrmConfig, bytes: Vec<u8>, side: usize) -> Result<(Placed, f64), String> {
+    let (_device, model) = start_gpu(&config, &bytes).await?;
+    measured(model, Backend::WebGpu, side).await
 }

@@ -35,7 +35,7 @@ use trm_sudoku::weights;
 use crate::runtime::{now_ms, yield_now};
 use backends::{
     Gpu, IdleDone, IdleWork, WARMED_WHILE_PREPARING, attempts_to_warm_after_switch, measure, prepare_gpu, solve_config,
-    time_net_calls, warm_ahead, warm_up,
+    sudoku_batch, time_net_calls, warm_ahead, warm_up,
 };
 use trm_sudoku::protocol::{
     AttemptProgress, Backend, BackendChoice, EngineStatus, Event, NetCallTiming, Request, StopReason, WeightsFile,
@@ -127,7 +127,7 @@ pub async fn run(mut inbox: Inbox, out: Outbox) {
         match inbox.next().await {
             Some(Request::Load { shipped, saved, backend, attempts }) => break (shipped, saved, backend, attempts),
             // The maze page loads the maze model only.
-            Some(Request::LoadMaze { model }) => return maze::run_alone(inbox, out, model).await,
+            Some(Request::LoadMaze { model, backend }) => return maze::run_alone(inbox, out, model, backend).await,
             // Asked before the weights came: handled once they are loaded.
             Some(other) => waiting.push(other),
             None => return,
@@ -170,7 +170,10 @@ pub async fn run(mut inbox: Inbox, out: Outbox) {
             Request::Load { .. } => out.say(true, "The model is already loaded."),
             Request::Stop => {}
             Request::Bench { id, batch, calls } => {
-                let result = time_net_calls(&engine.model, &engine.device, batch, 1, calls).await;
+                let result = match sudoku_batch(&engine.device, batch) {
+                    Ok(tokens) => time_net_calls(&engine.model, tokens, 1, calls).await,
+                    Err(e) => Err(e),
+                };
                 out.send(Event::BenchResult { id, result });
             }
             Request::FineTune(request) => finetune::handle(&mut engine, &out, &mut inbox, request).await,
@@ -217,7 +220,8 @@ async fn load(
     // One step first: the browser compiles a module's hot functions again, faster, only after
     // they have run for a while, so a measurement of cold code would put K too low.
     warm_up(&engine.model, Backend::Cpu, 1).await?;
-    let cpu = measure(&engine.model, &engine.device, Backend::Cpu).await?;
+    let cpu_device = engine.device.clone();
+    let cpu = measure(&engine.model, Backend::Cpu, |batch| sudoku_batch(&cpu_device, batch)).await?;
     engine.timings.push(cpu);
     out.send(Event::Measured { timing: cpu, warmup_ms: None });
     match choice {
@@ -322,7 +326,7 @@ async fn idle_done(engine: &mut Engine, out: &Outbox, done: IdleDone) {
 
 /// Why the backend in use was chosen, e.g. "WebGPU is faster here: 0.90 ms per net call at
 /// K = 64 (CPU: 190 ms)".
-fn comparison(timings: &[NetCallTiming], k: usize) -> String {
+pub(crate) fn comparison(timings: &[NetCallTiming], k: usize) -> String {
     let mut sorted: Vec<NetCallTiming> = timings.to_vec();
     sorted.sort_by(|a, b| a.at(k).total_cmp(&b.at(k)));
     let figures: Vec<String> =
@@ -343,7 +347,7 @@ fn ms(value: f64) -> String {
     if value < 10.0 { format!("{value:.2} ms") } else { format!("{value:.0} ms") }
 }
 
-fn capitalised(text: &str) -> String {
+pub(crate) fn capitalised(text: &str) -> String {
     let mut chars = text.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
