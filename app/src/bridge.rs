@@ -320,7 +320,8 @@ fn apply(state: &AppState, finetune: &FineTuneState, event: Event) {
             });
         }
         Event::DownloadWeights(file) => {
-            if let Err(e) = download_bytes("trm-sudoku-finetuned.bpk", &file.bytes) {
+            let name = if state.maze.active { "trm-maze-finetuned.bpk" } else { "trm-sudoku-finetuned.bpk" };
+            if let Err(e) = download_bytes(name, &file.bytes) {
                 state.say(true, format!("Download failed: {e}"));
             }
         }

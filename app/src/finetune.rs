@@ -3,9 +3,10 @@
 //! weights, download as `.bpk`; the results persist in IndexedDB (see [`crate::bridge`]).
 
 use leptos::prelude::*;
+use trm_puzzle::maze::MazeTier;
 use trm_puzzle::sudoku::generator::Tier;
 use trm_trace::protocol::StepMetrics;
-use trm_trace::protocol::{FineTuneRequest, Request, RunSettings};
+use trm_trace::protocol::{FineTuneRequest, Request, RunSettings, TrainingPuzzles};
 
 use crate::bridge::EngineHandle;
 use crate::charts::{LineChart, Series};
@@ -45,13 +46,26 @@ impl FineTuneState {
     }
 }
 
-/// The Train panel.
+/// The tiers a run can train on: the page's task's, by name.
+fn tier_choices(maze: bool) -> Vec<(&'static str, TrainingPuzzles)> {
+    if maze {
+        MazeTier::ALL.into_iter().map(|t| (t.name(), TrainingPuzzles::Maze(t))).collect()
+    } else {
+        Tier::ALL.into_iter().map(|t| (t.name(), TrainingPuzzles::Sudoku(t))).collect()
+    }
+}
+
+/// The Train panel, for the page's task (Sudoku, or the maze with `?task=maze`).
 #[component]
 pub fn TrainPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
     let engine = expect_context::<EngineHandle>();
     let finetune = expect_context::<FineTuneState>();
-    let tier = RwSignal::new(Tier::Medium);
+    let maze = state.maze.active;
+    let choices = tier_choices(maze);
+    let tier =
+        RwSignal::new(if maze { TrainingPuzzles::Maze(MazeTier::Hard) } else { TrainingPuzzles::Sudoku(Tier::Medium) });
+    let easiest = choices[0].1;
     let steps = RwSignal::new(100usize);
     let batch = RwSignal::new(16usize);
     let busy = move || !matches!(state.status.get(), EngineStatus::Ready | EngineStatus::Training);
@@ -75,16 +89,23 @@ pub fn TrainPanel() -> impl IntoView {
     view! {
         <details class="train" id="train-panel">
             <summary>"Train it yourself (in this browser)"</summary>
-            <Show when=move || state.backend.get() == Some(Backend::Cpu)>
+            <Show when=move || maze>
+                <p class="note">"The maze model trains on the CPU (it is small: a step of 16 mazes takes about a second)."</p>
+            </Show>
+            <Show when=move || !maze && state.backend.get() == Some(Backend::Cpu)>
                 <p class="note">"No WebGPU here: training runs on the CPU and is slow."</p>
             </Show>
             <div class="row">
-                <label>"Puzzles "
-                    <select id="train-tier" on:change:target=move |ev| {
-                        if let Ok(t) = ev.target().value().parse::<Tier>() { tier.set(t) }
+                <label>{if maze { "Mazes " } else { "Puzzles " }}
+                    <select id="train-tier" on:change:target={
+                        let choices = choices.clone();
+                        move |ev| {
+                            let name = ev.target().value();
+                            if let Some((_, t)) = choices.iter().find(|(n, _)| *n == name) { tier.set(*t) }
+                        }
                     }>
-                        {Tier::ALL.into_iter().map(|t| view! {
-                            <option value=t.name() selected=move || tier.get() == t>{t.name()}</option>
+                        {choices.iter().map(|&(name, t)| view! {
+                            <option value=name selected=move || tier.get() == t>{name}</option>
                         }).collect_view()}
                     </select>
                 </label>
@@ -105,12 +126,12 @@ pub fn TrainPanel() -> impl IntoView {
                 </label>
                 <button type="button" id="train-start" disabled=move || busy() || running()
                     on:click=move |_| send(FineTuneRequest::Start(RunSettings {
-                        tier: tier.get_untracked(), from_scratch: false, steps: steps.get_untracked(),
+                        puzzles: tier.get_untracked(), from_scratch: false, steps: steps.get_untracked(),
                         batch_size: batch.get_untracked(), learning_rate: 1e-4,
                     }))>"Fine-tune"</button>
                 <button type="button" id="train-scratch" disabled=move || busy() || running()
                     on:click=move |_| send(FineTuneRequest::Start(RunSettings {
-                        batch_size: batch.get_untracked(), ..RunSettings::scratch_demo()
+                        puzzles: easiest, batch_size: batch.get_untracked(), ..RunSettings::scratch_demo()
                     }))>"Train from scratch (easy demo)"</button>
             </div>
             <div class="row">

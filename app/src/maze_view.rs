@@ -263,6 +263,9 @@ pub fn MazeApp() -> impl IntoView {
                     <MazeCharts/>
                 </section>
             </main>
+            <Show when=move || !embed>
+                <crate::finetune::TrainPanel/>
+            </Show>
             <footer class:visually-hidden=embed>
                 <p>
                     "Model: TRM (Jolicoeur-Martineau, 2025, "

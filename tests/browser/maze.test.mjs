@@ -48,7 +48,7 @@ test('the maze page loads only the maze model, solves with 4 attempts and plays 
     await page.locator('#maze-story').waitFor({ timeout: 240_000 });
     await waitMaze(page, 'ready');
     const story = await page.textContent('#maze-story');
-    assert.match(story, /(Attempt \d of 4 \(.+\)|No attempt marked a path).*\(\d+ steps?, \d+ net calls, [\d.]+ s\)\./, story);
+    assert.match(story, /(Attempt \d of 4 \(.+\)|No attempt marked a path).*\(\d+ steps?, \d+ net calls, [\d.]+ m?s\)\./, story);
     // Playback: the scrubber spans the shown attempt's net calls; at the end the board shows
     // its answer over the same maze.
     const total = Number(await page.getAttribute('#maze-scrub', 'max')) + 1;
@@ -190,7 +190,7 @@ for (const backend of ['cpu', 'webgpu']) {
       await page.click('#maze-solve');
       await page.locator('#maze-story').waitFor({ timeout: 240_000 });
       await waitMaze(page, 'ready');
-      assert.match(await page.textContent('#maze-story'), /^The model found the shortest path: 14 moves \(\d+ steps?, \d+ net calls, [\d.]+ s\)\.$/);
+      assert.match(await page.textContent('#maze-story'), /^The model found the shortest path: 14 moves \(\d+ steps?, \d+ net calls, [\d.]+ m?s\)\.$/);
       assert.equal(await page.getAttribute('#maze-story', 'data-verified'), 'true');
       const total = Number(await page.getAttribute('#maze-scrub', 'max')) + 1;
       await page.locator('#maze-scrub').fill(String(total - 1));
@@ -206,3 +206,45 @@ for (const backend of ['cpu', 'webgpu']) {
     } finally { await close(); }
   });
 }
+
+test('the maze page fine-tunes its own model: steps on generated mazes, a solve pauses the run, the weights download as a maze model', async () => {
+  const { context, close } = await launch('cpu');
+  try {
+    const log = [];
+    const page = await open(context, `${site.url}?task=maze&k=1&m=${encodeURIComponent(FIXTURES.maze.question)}`, log);
+    await waitMaze(page, 'ready');
+    await page.click('#train-panel summary');
+    // The maze's tiers, not Sudoku's.
+    const tiers = await page.locator('#train-tier option').evaluateAll((options) => options.map((o) => o.value));
+    assert.deepEqual(tiers, ['easy', 'medium', 'hard']);
+    await page.fill('#train-steps', '200');
+    await page.dispatchEvent('#train-steps', 'change');
+    await page.selectOption('#train-batch', '4');
+    await page.selectOption('#train-tier', 'hard');
+    const started = Date.now();
+    await page.click('#train-start', { noWaitAfter: true });
+    await page.waitForFunction(() => Number(document.querySelector('#train-status')?.dataset.steps) >= 5,
+      null, { timeout: 300_000 });
+    const status = await page.textContent('#train-status');
+    console.log(`maze fine-tuning, batch 4: 5 steps in ${Date.now() - started} ms; ${status}`);
+    assert.match(status, /^step \d+\/200 · loss [\d.]+ · cells [\d.]+% · exact [\d.]+%/);
+    // A solve pauses the run (the engine answers it between two steps) and runs on the tuned
+    // weights in use.
+    await page.click('#maze-solve');
+    await page.locator('#maze-story').waitFor({ timeout: 240_000 });
+    await page.locator('#train-resume').waitFor({ timeout: 60_000 });
+    assert.ok(await page.isEnabled('#train-resume'), 'the paused run can resume');
+    // Downloaded, the weights carry the maze model's config.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
+    assert.equal(download.suggestedFilename(), 'trm-maze-finetuned.bpk');
+    const file = `${ARTIFACTS}/maze-finetuned.bpk`;
+    await download.saveAs(file);
+    assert.ok(fs.statSync(file).size > 100_000, 'the weights file');
+    assert.match(await page.textContent('#train-status'), /step \d+\/200/);
+    // Nothing of it goes to the Sudoku page's saved weights.
+    const sudoku = await open(context, `${site.url}`);
+    await sudoku.locator('.app[data-status="ready"]').waitFor({ timeout: 240_000 });
+    assert.equal(await sudoku.locator('.notice.error').count(), 0, 'the Sudoku page found no foreign weights');
+    assert.deepEqual(log.filter((l) => /panicked|RuntimeError/.test(l)), []);
+  } finally { await close(); }
+});

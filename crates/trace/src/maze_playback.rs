@@ -73,7 +73,12 @@ pub fn maze_story(report: &MazeReport, shortest: Option<usize>) -> String {
     let steps = shown.trace.steps.len();
     let calls: usize = report.attempts.iter().map(|a| a.trace.call_count()).sum();
     let steps = if steps == 1 { "1 step".to_string() } else { format!("{steps} steps") };
-    let cost = format!("{steps}, {calls} net calls, {:.1} s", report.total_ms / 1e3);
+    let time = if report.total_ms < 1000.0 {
+        format!("{:.0} ms", report.total_ms)
+    } else {
+        format!("{:.1} s", report.total_ms / 1e3)
+    };
+    let cost = format!("{steps}, {calls} net calls, {time}");
     let which =
         if k > 1 { format!("Attempt {} of {k} ({})", report.chosen + 1, shown.symmetry) } else { "The model".into() };
     match (shown.moves, shortest) {
@@ -197,7 +202,7 @@ mod tests {
         one.trace.steps.truncate(1);
         let single = MazeReport { attempts: vec![one], chosen: 0, question: question.to_line(), total_ms: 500.0 };
         assert!(
-            maze_story(&single, Some(4)).ends_with("4 moves (1 step, 2 net calls, 0.5 s)."),
+            maze_story(&single, Some(4)).ends_with("4 moves (1 step, 2 net calls, 500 ms)."),
             "{}",
             maze_story(&single, Some(4))
         );

@@ -7,6 +7,7 @@
 
 use crate::trace::{AttemptTrace, Outcome, RecursionTrace, SolveTrace, StepTrace};
 use serde::{Deserialize, Serialize};
+use trm_puzzle::maze::MazeTier;
 use trm_puzzle::sudoku::generator::Tier;
 
 /// Which compute backend runs the model.
@@ -119,11 +120,20 @@ pub struct WeightsFile {
     pub bytes: Vec<u8>,
 }
 
+/// The generated puzzles a fine-tuning run trains on: of the page's task, in one tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TrainingPuzzles {
+    /// Sudoku of this tier.
+    Sudoku(Tier),
+    /// Mazes of the model's side, in this tier.
+    Maze(MazeTier),
+}
+
 /// What a fine-tuning run trains on, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RunSettings {
-    /// Tier of the generated puzzles.
-    pub tier: Tier,
+    /// The generated puzzles (from scratch: the easiest, whatever this says).
+    pub puzzles: TrainingPuzzles,
     /// Start from freshly initialised weights (with an easy curriculum).
     pub from_scratch: bool,
     /// Optimizer steps.
@@ -137,7 +147,13 @@ pub struct RunSettings {
 impl RunSettings {
     /// The "train from scratch" demo: easy puzzles, few blanks first.
     pub fn scratch_demo() -> Self {
-        Self { tier: Tier::Easy, from_scratch: true, steps: 400, batch_size: 32, learning_rate: 1e-3 }
+        Self {
+            puzzles: TrainingPuzzles::Sudoku(Tier::Easy),
+            from_scratch: true,
+            steps: 400,
+            batch_size: 32,
+            learning_rate: 1e-3,
+        }
     }
 }
 

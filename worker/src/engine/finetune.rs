@@ -3,15 +3,17 @@
 //! weights and download. The page keeps the results: it saves what [`Event::SaveWeights`]
 //! carries in IndexedDB and sends it back at the next load.
 
+use burn::prelude::*;
 use trm_sudoku::data::{DataSource, Stage};
 use trm_sudoku::generator::Tier;
+use trm_sudoku::model::{Trm, TrmConfig};
 use trm_sudoku::training::{Trainer, TrainingConfig};
 use trm_sudoku::weights;
 
 use super::{Engine, Inbox, Outbox, fall_back_to_cpu, load_file};
 use crate::runtime::{now_ms, wasm_memory_mb, yield_now};
 use trm_sudoku::protocol::{
-    Backend, EngineStatus, Event, FineTuneRequest, Request, RunSettings, TrainProgress, WeightsFile,
+    Backend, EngineStatus, Event, FineTuneRequest, Request, RunSettings, TrainProgress, TrainingPuzzles, WeightsFile,
 };
 
 /// Uses fine-tuned weights saved in this browser, if they fit and load; otherwise says so and
@@ -31,26 +33,67 @@ pub(super) fn restore_saved(engine: &mut Engine, out: &Outbox, saved: &WeightsFi
     }
 }
 
+/// What a fine-tuning run needs of the engine it runs in (the Sudoku engine, which keeps its
+/// results in this browser, or the maze engine, which keeps them for the visit).
+pub(super) trait Trainee {
+    /// The run, kept while paused.
+    fn trainer(&mut self) -> &mut Option<Trainer>;
+    /// Uses `model` (a run's EMA weights) from now on.
+    fn use_model(&mut self, model: Trm);
+    /// A step failed: recover what the failure broke (a lost GPU).
+    async fn step_failed(&mut self, out: &Outbox, why: &str);
+    /// The model in use as a `.bpk` with its config.
+    async fn weights(&self) -> Result<WeightsFile, String>;
+    /// The page keeps fine-tuned weights in IndexedDB (only the Sudoku page does: it loads them
+    /// back at its next visit).
+    fn saved_in_browser(&self) -> bool;
+}
+
+impl Trainee for Engine {
+    fn trainer(&mut self) -> &mut Option<Trainer> {
+        &mut self.trainer
+    }
+
+    fn use_model(&mut self, model: Trm) {
+        self.model = model;
+    }
+
+    async fn step_failed(&mut self, out: &Outbox, why: &str) {
+        if self.backend == Backend::WebGpu {
+            let _ = fall_back_to_cpu(self, out, why).await;
+        }
+    }
+
+    async fn weights(&self) -> Result<WeightsFile, String> {
+        weights_file(&self.model, &self.config).await
+    }
+
+    fn saved_in_browser(&self) -> bool {
+        true
+    }
+}
+
+/// `model` as a `.bpk` with its config.
+pub(super) async fn weights_file(model: &Trm, config: &TrmConfig) -> Result<WeightsFile, String> {
+    let bytes = weights::to_bytes_async(model, config, false).await.map_err(|e| e.to_string())?;
+    Ok(WeightsFile { config_json: weights::config_to_json(config), bytes })
+}
+
 /// Handles a fine-tuning request.
 pub(super) async fn handle(engine: &mut Engine, out: &Outbox, inbox: &mut Inbox, request: FineTuneRequest) {
     match request {
         FineTuneRequest::Start(settings) => {
             engine.trainer = None;
-            match new_trainer(engine, settings).await {
-                Ok(trainer) => {
-                    engine.trainer = Some(trainer);
-                    out.send(Event::TrainStarted { target_steps: settings.steps, fresh: true });
-                    run(engine, out, inbox).await
+            let started = match settings.puzzles {
+                TrainingPuzzles::Sudoku(tier) => {
+                    new_trainer(&engine.model, &engine.config, &engine.device, settings, sudoku_data(settings, tier))
+                        .await
                 }
-                Err(e) => out.say(true, format!("Could not start training: {e}")),
-            }
+                TrainingPuzzles::Maze(_) => Err("this page trains the Sudoku model".to_string()),
+            };
+            start(engine, out, inbox, settings, started).await
         }
-        FineTuneRequest::Resume => {
-            if let Some(trainer) = &engine.trainer {
-                out.send(Event::TrainStarted { target_steps: trainer.config.steps, fresh: false });
-                run(engine, out, inbox).await
-            }
-        }
+        FineTuneRequest::Resume => resume(engine, out, inbox).await,
         FineTuneRequest::Pause => {}
         FineTuneRequest::Reset => {
             engine.trainer = None;
@@ -65,22 +108,47 @@ pub(super) async fn handle(engine: &mut Engine, out: &Outbox, inbox: &mut Inbox,
                 Err(e) => out.say(true, format!("Could not reload the shipped weights: {e}")),
             }
         }
-        FineTuneRequest::Download => match current_weights(engine).await {
-            Ok(file) => out.send(Event::DownloadWeights(file)),
-            Err(e) => out.say(true, format!("Could not serialise the weights: {e}")),
-        },
+        FineTuneRequest::Download => download(engine, out).await,
     }
 }
 
-/// The model in use as a `.bpk` with its config.
-async fn current_weights(engine: &Engine) -> Result<WeightsFile, String> {
-    let bytes = weights::to_bytes_async(&engine.model, &engine.config, false).await.map_err(|e| e.to_string())?;
-    Ok(WeightsFile { config_json: weights::config_to_json(&engine.config), bytes })
+/// Runs a new run, or says why it could not start.
+pub(super) async fn start(
+    host: &mut impl Trainee,
+    out: &Outbox,
+    inbox: &mut Inbox,
+    settings: RunSettings,
+    started: Result<Trainer, String>,
+) {
+    match started {
+        Ok(trainer) => {
+            *host.trainer() = Some(trainer);
+            out.send(Event::TrainStarted { target_steps: settings.steps, fresh: true });
+            run(host, out, inbox).await
+        }
+        Err(e) => out.say(true, format!("Could not start training: {e}")),
+    }
 }
 
-async fn new_trainer(engine: &Engine, settings: RunSettings) -> Result<Trainer, String> {
-    let device = engine.device.clone().autodiff();
-    let data = if settings.from_scratch {
+/// Goes on with a paused run, if there is one.
+pub(super) async fn resume(host: &mut impl Trainee, out: &Outbox, inbox: &mut Inbox) {
+    if let Some(trainer) = host.trainer() {
+        out.send(Event::TrainStarted { target_steps: trainer.config.steps, fresh: false });
+        run(host, out, inbox).await
+    }
+}
+
+/// Sends the weights in use to be downloaded.
+pub(super) async fn download(host: &impl Trainee, out: &Outbox) {
+    match host.weights().await {
+        Ok(file) => out.send(Event::DownloadWeights(file)),
+        Err(e) => out.say(true, format!("Could not serialise the weights: {e}")),
+    }
+}
+
+/// Sudoku data of a run: from scratch an easy curriculum, else the chosen tier.
+fn sudoku_data(settings: RunSettings, tier: Tier) -> DataSource {
+    if settings.from_scratch {
         DataSource::Curriculum {
             stages: vec![
                 Stage { tier: Tier::Easy, max_blanks: 4, steps: settings.steps / 4 },
@@ -90,10 +158,22 @@ async fn new_trainer(engine: &Engine, settings: RunSettings) -> Result<Trainer, 
             review: 0.2,
         }
     } else {
-        DataSource::tier(settings.tier)
-    };
+        DataSource::tier(tier)
+    }
+}
+
+/// A run on `data` that starts from `model` (or from fresh weights of its config), on
+/// `device` with autodiff.
+pub(super) async fn new_trainer(
+    model: &Trm,
+    config: &TrmConfig,
+    device: &Device,
+    settings: RunSettings,
+    data: DataSource,
+) -> Result<Trainer, String> {
+    let device = device.clone().autodiff();
     let seed = (js_sys::Math::random() * 4.0e9) as u64;
-    let config = TrainingConfig::new(engine.config.clone().with_seed(seed), data)
+    let training = TrainingConfig::new(config.clone().with_seed(seed), data)
         .with_batch_size(settings.batch_size)
         .with_steps(settings.steps)
         .with_learning_rate(settings.learning_rate)
@@ -102,13 +182,13 @@ async fn new_trainer(engine: &Engine, settings: RunSettings) -> Result<Trainer, 
         // A short run needs a short EMA horizon.
         .with_ema_decay(0.9)
         .with_seed(seed);
-    let model = if settings.from_scratch {
-        config.model.init(&device)
+    let start = if settings.from_scratch {
+        training.model.init(&device)
     } else {
-        let bytes = weights::to_bytes_async(&engine.model, &engine.config, false).await.map_err(|e| e.to_string())?;
-        weights::from_bytes(&engine.config, &bytes, &device).map_err(|e| e.to_string())?
+        let bytes = weights::to_bytes_async(model, config, false).await.map_err(|e| e.to_string())?;
+        weights::from_bytes(config, &bytes, &device).map_err(|e| e.to_string())?
     };
-    Trainer::from_parts(config, Vec::new(), model, None, None, None).map_err(|e| e.to_string())
+    Trainer::from_parts(training, Vec::new(), start, None, None, None).map_err(|e| e.to_string())
 }
 
 /// How a run of [`run`] ended.
@@ -125,11 +205,11 @@ enum RunEnd {
 
 /// Trains until done, paused, stopped or interrupted. Unless a step failed, the model in use
 /// becomes the EMA weights (when at least one step ran) and goes to the page to be saved.
-async fn run(engine: &mut Engine, out: &Outbox, inbox: &mut Inbox) {
+async fn run(host: &mut impl Trainee, out: &Outbox, inbox: &mut Inbox) {
     out.send(Event::Status(EngineStatus::Training));
-    let mut window_start = (now_ms(), engine.trainer.as_ref().map(|t| t.step_count()).unwrap_or(0));
+    let mut window_start = (now_ms(), host.trainer().as_ref().map(|t| t.step_count()).unwrap_or(0));
     let end = loop {
-        let Some(trainer) = engine.trainer.as_mut() else { break RunEnd::Failed };
+        let Some(trainer) = host.trainer().as_mut() else { break RunEnd::Failed };
         if trainer.done() {
             break RunEnd::Finished;
         }
@@ -146,10 +226,8 @@ async fn run(engine: &mut Engine, out: &Outbox, inbox: &mut Inbox) {
                 out.send(Event::TrainStep(progress));
             }
             Err(e) => {
-                engine.trainer = None;
-                if engine.backend == Backend::WebGpu {
-                    let _ = fall_back_to_cpu(engine, out, &e.to_string()).await;
-                }
+                *host.trainer() = None;
+                host.step_failed(out, &e.to_string()).await;
                 out.say(true, format!("Training stopped: {e}. The previous weights stay in use."));
                 break RunEnd::Failed;
             }
@@ -157,7 +235,7 @@ async fn run(engine: &mut Engine, out: &Outbox, inbox: &mut Inbox) {
         yield_now().await;
         match inbox.try_next() {
             Some(Request::FineTune(FineTuneRequest::Pause)) => break RunEnd::Paused,
-            Some(Request::Stop) => match engine.trainer.take() {
+            Some(Request::Stop) => match host.trainer().take() {
                 Some(trainer) => break RunEnd::Stopped(Box::new(trainer)),
                 None => break RunEnd::Failed,
             },
@@ -173,15 +251,15 @@ async fn run(engine: &mut Engine, out: &Outbox, inbox: &mut Inbox) {
     out.send(Event::TrainEnded { paused, memory_mb: wasm_memory_mb() });
     let steps = match end {
         RunEnd::Failed => return,
-        RunEnd::Finished => engine.trainer.take().map(|trainer| keep_ema(engine, &trainer)).unwrap_or(0),
+        RunEnd::Finished => host.trainer().take().map(|trainer| keep_ema(host, &trainer)).unwrap_or(0),
         RunEnd::Paused => {
-            let trainer = engine.trainer.take();
-            let steps = trainer.as_ref().map(|trainer| keep_ema(engine, trainer)).unwrap_or(0);
-            engine.trainer = trainer;
+            let trainer = host.trainer().take();
+            let steps = trainer.as_ref().map(|trainer| keep_ema(host, trainer)).unwrap_or(0);
+            *host.trainer() = trainer;
             steps
         }
         RunEnd::Stopped(trainer) => {
-            let steps = keep_ema(engine, &trainer);
+            let steps = keep_ema(host, &trainer);
             out.say(
                 false,
                 if steps == 0 {
@@ -195,18 +273,20 @@ async fn run(engine: &mut Engine, out: &Outbox, inbox: &mut Inbox) {
     };
     if steps > 0 {
         out.send(Event::UsingFineTuned(true));
-        match current_weights(engine).await {
-            Ok(file) => out.send(Event::SaveWeights(file)),
-            Err(e) => out.say(true, format!("Could not serialise the fine-tuned weights: {e}")),
+        if host.saved_in_browser() {
+            match host.weights().await {
+                Ok(file) => out.send(Event::SaveWeights(file)),
+                Err(e) => out.say(true, format!("Could not serialise the fine-tuned weights: {e}")),
+            }
         }
     }
 }
 
 /// Makes the trainer's EMA weights the model in use if it took any step; returns its steps.
-fn keep_ema(engine: &mut Engine, trainer: &Trainer) -> usize {
+fn keep_ema(host: &mut impl Trainee, trainer: &Trainer) -> usize {
     let steps = trainer.step_count();
     if steps > 0 {
-        engine.model = trainer.ema().clone();
+        host.use_model(trainer.ema().clone());
     }
     steps
 }

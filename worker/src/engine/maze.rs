@@ -6,24 +6,30 @@
 //! the model is announced when `?backend=webgpu` asks for it). Both copies of the model stay
 //! loaded (the maze model is 0.4 M parameters), so each solve runs on the backend whose
 //! measured net call is faster at its K. A GPU failure mid-solve drops the GPU and runs the
-//! solve again on the CPU.
+//! solve again on the CPU. Fine-tuning trains the CPU copy (with the Sudoku page's run loop,
+//! [`finetune`]); the GPU copy takes its weights before it next solves.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use burn::prelude::*;
 use futures::future::{Either, select};
+use trm_sudoku::data::DataSource;
 use trm_sudoku::inference::token_rows;
 use trm_sudoku::maze_inference::{MAX_MAZE_ATTEMPTS, TracedMazeSolve, solve_maze_traced};
 use trm_sudoku::model::{Trm, TrmConfig};
-use trm_sudoku::protocol::{Backend, BackendChoice, EngineStatus, Event, NetCallTiming, Request, WeightsFile};
+use trm_sudoku::protocol::{
+    Backend, BackendChoice, EngineStatus, Event, FineTuneRequest, NetCallTiming, Request, TrainingPuzzles, WeightsFile,
+};
 use trm_sudoku::task::Task;
+use trm_sudoku::training::Trainer;
 use trm_sudoku::trm_puzzle::maze::encoding::encode;
 use trm_sudoku::trm_puzzle::maze::generator::{MazeGenerator, MazeTier};
 use trm_sudoku::trm_puzzle::maze::grid::Maze;
 use trm_sudoku::weights;
 
 use super::backends::{measure, start_gpu};
+use super::finetune::{self, Trainee, new_trainer};
 use super::{Inbox, Outbox, capitalised, comparison};
 use crate::runtime::now_ms;
 
@@ -32,7 +38,16 @@ const DEFAULT_ATTEMPTS: usize = 4;
 
 /// The engine of the maze page: the maze model alone, until the page goes away.
 pub async fn run_alone(mut inbox: Inbox, out: Outbox, file: WeightsFile, choice: BackendChoice) {
-    let mut engine = MazeEngine { cpu: None, gpu: None, backend: Backend::Cpu, choice, preparing: None };
+    let mut engine = MazeEngine {
+        cpu: None,
+        gpu: None,
+        backend: Backend::Cpu,
+        choice,
+        preparing: None,
+        loaded: None,
+        trainer: None,
+        gpu_stale: false,
+    };
     engine.load(&file, choice, &out).await;
     out.send(Event::Status(EngineStatus::Ready));
     loop {
@@ -57,6 +72,10 @@ pub async fn run_alone(mut inbox: Inbox, out: Outbox, file: WeightsFile, choice:
             Request::SolveMaze { maze, attempts, max_steps } => {
                 out.send(Event::Status(EngineStatus::Solving));
                 engine.solve(&out, &maze, attempts, max_steps).await;
+                out.send(Event::Status(EngineStatus::Ready));
+            }
+            Request::FineTune(request) => {
+                engine.fine_tune(&out, &mut inbox, request).await;
                 out.send(Event::Status(EngineStatus::Ready));
             }
             Request::Stop => {}
@@ -85,6 +104,12 @@ struct MazeEngine {
     choice: BackendChoice,
     /// WebGPU being prepared while the page is idle.
     preparing: Option<Preparing>,
+    /// The shipped model's file and config, with its side (for a reset and for training).
+    loaded: Option<(WeightsFile, TrmConfig, usize)>,
+    /// A fine-tuning run, kept while paused.
+    trainer: Option<Trainer>,
+    /// The GPU copy predates the CPU model's fine-tuning: it is refreshed before it solves.
+    gpu_stale: bool,
 }
 
 impl MazeEngine {
@@ -108,6 +133,9 @@ impl MazeEngine {
         out.send(Event::Measured { timing: cpu.timing, warmup_ms: None });
         let parameters = cpu.model.num_params();
         self.cpu = Some(cpu);
+        self.loaded = Some((file.clone(), config.clone(), side));
+        self.trainer = None;
+        self.gpu_stale = false;
         self.gpu = None;
         self.backend = Backend::Cpu;
         self.choice = choice;
@@ -194,6 +222,7 @@ impl MazeEngine {
         if self.backend_for(attempts) != self.backend {
             self.announce_choice(attempts, out);
         }
+        self.refresh_gpu(out).await;
         let start = now_ms();
         let solved = match (self.backend, &self.gpu, &self.cpu) {
             (Backend::WebGpu, Some(gpu), _) => {
@@ -221,6 +250,70 @@ impl MazeEngine {
         }
     }
 
+    /// Handles a fine-tuning request: runs train on the CPU (where the model's copy is the one
+    /// trained), from the model in use or from scratch, on generated mazes of the model's side.
+    async fn fine_tune(&mut self, out: &Outbox, inbox: &mut Inbox, request: FineTuneRequest) {
+        match request {
+            FineTuneRequest::Start(settings) => {
+                self.trainer = None;
+                let started = match (&self.cpu, &self.loaded, settings.puzzles) {
+                    (Some(cpu), Some((_, config, side)), TrainingPuzzles::Maze(tier)) => {
+                        let tiers = if settings.from_scratch { vec![MazeTier::Easy] } else { vec![tier] };
+                        let data = DataSource::Mazes { side: *side, tiers };
+                        new_trainer(&cpu.model, config, &Device::flex(), settings, data).await
+                    }
+                    (_, _, TrainingPuzzles::Sudoku(_)) => Err("this page trains the maze model".to_string()),
+                    _ => Err("the maze model is not loaded yet".to_string()),
+                };
+                finetune::start(self, out, inbox, settings, started).await
+            }
+            FineTuneRequest::Resume => finetune::resume(self, out, inbox).await,
+            FineTuneRequest::Pause => {}
+            FineTuneRequest::Reset => {
+                self.trainer = None;
+                out.send(Event::TrainReset);
+                let shipped = self.loaded.as_ref().map(|(file, config, _)| {
+                    weights::from_bytes(config, &file.bytes, &Device::flex()).map_err(|e| e.to_string())
+                });
+                match shipped {
+                    Some(Ok(model)) => {
+                        self.use_model(model);
+                        out.send(Event::UsingFineTuned(false));
+                        out.say(false, "Back to the shipped weights.");
+                    }
+                    Some(Err(e)) => out.say(true, format!("Could not reload the shipped weights: {e}")),
+                    None => {}
+                }
+            }
+            FineTuneRequest::Download => finetune::download(self, out).await,
+        }
+    }
+
+    /// Puts the CPU model's weights on the GPU, if the GPU's copy is older; a failure drops
+    /// the GPU.
+    async fn refresh_gpu(&mut self, out: &Outbox) {
+        if !std::mem::take(&mut self.gpu_stale) {
+            return;
+        }
+        let (Some(cpu), Some(gpu), Some((_, config, _))) = (&self.cpu, &mut self.gpu, &self.loaded) else { return };
+        let device = gpu.model.token_embedding.val().device();
+        let moved = match finetune::weights_file(&cpu.model, config).await {
+            Ok(file) => weights::from_bytes(config, &file.bytes, &device).map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        match moved {
+            Ok(model) => gpu.model = model,
+            Err(why) => {
+                self.gpu = None;
+                self.backend = Backend::Cpu;
+                out.send(Event::Backend {
+                    backend: Backend::Cpu,
+                    note: Some(format!("The fine-tuned weights could not move to WebGPU ({why}); running on the CPU.")),
+                });
+            }
+        }
+    }
+
     async fn solve_on_cpu(
         &self,
         question: &Maze,
@@ -231,6 +324,35 @@ impl MazeEngine {
         solve_maze_traced(&cpu.model, question, attempts, max_steps, true)
             .await
             .map_err(|e| format!("The maze solve failed: {e}"))
+    }
+}
+
+impl Trainee for MazeEngine {
+    fn trainer(&mut self) -> &mut Option<Trainer> {
+        &mut self.trainer
+    }
+
+    fn use_model(&mut self, model: Trm) {
+        if let Some(cpu) = &mut self.cpu {
+            cpu.model = model;
+            self.gpu_stale = self.gpu.is_some();
+        }
+    }
+
+    // Training runs on the CPU: there is no GPU to lose.
+    async fn step_failed(&mut self, _out: &Outbox, _why: &str) {}
+
+    async fn weights(&self) -> Result<WeightsFile, String> {
+        match (&self.cpu, &self.loaded) {
+            (Some(cpu), Some((_, config, _))) => finetune::weights_file(&cpu.model, config).await,
+            _ => Err("the maze model is not loaded".into()),
+        }
+    }
+
+    // The page keeps only Sudoku weights; fine-tuned maze weights last for the visit (and can
+    // be downloaded).
+    fn saved_in_browser(&self) -> bool {
+        false
     }
 }
 
