@@ -13,7 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use burn::prelude::*;
-use futures::future::{Either, select};
+use futures::future::Either;
 use trm_sudoku::data::DataSource;
 use trm_sudoku::inference::token_rows;
 use trm_sudoku::maze_inference::{MAX_MAZE_ATTEMPTS, TracedMazeSolve, solve_maze_traced};
@@ -30,7 +30,7 @@ use trm_sudoku::weights;
 
 use super::backends::{measure, start_gpu};
 use super::finetune::{self, Trainee, new_trainer};
-use super::{Inbox, Outbox, capitalised, comparison};
+use super::{Inbox, Outbox, capitalised, comparison, next_or_idle};
 use crate::runtime::now_ms;
 
 /// The K a backend is compared at before the first solve (the maze page's default).
@@ -51,20 +51,13 @@ pub async fn run_alone(mut inbox: Inbox, out: Outbox, file: WeightsFile, choice:
     engine.load(&file, choice, &out).await;
     out.send(Event::Status(EngineStatus::Ready));
     loop {
-        // Preparing WebGPU goes on only while no request waits (it is not polled while one is
-        // handled).
-        let request = match engine.preparing.take() {
-            Some(work) => match select(Box::pin(inbox.next()), work).await {
-                Either::Left((request, work)) => {
-                    engine.preparing = Some(work);
-                    request
-                }
-                Either::Right((prepared, _)) => {
-                    engine.gpu_prepared(prepared, &out);
-                    continue;
-                }
-            },
-            None => inbox.next().await,
+        // Preparing WebGPU goes on only while no request waits.
+        let request = match next_or_idle(&mut inbox, &mut engine.preparing).await {
+            Either::Left(request) => request,
+            Either::Right(prepared) => {
+                engine.gpu_prepared(prepared, &out);
+                continue;
+            }
         };
         let Some(request) = request else { return };
         match request {

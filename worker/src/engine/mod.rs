@@ -148,18 +148,12 @@ pub async fn run(mut inbox: Inbox, out: Outbox) {
     loop {
         // Idle work goes on only while no request waits; a request pauses it (it is not polled
         // while the request is handled) and it resumes afterwards.
-        let request = match engine.idle_work.take() {
-            Some(work) => match select(Box::pin(inbox.next()), work).await {
-                Either::Left((request, work)) => {
-                    engine.idle_work = Some(work);
-                    request
-                }
-                Either::Right((done, _)) => {
-                    idle_done(&mut engine, &out, done).await;
-                    continue;
-                }
-            },
-            None => inbox.next().await,
+        let request = match next_or_idle(&mut inbox, &mut engine.idle_work).await {
+            Either::Left(request) => request,
+            Either::Right(done) => {
+                idle_done(&mut engine, &out, done).await;
+                continue;
+            }
         };
         let Some(request) = request else { return };
         match request {
@@ -181,6 +175,24 @@ pub async fn run(mut inbox: Inbox, out: Outbox) {
                 .send(Event::MazeFailed("This page runs the Sudoku model; open it with ?task=maze for mazes.".into())),
         }
         out.status(EngineStatus::Ready);
+    }
+}
+
+/// The next request, or what the idle work in `idle` produced if it finished first. Idle work
+/// is polled only here: a request pauses it (it stays in `idle`) while the request is handled.
+async fn next_or_idle<T>(
+    inbox: &mut Inbox,
+    idle: &mut Option<std::pin::Pin<Box<dyn std::future::Future<Output = T>>>>,
+) -> Either<Option<Request>, T> {
+    match idle.take() {
+        Some(work) => match select(Box::pin(inbox.next()), work).await {
+            Either::Left((request, work)) => {
+                *idle = Some(work);
+                Either::Left(request)
+            }
+            Either::Right((done, _)) => Either::Right(done),
+        },
+        None => Either::Left(inbox.next().await),
     }
 }
 
