@@ -70,3 +70,45 @@ fn the_shipped_model_solves_easy_puzzles() {
 /// The shipped model (browser-v1, step 7000) solves 16/16; the margin only lets numerical
 /// differences between CPUs through, not a broken model or loader.
 const MIN_SOLVED_OF_16: usize = 14;
+
+/// The maze page's model (assets/maze/) finds the one shortest path of hard 9 × 9 mazes:
+/// `tests/data/mazes_9_hard.txt` is `trm generate --task maze --side 9 --tier hard --count 24
+/// --seed 4242` (its third maze is the browser tests' fixture, which one attempt solves).
+#[test]
+fn the_shipped_maze_model_finds_the_shortest_paths_of_fixture_mazes() {
+    use trm_sudoku::maze_inference::solve_mazes_blocking;
+    use trm_sudoku::trm_puzzle::maze::Maze;
+
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(asset("maze/manifest.json")).unwrap()).unwrap();
+    let config = std::fs::read_to_string(asset("maze").join(manifest["config"].as_str().unwrap())).unwrap();
+    let config = weights::config_from_json(&config).unwrap();
+    let bytes = std::fs::read(asset("maze").join(manifest["weights"].as_str().unwrap())).unwrap();
+    let model = weights::from_bytes(&config, &bytes, &Device::flex()).unwrap();
+
+    let root = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    let text = std::fs::read_to_string(std::path::Path::new(&root).join("tests/data/mazes_9_hard.txt")).unwrap();
+    let (questions, answers): (Vec<Maze>, Vec<Maze>) = text
+        .lines()
+        .map(|line| {
+            let (question, answer) = line.split_once(',').unwrap();
+            (Maze::parse_question(question).unwrap(), Maze::parse(answer).unwrap())
+        })
+        .unzip();
+    assert_eq!(questions.len(), 24);
+    let exact = |solves: &[trm_sudoku::maze_inference::MazeSolve]| -> Vec<bool> {
+        solves.iter().zip(&answers).map(|(s, a)| s.answer() == a).collect()
+    };
+    let one = exact(&solve_mazes_blocking(&model, &questions, 1, 16, 64).unwrap());
+    let eight = exact(&solve_mazes_blocking(&model, &questions, 8, 16, 64).unwrap());
+    let count = |v: &[bool]| v.iter().filter(|&&e| e).count();
+    println!("maze model: K = 1 {}/24, K = 8 {}/24 hard 9 × 9 mazes", count(&one), count(&eight));
+    assert!(one[2], "the browser tests' fixture maze");
+    assert!(count(&one) >= MIN_MAZES_OF_24_AT_K1, "K = 1 found only {}/24 shortest paths", count(&one));
+    assert_eq!(count(&eight), 24, "K = 8 missed a shortest path");
+}
+
+/// See [`the_shipped_maze_model_finds_the_shortest_paths_of_fixture_mazes`]: the shipped maze
+/// model (maze-9, step 10,000) finds all 24 at K = 1; the margin, as for Sudoku, lets only
+/// numerical differences between CPUs through.
+const MIN_MAZES_OF_24_AT_K1: usize = 22;

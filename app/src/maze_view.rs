@@ -489,7 +489,7 @@ fn MazeControls() -> impl IntoView {
                             on:click=move |_| maze.tool.set(tool)>{text}</button>
                     })
                     .collect_view()}
-                <span class="muted">", or drag S or G."</span>
+                <span class="muted">"(or drag S or G with any tool)"</span>
             </div>
             <div class="buttons">
                 <button type="button" id="maze-play" disabled=move || total() == 0
