@@ -5,6 +5,7 @@
 
 use leptos::prelude::*;
 use trm_puzzle::maze::{Maze, MazeGenerator, MazeTier, Tile, shortest_paths, solve};
+use trm_trace::attempts::group_thousands;
 use trm_trace::maze_playback::{maze_story, tile_views};
 use trm_trace::playback::{halt_series, label, locate, norm_series, state_moves};
 use trm_trace::protocol::{Backend, MazeReport, Request};
@@ -293,7 +294,11 @@ fn MazeModelLine() -> impl IntoView {
             let why = state.backend_note.get().filter(|_| !state.embed.embed);
             view! {
                 <p class="status ready" id="maze-model" data-backend=backend.name()>
-                    {format!("Maze model ready: {side} × {side} mazes, {parameters} parameters, on {}.", backend.label())}
+                    {format!(
+                        "Maze model ready: {side} × {side} mazes, {} parameters, on {}.",
+                        group_thousands(parameters),
+                        backend.label()
+                    )}
                     {maze.note.get().map(|note| view! { " " <span class="model-note" id="maze-model-note">{note}</span> })}
                 </p>
                 {why.map(|why| view! { <p class="note" id="maze-backend-note">{why}</p> })}

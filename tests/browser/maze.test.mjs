@@ -37,7 +37,7 @@ test('the maze page loads only the maze model, solves with 4 attempts and plays 
     // Only the maze model was fetched.
     assert.ok(site.requests.includes('/assets/maze/model.bpk'), site.requests.join(' '));
     assert.ok(!site.requests.includes('/assets/model.bpk'), 'the Sudoku model was downloaded too');
-    assert.match(await page.textContent('#maze-model'), new RegExp(`${side} × ${side} mazes`));
+    assert.match(await page.textContent('#maze-model'), new RegExp(`${side} × ${side} mazes, \\d{1,3}(,\\d{3})+ parameters`));
     // The manifest's note on the model, when it has one, is shown with it.
     const manifest = JSON.parse(fs.readFileSync(`${DIST}/assets/maze/manifest.json`, 'utf8'));
     assert.equal(await page.locator('#maze-model-note').count(), manifest.note ? 1 : 0);
