@@ -30,7 +30,7 @@ use trm_sudoku::weights;
 
 use super::backends::{measure, start_gpu};
 use super::finetune::{self, Trainee, new_trainer};
-use super::{Inbox, Outbox, capitalised, comparison, next_or_idle};
+use super::{Inbox, Outbox, capitalised, comparison, next_or_idle, say_gpu_failed};
 use crate::runtime::now_ms;
 
 /// The K a backend is compared at before the first solve (the maze page's default).
@@ -224,12 +224,7 @@ impl MazeEngine {
                     Err(e) => {
                         self.gpu = None;
                         self.backend = Backend::Cpu;
-                        let why = e.to_string();
-                        let why = why.lines().next().unwrap_or("unknown error").trim().to_string();
-                        out.send(Event::Backend {
-                            backend: Backend::Cpu,
-                            note: Some(format!("The GPU stopped working ({why}); switched to the CPU.")),
-                        });
+                        say_gpu_failed(out, &e.to_string());
                         self.solve_on_cpu(&question, attempts, max_steps).await
                     }
                 }

@@ -382,12 +382,17 @@ async fn fall_back_to_cpu(engine: &mut Engine, out: &Outbox, why: &str) -> Resul
     engine.backend = Backend::Cpu;
     // Idle work on a lost GPU would only fail again.
     engine.idle_work = None;
+    say_gpu_failed(out, why);
+    Ok(())
+}
+
+/// Tells the page the GPU failed (the first line of `why`) and the CPU took over.
+pub(crate) fn say_gpu_failed(out: &Outbox, why: &str) {
     let why = why.lines().next().unwrap_or("unknown error").trim();
     out.send(Event::Backend {
         backend: Backend::Cpu,
         note: Some(format!("The GPU stopped working ({why}); switched to the CPU.")),
     });
-    Ok(())
 }
 
 /// What a page asks of one solve ([`Request::Solve`] without the puzzle).
