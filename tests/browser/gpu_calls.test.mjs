@@ -4,9 +4,10 @@
 // any adapter (they are calls, not times), so a regression fails here rather than only in a
 // benchmark. Targets (issue 23): at most 25 dispatches and 1 submit per net call, 1 buffer map
 // per supervision step, and no pipeline created after the warm-up at any K it warmed. The engine
-// warms ahead only the K whose step its measurement says is quick (every K on a real GPU; on
-// SwiftShader only K = 1 and 8, which it warms to measure); a solve at K = 16 compiles nothing
-// new even there.
+// warms ahead only the K whose step its measurement says is quick: every K on a real GPU, only
+// K = 1 on SwiftShader, where one warm-up step at K = 8 takes about 27 s and a visitor's solve
+// would wait behind it. There a solve at K = 16 compiles its batch's few kernels in its first
+// step: fewer than the warm-up of K = 1 compiled.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -83,7 +84,7 @@ test('WebGPU: dispatches, submits and maps per net call and step, and no pipelin
     // The warm-up runs one step at each K it warms, the last ones while the page is idle.
     await page.waitForSelector('.app[data-kernels="ready"]', { timeout: 900_000 });
     const warmAttempts = (await page.getAttribute('.app', 'data-warm-attempts')).split(' ').map(Number);
-    assert.ok(warmAttempts.includes(1) && warmAttempts.includes(8), `warmed K: ${warmAttempts}`);
+    assert.ok(warmAttempts.includes(1), `warmed K: ${warmAttempts}`);
     const warm = await calls(modelWorker);
     assert.ok(warm.pipelines > 0 && warm.dispatches > 0, `the worker's WebGPU calls are counted: ${JSON.stringify(warm)}`);
 
@@ -107,8 +108,12 @@ test('WebGPU: dispatches, submits and maps per net call and step, and no pipelin
       assert.ok(r.dispatches_per_net_call <= 25, `K = ${r.k}: ${r.dispatches_per_net_call} dispatches per net call`);
       assert.ok(r.submits_per_net_call <= 1, `K = ${r.k}: ${r.submits_per_net_call} submits per net call`);
       assert.equal(r.maps, r.steps, `K = ${r.k}: one buffer map per supervision step`);
-      // K = 16 is not warmed on SwiftShader, yet uses only the kernels of K = 1 and 8.
-      assert.equal(r.pipelines, 0, `K = ${r.k}: pipelines created after the warm-up (of K = ${warmAttempts})`);
+      if (warmAttempts.includes(r.k)) {
+        assert.equal(r.pipelines, 0, `K = ${r.k}: pipelines created after the warm-up (of K = ${warmAttempts})`);
+      } else {
+        // Only kernels specialised by batch size are new; the K = 1 warm-up compiled every kind.
+        assert.ok(r.pipelines < warm.pipelines, `K = ${r.k} (not warmed): ${r.pipelines} pipelines, the warm-up ${warm.pipelines}`);
+      }
     }
     assert.deepEqual(log.filter((l) => /\[(error|pageerror)\]/.test(l)), []);
   } finally { await close(); await server.close(); }

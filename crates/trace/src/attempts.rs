@@ -131,8 +131,8 @@ pub fn default_attempts(timing: &NetCallTiming) -> usize {
 /// queued behind it.
 pub const WARM_AHEAD_STEP_BUDGET_MS: f64 = 4000.0;
 
-/// Net calls in one supervision step of the shipped model (T = 2 cycles of n = 4 + 1), which is
-/// what a warm-up runs.
+/// Net calls in one supervision step of the shipped model (T = 2 cycles of n = 4 + 1); a
+/// warm-up runs two steps.
 const WARM_UP_STEP_CALLS: f64 = 10.0;
 
 /// The offered K, smallest first, not in `warmed`, whose warm-up step `timing` estimates within
@@ -142,8 +142,25 @@ pub fn attempts_to_warm_ahead(timing: &NetCallTiming, warmed: &[usize]) -> Vec<u
     ATTEMPT_CHOICES
         .into_iter()
         .filter(|k| !warmed.contains(k))
-        .take_while(|&k| timing.at(k) * WARM_UP_STEP_CALLS <= WARM_AHEAD_STEP_BUDGET_MS)
+        .take_while(|&k| warm_up_step_is_quick(timing, k))
         .collect()
+}
+
+/// Whether `timing` estimates one warm-up step at K = `attempts` within
+/// [`WARM_AHEAD_STEP_BUDGET_MS`].
+fn warm_up_step_is_quick(timing: &NetCallTiming, attempts: usize) -> bool {
+    timing.at(attempts) * WARM_UP_STEP_CALLS <= WARM_AHEAD_STEP_BUDGET_MS
+}
+
+/// The K to warm once a GPU is in use, given the K warmed while it was prepared: the page's
+/// `usual` K first, then every other K smallest first, each only where its step is quick. On a
+/// software GPU the usual K = 8 is not: its step takes about 27 s there, and a visitor's first
+/// solve would wait behind it.
+pub fn attempts_to_warm_after_switch(timing: &NetCallTiming, prepared: &[usize], usual: usize) -> Vec<usize> {
+    let mut ahead: Vec<usize> =
+        [usual].into_iter().filter(|&k| !prepared.contains(&k) && warm_up_step_is_quick(timing, k)).collect();
+    ahead.extend(attempts_to_warm_ahead(timing, &[prepared, &[usual]].concat()));
+    ahead
 }
 
 /// The share of an adaptive solve's time budget that one supervision step may be estimated to
@@ -483,6 +500,18 @@ mod tests {
         // Past the budget nothing larger is warmed, even if warmed before (no gaps).
         assert_eq!(attempts_to_warm_ahead(&timing(5.0, 75.0), &[]), vec![1, 4, 8, 16, 32]);
         assert!(attempts_to_warm_ahead(&timing(f64::NAN, 1.0), &[]).is_empty());
+    }
+
+    #[test]
+    fn the_usual_k_is_warmed_first_after_a_switch_where_its_step_is_quick() {
+        let timing = |batch1_ms, batch8_ms| NetCallTiming { backend: Backend::WebGpu, batch1_ms, batch8_ms };
+        assert_eq!(attempts_to_warm_after_switch(&timing(1.0, 1.1), &[1], 8), vec![8, 4, 16, 32, 64]);
+        assert_eq!(attempts_to_warm_after_switch(&timing(5.0, 75.0), &[1], 8), vec![8, 4, 16, 32]);
+        // SwiftShader: a step at K = 8 takes about 27 s; K = 4 (about 14 s) is not warmed either.
+        assert!(attempts_to_warm_after_switch(&timing(483.0, 2706.0), &[1], 8).is_empty());
+        // Between the two: K = 8's step (4.5 s) is over the budget, K = 4's (2.5 s) is not.
+        assert_eq!(attempts_to_warm_after_switch(&timing(100.0, 450.0), &[1], 8), vec![4]);
+        assert!(attempts_to_warm_after_switch(&timing(1.0, 1.1), &[1, 8, 4, 16, 32, 64], 8).is_empty());
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use burn::prelude::*;
-use trm_sudoku::attempts::{DEFAULT_NOISE, attempts_to_warm_ahead};
+use trm_sudoku::attempts::{DEFAULT_NOISE, attempts_to_warm_after_switch};
 use trm_sudoku::grid::Grid;
 use trm_sudoku::inference::{InferenceConfig, Session, tokens};
 use trm_sudoku::model::{Trm, TrmConfig, to_position_major};
@@ -43,12 +43,20 @@ pub fn solve_config(backend: Backend, max_steps: usize, early_exit: bool, attemp
         .with_drop_finished_rows(backend == Backend::Cpu)
 }
 
-/// One traced supervision step at K = `attempts`: compiles every kernel a solve at that K runs.
+/// Two traced supervision steps at K = `attempts`: compiles every kernel a solve at that K
+/// runs. The second step matters: it records changes from the answers the first one left, which
+/// a first step has none of.
 pub async fn warm_up(model: &Trm, backend: Backend, attempts: usize) -> Result<(), String> {
     let puzzle = Grid::parse(WARM_UP_PUZZLE).map_err(|e| e.to_string())?;
-    let mut session = Session::new(model.clone(), puzzle, solve_config(backend, 1, true, attempts));
-    session.step().await.map(|_| ()).map_err(|e| e.to_string())
+    let mut session = Session::new(model.clone(), puzzle, solve_config(backend, WARM_UP_STEPS, false, attempts));
+    for _ in 0..WARM_UP_STEPS {
+        session.step().await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
 }
+
+/// Supervision steps of a warm-up.
+const WARM_UP_STEPS: usize = 2;
 
 /// `batch` copies of the Sudoku warm-up puzzle, as tokens on `device`.
 ///
@@ -60,9 +68,10 @@ pub fn sudoku_batch(device: &Device, batch: usize) -> Result<Tensor<2, Int>, Str
 }
 
 /// Median ms per net call on the batch `tokens`: `rounds` rounds of `calls` chained calls,
-/// each ending in a readback, after one untimed call. A round is one call when that first call
-/// took more than [`SLOW_CALL_MS`]: the readback's round trip is then lost in the call, and a
-/// software GPU spends seconds per batch-8 call.
+/// each ending in a readback, after one untimed call. When that first call took more than
+/// [`SLOW_CALL_MS`], one round of one call: the readback's round trip is then lost in the call,
+/// a device that slow loses to the CPU by far more than the noise of one call, and a software
+/// GPU spends seconds per batch-8 call before the page is ready.
 ///
 /// # Shapes
 /// - `tokens`: `[B, cells]`, on the model's device
@@ -75,7 +84,7 @@ pub async fn time_net_calls(model: &Trm, tokens: Tensor<2, Int>, rounds: usize, 
     let first = now_ms();
     let mut z = model.net_position_major(to_position_major(z), injection.clone());
     read_one(z.clone()).await?;
-    let calls = if now_ms() - first > SLOW_CALL_MS { 1 } else { calls };
+    let (rounds, calls) = if now_ms() - first > SLOW_CALL_MS { (1, 1) } else { (rounds, calls) };
     let mut times = Vec::with_capacity(rounds.max(1));
     for _ in 0..rounds.max(1) {
         let start = now_ms();
@@ -155,14 +164,11 @@ pub async fn start_gpu(config: &TrmConfig, bytes: &[u8]) -> Result<(Device, Trm)
 /// ready page soon even on a slow GPU.
 pub const WARMED_WHILE_PREPARING: [usize; 1] = [1];
 
-/// The K warmed ahead once the GPU is in use, smallest first: the larger timed batch always (its
-/// net kernels are compiled by the measurement already, and it is the page's usual K), then
-/// every other K whose step the measurement says is quick.
-pub fn attempts_to_warm_after_switch(timing: &NetCallTiming) -> Vec<usize> {
-    let large = TIMED_BATCHES[1];
-    let mut ahead = vec![large];
-    ahead.extend(attempts_to_warm_ahead(timing, &[WARMED_WHILE_PREPARING.as_slice(), &[large]].concat()));
-    ahead
+/// The K warmed ahead once the GPU is in use: the larger timed batch first (the page's usual K,
+/// whose net kernels the measurement compiled already), then every other K, each only where the
+/// measurement says its step is quick.
+pub fn warm_after_switch(timing: &NetCallTiming) -> Vec<usize> {
+    attempts_to_warm_after_switch(timing, &WARMED_WHILE_PREPARING, TIMED_BATCHES[1])
 }
 
 /// Warms the kernels of each of `attempts` in turn; returns the time it took.

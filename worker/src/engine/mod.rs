@@ -34,8 +34,8 @@ use trm_sudoku::weights;
 
 use crate::runtime::{now_ms, yield_now};
 use backends::{
-    Gpu, IdleDone, IdleWork, WARMED_WHILE_PREPARING, attempts_to_warm_after_switch, measure, prepare_gpu, solve_config,
-    sudoku_batch, time_net_calls, warm_ahead, warm_up,
+    Gpu, IdleDone, IdleWork, WARMED_WHILE_PREPARING, measure, prepare_gpu, solve_config,
+    sudoku_batch, time_net_calls, warm_after_switch, warm_ahead, warm_up,
 };
 use trm_sudoku::protocol::{
     AttemptProgress, Backend, BackendChoice, EngineStatus, Event, NetCallTiming, Request, StopReason, WeightsFile,
@@ -287,7 +287,7 @@ async fn switch_to_gpu(engine: &mut Engine, out: &Outbox, gpu: Gpu, note: String
     engine.backend = Backend::WebGpu;
     out.send(Event::Backend { backend: Backend::WebGpu, note: Some(note) });
     let model = engine.model.clone();
-    let ahead = attempts_to_warm_after_switch(&gpu_timing);
+    let ahead = warm_after_switch(&gpu_timing);
     let mut warmed: Vec<usize> = WARMED_WHILE_PREPARING.iter().chain(&ahead).copied().collect();
     warmed.sort_unstable();
     engine.idle_work =
