@@ -128,14 +128,7 @@ pub fn App() -> impl IntoView {
         EngineStatus::Failed(_) => "failed",
     };
 
-    // "ready" once the GPU's warm-up has ended, and which K it compiled every kernel of (the
-    // GPU-call counter test waits for it, and counts pipelines only at those K).
-    let kernels_attr = move || if state.readouts.with(|r| r.warm_attempts.is_some()) { "ready" } else { "warming" };
-    let warm_attempts_attr = move || {
-        state
-            .readouts
-            .with(|r| r.warm_attempts.as_ref().map(|ks| ks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(" ")))
-    };
+    let (kernels_attr, warm_attempts_attr) = kernel_attributes(state);
 
     view! {
         <div class=root_class data-backend=backend_attr data-status=status_attr data-kernels=kernels_attr data-warm-attempts=warm_attempts_attr>
@@ -202,6 +195,24 @@ pub fn run_playback_clock(state: &AppState, playback: RwSignal<Playback>) {
         Ok(handle) => on_cleanup(move || handle.clear()),
         Err(_) => state.say(true, "The playback timer could not start."),
     }
+}
+
+/// The page root's `data-kernels` ("ready" once the GPU's warm-up has ended) and
+/// `data-warm-attempts` (the K it compiled every kernel of), on both task pages: the GPU-call
+/// counter tests wait for them, and count pipelines only at those K.
+pub fn kernel_attributes(
+    state: AppState,
+) -> (
+    impl Fn() -> &'static str + Copy + Send + Sync + 'static,
+    impl Fn() -> Option<String> + Copy + Send + Sync + 'static,
+) {
+    let kernels = move || if state.readouts.with(|r| r.warm_attempts.is_some()) { "ready" } else { "warming" };
+    let warm_attempts = move || {
+        state
+            .readouts
+            .with(|r| r.warm_attempts.as_ref().map(|ks| ks.iter().map(|k| k.to_string()).collect::<Vec<_>>().join(" ")))
+    };
+    (kernels, warm_attempts)
 }
 
 /// Sudoku | Maze: the same recursion on either puzzle. A link, so each page loads only its own

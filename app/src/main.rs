@@ -24,7 +24,7 @@ mod state;
 use leptos::prelude::*;
 use trm_puzzle::sudoku::generator::Tier;
 use trm_puzzle::sudoku::grid::Grid;
-use trm_trace::attempts::{ATTEMPT_CHOICES, DEFAULT_ADAPTIVE_BUDGET_S, MAX_ADAPTIVE_BUDGET_S};
+use trm_trace::attempts::{ATTEMPT_CHOICES, DEFAULT_ADAPTIVE_BUDGET_S, MAX_ADAPTIVE_BUDGET_S, MAZE_ATTEMPT_CHOICES};
 use trm_trace::protocol::BackendChoice;
 use wasm_bindgen::JsCast;
 
@@ -58,7 +58,7 @@ fn main() {
         Some(other) => (false, Some(format!("The link's task {other:?} is not sudoku or maze; showing Sudoku."))),
     };
     // K from the link, rounded down to one the page offers (the maze page: one per symmetry).
-    let choices: &[usize] = if maze_page { &maze_view::MAZE_ATTEMPT_CHOICES } else { &ATTEMPT_CHOICES };
+    let choices: &[usize] = if maze_page { &MAZE_ATTEMPT_CHOICES } else { &ATTEMPT_CHOICES };
     let (attempts, bad_k) = parse_attempts(platform::query_param("k"), choices);
     let (backend_choice, bad_backend) = match platform::query_param("backend") {
         Some(text) => match BackendChoice::parse(&text) {

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 use trm_puzzle::maze::{Maze, MazeGenerator, MazeTier, Tile, shortest_paths, solve};
-use trm_trace::attempts::group_thousands;
+use trm_trace::attempts::{MAZE_ATTEMPT_CHOICES, group_thousands};
 use trm_trace::maze_playback::{maze_story, tile_views};
 use trm_trace::playback::{halt_series, label, locate, norm_series, state_moves};
 use trm_trace::protocol::{Backend, MazeReport, Request};
@@ -16,9 +16,6 @@ use crate::charts::{LineChart, Series};
 use crate::platform::{download_typed, now_ms, set_query_param};
 use crate::state::AppState;
 use trm_trace::animation::{AnimationOptions, encode_maze_gif, frame_count};
-
-/// K offered on the maze page: one attempt per symmetry of the square at most.
-pub const MAZE_ATTEMPT_CHOICES: [usize; 4] = [1, 2, 4, 8];
 
 /// Where the maze model stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -232,8 +229,10 @@ pub fn MazeApp() -> impl IntoView {
         MazeModelStatus::Ready { .. } => "ready",
         MazeModelStatus::Failed(_) => "failed",
     };
+    let (kernels_attr, warm_attempts_attr) = crate::app::kernel_attributes(state);
     view! {
-        <div class="app maze-page" data-task="maze" data-maze-status=status_attr>
+        <div class="app maze-page" data-task="maze" data-maze-status=status_attr data-kernels=kernels_attr
+            data-warm-attempts=warm_attempts_attr>
             <Show when=move || !embed>
                 <header>
                     <crate::app::TaskSwitch/>

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ARTIFACTS, DIST, FIXTURES, gridLine, launch, open, serve, waitStatus } from './lib.mjs';
+import { ARTIFACTS, DIST, FIXTURES, gridLine, launch, mazeLine, open, serve, waitStatus } from './lib.mjs';
 
 /** Counts WebGPU calls in the worker's global `__gpuCalls`. Runs before the worker's own code. */
 const COUNTER = `
@@ -116,5 +116,57 @@ test('WebGPU: dispatches, submits and maps per net call and step, and no pipelin
       }
     }
     assert.deepEqual(log.filter((l) => /\[(error|pageerror)\]/.test(l)), []);
+  } finally { await close(); await server.close(); }
+});
+
+test('WebGPU, maze page: the same counts, and a solve at every K warmed ahead compiles no pipeline', async () => {
+  const worker = fs.readFileSync(path.join(DIST, 'worker.js'), 'utf8');
+  const server = await serve({ extra: { '/worker.js': ['text/javascript', COUNTER + worker] } });
+  const { context, close } = await launch('webgpu');
+  try {
+    const log = [];
+    const { question, answer } = FIXTURES.maze;
+    const page = await open(context, `${server.url}?task=maze&k=1&backend=webgpu&m=${encodeURIComponent(question)}`, log);
+    await page.locator('.app[data-maze-status="ready"]').waitFor({ timeout: 600_000 });
+    assert.equal(await page.getAttribute('#maze-model', 'data-backend'), 'webgpu');
+    const [modelWorker] = page.workers();
+    // Warming ahead: the K whose step SwiftShader runs within the warm-up budget (1 always).
+    await page.waitForSelector('.app[data-kernels="ready"]', { timeout: 900_000 });
+    const warmAttempts = (await page.getAttribute('.app', 'data-warm-attempts')).split(' ').map(Number);
+    assert.ok(warmAttempts.includes(1), `warmed K: ${warmAttempts}`);
+    const warm = await calls(modelWorker);
+    const rows = [];
+    for (const k of [...new Set([1, Math.max(...warmAttempts)])]) {
+      await page.selectOption('#maze-attempts', String(k));
+      const before = await calls(modelWorker);
+      await page.click('#maze-solve');
+      await page.locator('#maze-story').waitFor({ timeout: 600_000 });
+      await page.locator('.app[data-maze-status="ready"]').waitFor({ timeout: 600_000 });
+      const after = await calls(modelWorker);
+      const story = await page.textContent('#maze-story');
+      const [, steps, netCalls] = /\((\d+) steps?, (\d+) net calls/.exec(story).map(Number);
+      const delta = Object.fromEntries(Object.keys(after).map((key) => [key, after[key] - before[key]]));
+      // The story counts every attempt's calls; the GPU runs the K attempts as one batch.
+      const batched = netCalls / k;
+      rows.push({ k, steps, batched_net_calls: batched, ...delta, dispatches_per_net_call: delta.dispatches / batched,
+        submits_per_net_call: delta.submits / batched, maps_per_step: delta.maps / steps });
+      const total = Number(await page.getAttribute('#maze-scrub', 'max')) + 1;
+      await page.locator('#maze-scrub').fill(String(total - 1));
+      assert.equal(await mazeLine(page), answer, `K = ${k} finds the one shortest path`);
+    }
+    fs.writeFileSync(path.join(ARTIFACTS, 'gpu-calls-maze.json'), JSON.stringify({ warm_up: warm, warm_attempts: warmAttempts, solves: rows }, null, 2));
+    for (const r of rows) {
+      console.log(`maze K = ${r.k}: ${r.steps} steps, ${r.batched_net_calls} batched net calls: `
+        + `${r.dispatches_per_net_call.toFixed(1)} dispatches, ${r.submits_per_net_call.toFixed(2)} submits per net call; `
+        + `${r.maps_per_step.toFixed(2)} maps per step; ${r.pipelines} pipelines created`);
+    }
+    console.log(`maze warm-up (K = ${warmAttempts.join(', ')}): ${warm.pipelines} pipelines, ${warm.dispatches} dispatches`);
+    for (const r of rows) {
+      assert.ok(r.dispatches_per_net_call <= 25, `maze K = ${r.k}: ${r.dispatches_per_net_call} dispatches per net call`);
+      assert.ok(r.submits_per_net_call <= 1, `maze K = ${r.k}: ${r.submits_per_net_call} submits per net call`);
+      assert.equal(r.maps, r.steps, `maze K = ${r.k}: one buffer map per supervision step`);
+      assert.equal(r.pipelines, 0, `maze K = ${r.k}: pipelines created after the warm-up (of K = ${warmAttempts})`);
+    }
+    assert.deepEqual(log.filter((l) => /\[(error|pageerror)\]|panicked/.test(l)), []);
   } finally { await close(); await server.close(); }
 });

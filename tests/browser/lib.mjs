@@ -94,6 +94,13 @@ export async function open(context, url, log = []) {
   return page;
 }
 
+/** The maze on the board as one line of tiles, with `o` where the model marks the path. */
+export function mazeLine(page) {
+  return page.locator('#maze .tile').evaluateAll((tiles) => tiles.map((t) =>
+    t.classList.contains('wall') ? '#' : t.classList.contains('start') ? 'S' : t.classList.contains('goal') ? 'G'
+      : t.classList.contains('path') ? 'o' : ' ').join(''));
+}
+
 /** The digits shown in the grid, as an 81-character line ('.' for empty). */
 export async function gridLine(page) {
   return page.$$eval('.grid .cell', (cells) => cells.map((c) => (c.dataset.digit === '0' ? '.' : c.dataset.digit)).join(''));

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, DIST, FIXTURES, forceBackend, launch, open, screenshot, serve } from './lib.mjs';
+import { ARTIFACTS, DIST, FIXTURES, forceBackend, launch, mazeLine, open, screenshot, serve } from './lib.mjs';
 
 let site;
 before(async () => { site = await serve(); });
@@ -13,11 +13,6 @@ after(async () => { await site.close(); });
 
 const waitMaze = (page, status, timeout = 240_000) =>
   page.locator(`.app[data-maze-status="${status}"]`).waitFor({ timeout });
-
-/** The maze on the board as one line of tiles, with `o` where the model marks the path. */
-const mazeLine = (page) => page.locator('#maze .tile').evaluateAll((tiles) => tiles.map((t) =>
-  t.classList.contains('wall') ? '#' : t.classList.contains('start') ? 'S' : t.classList.contains('goal') ? 'G'
-    : t.classList.contains('path') ? 'o' : ' ').join(''));
 
 test('the maze page loads only the maze model, solves with 4 attempts and plays the recording back', async () => {
   const { context, close } = await launch('cpu');

@@ -98,6 +98,9 @@ pub const MAX_ADAPTIVE_BUDGET_S: f64 = 600.0;
 /// The choices of K the page offers.
 pub const ATTEMPT_CHOICES: [usize; 6] = [1, 4, 8, 16, 32, 64];
 
+/// The choices of K the maze page offers: one attempt per symmetry of the square at most.
+pub const MAZE_ATTEMPT_CHOICES: [usize; 4] = [1, 2, 4, 8];
+
 /// K rounded down to an offered choice (at least 1).
 pub fn clamp_attempts(k: usize) -> usize {
     ATTEMPT_CHOICES.iter().copied().filter(|&c| c <= k.max(1)).max().unwrap_or(1)
@@ -135,15 +138,11 @@ pub const WARM_AHEAD_STEP_BUDGET_MS: f64 = 4000.0;
 /// warm-up runs two steps.
 const WARM_UP_STEP_CALLS: f64 = 10.0;
 
-/// The offered K, smallest first, not in `warmed`, whose warm-up step `timing` estimates within
-/// [`WARM_AHEAD_STEP_BUDGET_MS`]: all of them on a real GPU, none beyond the timed batches on a
-/// software one.
-pub fn attempts_to_warm_ahead(timing: &NetCallTiming, warmed: &[usize]) -> Vec<usize> {
-    ATTEMPT_CHOICES
-        .into_iter()
-        .filter(|k| !warmed.contains(k))
-        .take_while(|&k| warm_up_step_is_quick(timing, k))
-        .collect()
+/// The K of `choices` (smallest first) not in `warmed` whose warm-up step `timing` estimates
+/// within [`WARM_AHEAD_STEP_BUDGET_MS`]: all of them on a real GPU, none beyond the timed batches
+/// on a software one.
+pub fn attempts_to_warm_ahead(timing: &NetCallTiming, choices: &[usize], warmed: &[usize]) -> Vec<usize> {
+    choices.iter().copied().filter(|k| !warmed.contains(k)).take_while(|&k| warm_up_step_is_quick(timing, k)).collect()
 }
 
 /// Whether `timing` estimates one warm-up step at K = `attempts` within
@@ -152,14 +151,19 @@ fn warm_up_step_is_quick(timing: &NetCallTiming, attempts: usize) -> bool {
     timing.at(attempts) * WARM_UP_STEP_CALLS <= WARM_AHEAD_STEP_BUDGET_MS
 }
 
-/// The K to warm once a GPU is in use, given the K warmed while it was prepared: the page's
-/// `usual` K first, then every other K smallest first, each only where its step is quick. On a
-/// software GPU the usual K = 8 is not: its step takes about 27 s there, and a visitor's first
-/// solve would wait behind it.
-pub fn attempts_to_warm_after_switch(timing: &NetCallTiming, prepared: &[usize], usual: usize) -> Vec<usize> {
+/// The K of `choices` to warm once a GPU is in use, given the K warmed while it was prepared:
+/// the page's `usual` K first, then every other K smallest first, each only where its step is
+/// quick. On a software GPU the Sudoku page's usual K = 8 is not: its step takes about 27 s
+/// there, and a visitor's first solve would wait behind it.
+pub fn attempts_to_warm_after_switch(
+    timing: &NetCallTiming,
+    choices: &[usize],
+    prepared: &[usize],
+    usual: usize,
+) -> Vec<usize> {
     let mut ahead: Vec<usize> =
         [usual].into_iter().filter(|&k| !prepared.contains(&k) && warm_up_step_is_quick(timing, k)).collect();
-    ahead.extend(attempts_to_warm_ahead(timing, &[prepared, &[usual]].concat()));
+    ahead.extend(attempts_to_warm_ahead(timing, choices, &[prepared, &[usual]].concat()));
     ahead
 }
 
@@ -492,26 +496,31 @@ mod tests {
     fn kernels_are_warmed_ahead_only_where_a_step_is_quick() {
         let timing = |batch1_ms, batch8_ms| NetCallTiming { backend: Backend::WebGpu, batch1_ms, batch8_ms };
         // A real GPU: every K not warmed yet, smallest first.
-        assert_eq!(attempts_to_warm_ahead(&timing(1.0, 1.1), &[1, 8]), vec![4, 16, 32, 64]);
+        assert_eq!(attempts_to_warm_ahead(&timing(1.0, 1.1), &ATTEMPT_CHOICES, &[1, 8]), vec![4, 16, 32, 64]);
         // SwiftShader here (483 ms at batch 1, 2,706 at batch 8): a step at K = 4 is about 14 s.
-        assert!(attempts_to_warm_ahead(&timing(483.0, 2706.0), &[1, 8]).is_empty());
+        assert!(attempts_to_warm_ahead(&timing(483.0, 2706.0), &ATTEMPT_CHOICES, &[1, 8]).is_empty());
         // In between: 5 ms + 10 ms per row; a step at K = 32 takes 3.2 s, at K = 64 6.4 s.
-        assert_eq!(attempts_to_warm_ahead(&timing(5.0, 75.0), &[1, 8]), vec![4, 16, 32]);
+        assert_eq!(attempts_to_warm_ahead(&timing(5.0, 75.0), &ATTEMPT_CHOICES, &[1, 8]), vec![4, 16, 32]);
         // Past the budget nothing larger is warmed, even if warmed before (no gaps).
-        assert_eq!(attempts_to_warm_ahead(&timing(5.0, 75.0), &[]), vec![1, 4, 8, 16, 32]);
-        assert!(attempts_to_warm_ahead(&timing(f64::NAN, 1.0), &[]).is_empty());
+        assert_eq!(attempts_to_warm_ahead(&timing(5.0, 75.0), &ATTEMPT_CHOICES, &[]), vec![1, 4, 8, 16, 32]);
+        assert!(attempts_to_warm_ahead(&timing(f64::NAN, 1.0), &ATTEMPT_CHOICES, &[]).is_empty());
     }
 
     #[test]
     fn the_usual_k_is_warmed_first_after_a_switch_where_its_step_is_quick() {
         let timing = |batch1_ms, batch8_ms| NetCallTiming { backend: Backend::WebGpu, batch1_ms, batch8_ms };
-        assert_eq!(attempts_to_warm_after_switch(&timing(1.0, 1.1), &[1], 8), vec![8, 4, 16, 32, 64]);
-        assert_eq!(attempts_to_warm_after_switch(&timing(5.0, 75.0), &[1], 8), vec![8, 4, 16, 32]);
+        assert_eq!(attempts_to_warm_after_switch(&timing(1.0, 1.1), &ATTEMPT_CHOICES, &[1], 8), vec![8, 4, 16, 32, 64]);
+        assert_eq!(attempts_to_warm_after_switch(&timing(5.0, 75.0), &ATTEMPT_CHOICES, &[1], 8), vec![8, 4, 16, 32]);
         // SwiftShader: a step at K = 8 takes about 27 s; K = 4 (about 14 s) is not warmed either.
-        assert!(attempts_to_warm_after_switch(&timing(483.0, 2706.0), &[1], 8).is_empty());
+        assert!(attempts_to_warm_after_switch(&timing(483.0, 2706.0), &ATTEMPT_CHOICES, &[1], 8).is_empty());
         // Between the two: K = 8's step (4.5 s) is over the budget, K = 4's (2.5 s) is not.
-        assert_eq!(attempts_to_warm_after_switch(&timing(100.0, 450.0), &[1], 8), vec![4]);
-        assert!(attempts_to_warm_after_switch(&timing(1.0, 1.1), &[1, 8, 4, 16, 32, 64], 8).is_empty());
+        assert_eq!(attempts_to_warm_after_switch(&timing(100.0, 450.0), &ATTEMPT_CHOICES, &[1], 8), vec![4]);
+        assert!(
+            attempts_to_warm_after_switch(&timing(1.0, 1.1), &ATTEMPT_CHOICES, &[1, 8, 4, 16, 32, 64], 8).is_empty()
+        );
+        // The maze page: its own choices, 4 usual.
+        assert_eq!(attempts_to_warm_after_switch(&timing(1.0, 1.1), &MAZE_ATTEMPT_CHOICES, &[1], 4), vec![4, 2, 8]);
+        assert_eq!(attempts_to_warm_after_switch(&timing(100.0, 500.0), &MAZE_ATTEMPT_CHOICES, &[1], 4), vec![4, 2]);
     }
 
     #[test]

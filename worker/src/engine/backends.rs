@@ -14,7 +14,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use burn::prelude::*;
-use trm_sudoku::attempts::{DEFAULT_NOISE, attempts_to_warm_after_switch};
+use trm_sudoku::attempts::{ATTEMPT_CHOICES, DEFAULT_NOISE, attempts_to_warm_after_switch};
 use trm_sudoku::grid::Grid;
 use trm_sudoku::inference::{InferenceConfig, Session, tokens};
 use trm_sudoku::model::{Trm, TrmConfig, to_position_major};
@@ -56,7 +56,7 @@ pub async fn warm_up(model: &Trm, backend: Backend, attempts: usize) -> Result<(
 }
 
 /// Supervision steps of a warm-up.
-const WARM_UP_STEPS: usize = 2;
+pub const WARM_UP_STEPS: usize = 2;
 
 /// `batch` copies of the Sudoku warm-up puzzle, as tokens on `device`.
 ///
@@ -168,7 +168,7 @@ pub const WARMED_WHILE_PREPARING: [usize; 1] = [1];
 /// whose net kernels the measurement compiled already), then every other K, each only where the
 /// measurement says its step is quick.
 pub fn warm_after_switch(timing: &NetCallTiming) -> Vec<usize> {
-    attempts_to_warm_after_switch(timing, &WARMED_WHILE_PREPARING, TIMED_BATCHES[1])
+    attempts_to_warm_after_switch(timing, &ATTEMPT_CHOICES, &WARMED_WHILE_PREPARING, TIMED_BATCHES[1])
 }
 
 /// Warms the kernels of each of `attempts` in turn; returns the time it took.

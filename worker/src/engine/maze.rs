@@ -5,8 +5,9 @@
 //! unless `?backend=cpu` refuses it, is prepared and measured while the page is idle (before
 //! the model is announced when `?backend=webgpu` asks for it). Both copies of the model stay
 //! loaded (the maze model is 0.4 M parameters), so each solve runs on the backend whose
-//! measured net call is faster at its K. A GPU failure mid-solve drops the GPU and runs the
-//! solve again on the CPU. Fine-tuning trains the CPU copy (with the Sudoku page's run loop,
+//! measured net call is faster at its K. Once the GPU is kept, the kernels of every other K
+//! whose step it runs quickly are compiled while the page is idle, so that a solve compiles
+//! none. A GPU failure mid-solve drops the GPU and runs the solve again on the CPU. Fine-tuning trains the CPU copy (with the Sudoku page's run loop,
 //! [`finetune`]); the GPU copy takes its weights before it next solves.
 
 use std::future::Future;
@@ -14,6 +15,7 @@ use std::pin::Pin;
 
 use burn::prelude::*;
 use futures::future::Either;
+use trm_sudoku::attempts::{MAZE_ATTEMPT_CHOICES, attempts_to_warm_after_switch};
 use trm_sudoku::data::DataSource;
 use trm_sudoku::inference::token_rows;
 use trm_sudoku::maze_inference::{MAX_MAZE_ATTEMPTS, TracedMazeSolve, solve_maze_traced};
@@ -28,7 +30,7 @@ use trm_sudoku::trm_puzzle::maze::generator::{MazeGenerator, MazeTier};
 use trm_sudoku::trm_puzzle::maze::grid::Maze;
 use trm_sudoku::weights;
 
-use super::backends::{measure, start_gpu};
+use super::backends::{WARM_UP_STEPS, measure, start_gpu};
 use super::finetune::{self, Trainee, new_trainer};
 use super::{Inbox, Outbox, capitalised, comparison, next_or_idle, say_gpu_failed};
 use crate::runtime::now_ms;
@@ -43,7 +45,7 @@ pub async fn run_alone(mut inbox: Inbox, out: Outbox, file: WeightsFile, choice:
         gpu: None,
         backend: Backend::Cpu,
         choice,
-        preparing: None,
+        idle_work: None,
         loaded: None,
         trainer: None,
         gpu_stale: false,
@@ -51,11 +53,15 @@ pub async fn run_alone(mut inbox: Inbox, out: Outbox, file: WeightsFile, choice:
     engine.load(&file, choice, &out).await;
     out.send(Event::Status(EngineStatus::Ready));
     loop {
-        // Preparing WebGPU goes on only while no request waits.
-        let request = match next_or_idle(&mut inbox, &mut engine.preparing).await {
+        // Preparing WebGPU and warming its kernels go on only while no request waits.
+        let request = match next_or_idle(&mut inbox, &mut engine.idle_work).await {
             Either::Left(request) => request,
-            Either::Right(prepared) => {
-                engine.gpu_prepared(prepared, &out);
+            Either::Right(MazeIdleDone::GpuPrepared(prepared)) => {
+                engine.gpu_prepared(*prepared, &out);
+                continue;
+            }
+            Either::Right(MazeIdleDone::KernelsWarmed(warmed)) => {
+                engine.kernels_warmed(warmed, &out);
                 continue;
             }
         };
@@ -83,8 +89,16 @@ struct Placed {
     timing: NetCallTiming,
 }
 
-/// WebGPU being prepared: the model on it and its measurement, with the warm-up's ms.
-type Preparing = Pin<Box<dyn Future<Output = Result<(Placed, f64), String>>>>;
+/// Work the maze engine does while the page is idle.
+type MazeIdleWork = Pin<Box<dyn Future<Output = MazeIdleDone>>>;
+
+/// What idle work produced.
+enum MazeIdleDone {
+    /// WebGPU prepared: the model on it and its measurement, with the warm-up's ms (or why not).
+    GpuPrepared(Box<Result<(Placed, f64), String>>),
+    /// Every K now warm on the GPU and the ms it took to warm those ahead (or why it failed).
+    KernelsWarmed(Result<(Vec<usize>, f64), String>),
+}
 
 struct MazeEngine {
     /// The model on the CPU (always there once loaded).
@@ -95,8 +109,8 @@ struct MazeEngine {
     backend: Backend,
     /// What the link asked for: a backend it names is kept while it works.
     choice: BackendChoice,
-    /// WebGPU being prepared while the page is idle.
-    preparing: Option<Preparing>,
+    /// WebGPU being prepared, or its kernels warmed, while the page is idle.
+    idle_work: Option<MazeIdleWork>,
     /// The shipped model's file and config, with its side (for a reset and for training).
     loaded: Option<(WeightsFile, TrmConfig, usize)>,
     /// A fine-tuning run, kept while paused.
@@ -132,10 +146,10 @@ impl MazeEngine {
         self.gpu = None;
         self.backend = Backend::Cpu;
         self.choice = choice;
-        self.preparing = None;
+        self.idle_work = None;
         let prepare = {
             let (config, bytes) = (config.clone(), file.bytes.clone());
-            Box::pin(async move { prepare_gpu(config, bytes, side).await })
+            async move { prepare_gpu(config, bytes, side).await }
         };
         match choice {
             BackendChoice::Only(Backend::Cpu) => out.send(Event::Backend {
@@ -147,6 +161,7 @@ impl MazeEngine {
                     out.send(Event::Measured { timing: gpu.timing, warmup_ms: Some(warmup_ms) });
                     self.gpu = Some(gpu);
                     self.backend = Backend::WebGpu;
+                    self.warm_ahead(side);
                     out.send(Event::Backend {
                         backend: Backend::WebGpu,
                         note: Some("Running on WebGPU, as the link asks.".into()),
@@ -159,7 +174,7 @@ impl MazeEngine {
             },
             BackendChoice::Auto => {
                 out.send(Event::Backend { backend: Backend::Cpu, note: None });
-                self.preparing = Some(prepare);
+                self.idle_work = Some(Box::pin(async move { MazeIdleDone::GpuPrepared(Box::new(prepare.await)) }));
             }
         }
         out.send(Event::MazeReady { side, parameters });
@@ -173,11 +188,54 @@ impl MazeEngine {
                 out.send(Event::Measured { timing: gpu.timing, warmup_ms: Some(warmup_ms) });
                 self.gpu = Some(gpu);
                 self.announce_choice(DEFAULT_ATTEMPTS, out);
+                if let Some((_, _, side)) = self.loaded {
+                    self.warm_ahead(side);
+                }
             }
             Err(why) => out.send(Event::Backend {
                 backend: Backend::Cpu,
                 note: Some(format!("{}; running on the CPU.", capitalised(&why))),
             }),
+        }
+    }
+
+    /// Warms, while the page is idle, the kernels of the K the page offers beyond K = 1 (warmed
+    /// with the measurement) where the GPU's measurement says a step is quick: every K on a real
+    /// GPU, the small ones on a software GPU. Nothing when the GPU would run no K: a software
+    /// GPU's warm-up would take the CPU from the visitor's solves.
+    fn warm_ahead(&mut self, side: usize) {
+        let Some(gpu) = &self.gpu else { return };
+        if !MAZE_ATTEMPT_CHOICES.iter().any(|&k| self.backend_for(k) == Backend::WebGpu) {
+            return;
+        }
+        let ahead = attempts_to_warm_after_switch(&gpu.timing, &MAZE_ATTEMPT_CHOICES, &[1], DEFAULT_ATTEMPTS);
+        let model = gpu.model.clone();
+        self.idle_work = Some(Box::pin(async move {
+            let maze = warm_up_maze(side);
+            let start = now_ms();
+            let mut warmed = vec![1];
+            for k in ahead {
+                if let Err(e) = solve_maze_traced(&model, &maze, k, WARM_UP_STEPS, false).await {
+                    return MazeIdleDone::KernelsWarmed(Err(e.to_string()));
+                }
+                warmed.push(k);
+            }
+            warmed.sort_unstable();
+            MazeIdleDone::KernelsWarmed(Ok((warmed, now_ms() - start)))
+        }));
+    }
+
+    /// The GPU's kernels are warm (the page shows which K), or warming failed: the GPU is
+    /// dropped then, as when a solve fails on it.
+    fn kernels_warmed(&mut self, warmed: Result<(Vec<usize>, f64), String>, out: &Outbox) {
+        match warmed {
+            Ok((attempts, warmup_ms)) => out.send(Event::KernelsReady { attempts, warmup_ms }),
+            Err(why) if self.gpu.is_some() => {
+                self.gpu = None;
+                self.backend = Backend::Cpu;
+                say_gpu_failed(out, &why);
+            }
+            Err(_) => {}
         }
     }
 
@@ -358,13 +416,13 @@ fn warm_up_maze(side: usize) -> Maze {
     MazeGenerator::new(0).generate(side, MazeTier::Medium, 0).0
 }
 
-/// `model` warmed (one traced supervision step at K = 1, which compiles a GPU's kernels) and
+/// `model` warmed (traced supervision steps at K = 1, which compile a GPU's kernels) and
 /// measured on `backend`; with the warm-up's ms.
 async fn measured(model: Trm, backend: Backend, side: usize) -> Result<(Placed, f64), String> {
     let maze = warm_up_maze(side);
     let start = now_ms();
     // The CPU warms up too: the browser compiles hot code again, faster, once it has run.
-    solve_maze_traced(&model, &maze, 1, 1, false).await.map_err(|e| e.to_string())?;
+    solve_maze_traced(&model, &maze, 1, WARM_UP_STEPS, false).await.map_err(|e| e.to_string())?;
     let warmup_ms = now_ms() - start;
     let device = model.token_embedding.val().device();
     let row = encode(&maze);

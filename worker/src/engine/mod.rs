@@ -34,8 +34,8 @@ use trm_sudoku::weights;
 
 use crate::runtime::{now_ms, yield_now};
 use backends::{
-    Gpu, IdleDone, IdleWork, WARMED_WHILE_PREPARING, measure, prepare_gpu, solve_config,
-    sudoku_batch, time_net_calls, warm_after_switch, warm_ahead, warm_up,
+    Gpu, IdleDone, IdleWork, WARMED_WHILE_PREPARING, measure, prepare_gpu, solve_config, sudoku_batch, time_net_calls,
+    warm_after_switch, warm_ahead, warm_up,
 };
 use trm_sudoku::protocol::{
     AttemptProgress, Backend, BackendChoice, EngineStatus, Event, NetCallTiming, Request, StopReason, WeightsFile,
