@@ -43,20 +43,27 @@ pub fn solve_config(backend: Backend, max_steps: usize, early_exit: bool, attemp
         .with_drop_finished_rows(backend == Backend::Cpu)
 }
 
-/// Two traced supervision steps at K = `attempts`: compiles every kernel a solve at that K
-/// runs. The second step matters: it records changes from the answers the first one left, which
-/// a first step has none of.
+/// Traced supervision steps at K = `attempts` ([`warm_up_steps`]): on a GPU, compiles every
+/// kernel a solve at that K runs.
 pub async fn warm_up(model: &Trm, backend: Backend, attempts: usize) -> Result<(), String> {
     let puzzle = Grid::parse(WARM_UP_PUZZLE).map_err(|e| e.to_string())?;
-    let mut session = Session::new(model.clone(), puzzle, solve_config(backend, WARM_UP_STEPS, false, attempts));
-    for _ in 0..WARM_UP_STEPS {
+    let steps = warm_up_steps(backend);
+    let mut session = Session::new(model.clone(), puzzle, solve_config(backend, steps, false, attempts));
+    for _ in 0..steps {
         session.step().await.map_err(|e| e.to_string())?;
     }
     Ok(())
 }
 
-/// Supervision steps of a warm-up.
-pub const WARM_UP_STEPS: usize = 2;
+/// Supervision steps of a warm-up on `backend`. A GPU runs two: the second records changes from
+/// the answers the first left, which a first step has none of, with kernels of their own. The
+/// CPU compiles nothing, and one step lets the browser's compiler tier up its hot code.
+pub fn warm_up_steps(backend: Backend) -> usize {
+    match backend {
+        Backend::Cpu => 1,
+        Backend::WebGpu => 2,
+    }
+}
 
 /// `batch` copies of the Sudoku warm-up puzzle, as tokens on `device`.
 ///

@@ -30,7 +30,7 @@ use trm_sudoku::trm_puzzle::maze::generator::{MazeGenerator, MazeTier};
 use trm_sudoku::trm_puzzle::maze::grid::Maze;
 use trm_sudoku::weights;
 
-use super::backends::{WARM_UP_STEPS, measure, start_gpu};
+use super::backends::{measure, start_gpu, warm_up_steps};
 use super::finetune::{self, Trainee, new_trainer};
 use super::{Inbox, Outbox, capitalised, comparison, next_or_idle, say_gpu_failed};
 use crate::runtime::now_ms;
@@ -215,7 +215,7 @@ impl MazeEngine {
             let start = now_ms();
             let mut warmed = vec![1];
             for k in ahead {
-                if let Err(e) = solve_maze_traced(&model, &maze, k, WARM_UP_STEPS, false).await {
+                if let Err(e) = solve_maze_traced(&model, &maze, k, warm_up_steps(Backend::WebGpu), false).await {
                     return MazeIdleDone::KernelsWarmed(Err(e.to_string()));
                 }
                 warmed.push(k);
@@ -422,7 +422,7 @@ async fn measured(model: Trm, backend: Backend, side: usize) -> Result<(Placed, 
     let maze = warm_up_maze(side);
     let start = now_ms();
     // The CPU warms up too: the browser compiles hot code again, faster, once it has run.
-    solve_maze_traced(&model, &maze, 1, WARM_UP_STEPS, false).await.map_err(|e| e.to_string())?;
+    solve_maze_traced(&model, &maze, 1, warm_up_steps(backend), false).await.map_err(|e| e.to_string())?;
     let warmup_ms = now_ms() - start;
     let device = model.token_embedding.val().device();
     let row = encode(&maze);
