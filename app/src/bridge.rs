@@ -24,9 +24,11 @@ const WORKER_URL: &str = "worker.js";
 /// Where the shipped model is.
 const MANIFEST_URL: &str = "assets/manifest.json";
 const CACHE_NAME: &str = "trm-sudoku-weights";
-/// IndexedDB keys of the fine-tuned weights.
-const SAVED_WEIGHTS: &str = "finetuned.bpk";
-const SAVED_CONFIG: &str = "finetuned.json";
+/// IndexedDB keys of the fine-tuned weights and their config, per task: each page keeps its own
+/// model's.
+fn saved_keys(maze: bool) -> (&'static str, &'static str) {
+    if maze { ("maze-finetuned.bpk", "maze-finetuned.json") } else { ("finetuned.bpk", "finetuned.json") }
+}
 
 /// A message as a `Uint8Array`, to be posted with [`transfer_list`].
 fn to_js(request: &Request) -> Result<js_sys::Uint8Array, String> {
@@ -163,13 +165,26 @@ async fn download(state: &AppState) -> Result<Request, String> {
         r.weight_bytes = Some(shipped.bytes.len() as u64);
         r.weights_cached = shipped.cached;
     });
-    let saved = match (crate::idb::get(SAVED_WEIGHTS).await, crate::idb::get(SAVED_CONFIG).await) {
+    let saved = saved_weights(state).await;
+    Ok(Request::Load {
+        shipped: WeightsFile { config_json, bytes: shipped.bytes },
+        saved,
+        backend: state.backend_choice,
+        attempts: state.attempts_chosen.get_untracked().then(|| state.attempts.get_untracked()),
+    })
+}
+
+/// The fine-tuned weights saved in this browser for the page's task, if a whole pair is there.
+/// Half a pair (a save cut short, or storage partly cleared) can never load: it is removed, and
+/// the visitor told.
+async fn saved_weights(state: &AppState) -> Option<WeightsFile> {
+    let (weights_key, config_key) = saved_keys(state.maze.active);
+    match (crate::idb::get(weights_key).await, crate::idb::get(config_key).await) {
         (Ok(Some(bytes)), Ok(Some(config))) => {
             Some(WeightsFile { config_json: String::from_utf8_lossy(&config).into_owned(), bytes })
         }
-        // Half a pair (a save cut short, or storage partly cleared) can never load: remove it.
         (Ok(Some(_)), Ok(None)) | (Ok(None), Ok(Some(_))) => {
-            forget_saved_weights();
+            forget_saved_weights(state.maze.active);
             state.say(
                 true,
                 "Your saved fine-tuned weights were incomplete and have been removed; using the shipped ones.",
@@ -177,13 +192,7 @@ async fn download(state: &AppState) -> Result<Request, String> {
             None
         }
         _ => None,
-    };
-    Ok(Request::Load {
-        shipped: WeightsFile { config_json, bytes: shipped.bytes },
-        saved,
-        backend: state.backend_choice,
-        attempts: state.attempts_chosen.get_untracked().then(|| state.attempts.get_untracked()),
-    })
+    }
 }
 
 /// Where the maze model is (fetched only by the maze page).
@@ -203,7 +212,10 @@ pub fn load_maze_model(state: AppState, engine: EngineHandle) {
             Ok::<_, String>(WeightsFile { config_json, bytes: weights.bytes })
         };
         match loaded.await {
-            Ok(model) => engine.send(Request::LoadMaze { model, backend: state.backend_choice }),
+            Ok(model) => {
+                let saved = saved_weights(&state).await;
+                engine.send(Request::LoadMaze { model, saved, backend: state.backend_choice })
+            }
             Err(why) => state.maze.model.set(crate::maze_view::MazeModelStatus::Failed(why)),
         }
     });
@@ -239,7 +251,7 @@ fn apply(state: &AppState, finetune: &FineTuneState, event: Event) {
             r.warmup_ms = Some(r.warmup_ms.unwrap_or(0.0) + warmup_ms);
         }),
         Event::UsingFineTuned(yes) => finetune.using_finetuned.set(yes),
-        Event::SavedWeightsRejected => forget_saved_weights(),
+        Event::SavedWeightsRejected => forget_saved_weights(state.maze.active),
         Event::Notice { error, text } => state.say(error, text),
         Event::SolveStarted { trace, classical_us } => {
             state.clear_trace();
@@ -305,13 +317,14 @@ fn apply(state: &AppState, finetune: &FineTuneState, event: Event) {
         Event::TrainReset => {
             finetune.paused.set(false);
             finetune.metrics.set(Vec::new());
-            forget_saved_weights();
+            forget_saved_weights(state.maze.active);
         }
         Event::SaveWeights(file) => {
             let state = *state;
+            let (weights_key, config_key) = saved_keys(state.maze.active);
             wasm_bindgen_futures::spawn_local(async move {
-                let saved = match crate::idb::put(SAVED_WEIGHTS, &file.bytes).await {
-                    Ok(()) => crate::idb::put(SAVED_CONFIG, file.config_json.as_bytes()).await,
+                let saved = match crate::idb::put(weights_key, &file.bytes).await {
+                    Ok(()) => crate::idb::put(config_key, file.config_json.as_bytes()).await,
                     Err(e) => Err(e),
                 };
                 if let Err(e) = saved {
@@ -348,11 +361,12 @@ fn apply(state: &AppState, finetune: &FineTuneState, event: Event) {
     }
 }
 
-/// Forgets fine-tuned weights saved in this browser.
-fn forget_saved_weights() {
-    wasm_bindgen_futures::spawn_local(async {
-        let _ = crate::idb::delete(SAVED_WEIGHTS).await;
-        let _ = crate::idb::delete(SAVED_CONFIG).await;
+/// Forgets the fine-tuned weights saved in this browser for one task's page.
+fn forget_saved_weights(maze: bool) {
+    let (weights_key, config_key) = saved_keys(maze);
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = crate::idb::delete(weights_key).await;
+        let _ = crate::idb::delete(config_key).await;
     });
 }
 

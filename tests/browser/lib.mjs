@@ -146,3 +146,29 @@ export function assertNotModelWork(longTasks, what) {
   assert.ok(longTasks.length <= 1, `${longTasks.length} tasks over 50 ms on the page's thread ${what}: ${shown}`);
   assert.ok(longTasks.every((ms) => ms < 2 * MODEL_STEP_MS), `a ${shown} task on the page's thread ${what}`);
 }
+
+/** Writes `entries` ({ key: string | number[] }) into the page's IndexedDB store, or reads the keys. */
+export async function idb(page, entries) {
+  return page.evaluate(async (entries) => {
+    const db = await new Promise((resolve, reject) => {
+      const request = indexedDB.open('trm-sudoku', 1);
+      request.onupgradeneeded = () => { if (!request.result.objectStoreNames.contains('weights')) request.result.createObjectStore('weights'); };
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const mode = entries ? 'readwrite' : 'readonly';
+    const store = db.transaction('weights', mode).objectStore('weights');
+    const done = (request) => new Promise((resolve, reject) => { request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error); });
+    if (entries) {
+      for (const [key, value] of Object.entries(entries)) {
+        const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : new Uint8Array(value);
+        await done(store.put(bytes, key));
+      }
+      db.close();
+      return null;
+    }
+    const keys = await done(store.getAllKeys());
+    db.close();
+    return keys.map(String).sort();
+  }, entries ?? null);
+}

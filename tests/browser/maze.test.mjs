@@ -5,11 +5,15 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, DIST, FIXTURES, forceBackend, launch, mazeLine, open, screenshot, serve } from './lib.mjs';
+import { ARTIFACTS, DIST, FIXTURES, forceBackend, idb, launch, mazeLine, open, screenshot, serve } from './lib.mjs';
 
 let site;
 before(async () => { site = await serve(); });
 after(async () => { await site.close(); });
+
+/** The tensor data at the end of a `.bpk` (its header names each tensor with an id that a
+ * loaded model draws afresh, so two files of the same weights differ there). */
+const tensorData = (bytes) => bytes.subarray(bytes.length - Math.floor(bytes.length * 0.9));
 
 const waitMaze = (page, status, timeout = 240_000) =>
   page.locator(`.app[data-maze-status="${status}"]`).waitFor({ timeout });
@@ -202,7 +206,7 @@ for (const backend of ['cpu', 'webgpu']) {
   });
 }
 
-test('the maze page fine-tunes its own model: steps on generated mazes, a solve pauses the run, the weights download as a maze model', async () => {
+test('the maze page fine-tunes its own model: steps on generated mazes, a solve pauses the run, the weights download as a maze model and are kept in this browser until Reset', async () => {
   const { context, close } = await launch('cpu');
   try {
     const log = [];
@@ -236,10 +240,35 @@ test('the maze page fine-tunes its own model: steps on generated mazes, a solve 
     await download.saveAs(file);
     assert.ok(fs.statSync(file).size > 100_000, 'the weights file');
     assert.match(await page.textContent('#train-status'), /step \d+\/200/);
-    // Nothing of it goes to the Sudoku page's saved weights.
+    // The paused run's weights are kept in this browser, under the maze page's own keys.
+    const mazeKeys = ['maze-finetuned.bpk', 'maze-finetuned.json'];
+    for (let i = 0; i < 100 && (await idb(page)).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(await idb(page), mazeKeys);
+    // Nothing of it goes to the Sudoku page, which keeps its shipped weights.
     const sudoku = await open(context, `${site.url}`);
     await sudoku.locator('.app[data-status="ready"]').waitFor({ timeout: 240_000 });
-    assert.equal(await sudoku.locator('.notice.error').count(), 0, 'the Sudoku page found no foreign weights');
+    assert.equal(await sudoku.locator('.notice').count(), 0, 'the Sudoku page found no weights of its own');
+    await sudoku.close();
+    // After a reload the maze page uses exactly the weights it kept.
+    await page.reload();
+    await waitMaze(page, 'ready');
+    assert.match(await page.textContent('.notice'), /Using your fine-tuned maze weights saved in this browser/);
+    await page.click('#train-panel summary');
+    const inUse = async () => {
+      const [weights] = await Promise.all([page.waitForEvent('download'), page.click('#train-download')]);
+      return tensorData(fs.readFileSync(await weights.path()));
+    };
+    const kept = tensorData(fs.readFileSync(file));
+    assert.ok((await inUse()).equals(kept), 'the reloaded page runs the kept weights');
+    // Reset goes back to the shipped weights and forgets the kept ones.
+    await page.click('#train-reset');
+    await page.locator('.notice', { hasText: 'Back to the shipped weights.' }).waitFor({ timeout: 60_000 });
+    assert.ok(!(await inUse()).equals(kept), 'Reset kept the fine-tuned weights in use');
+    for (let i = 0; i < 100 && (await idb(page)).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(await idb(page), []);
+    await page.reload();
+    await waitMaze(page, 'ready');
+    assert.equal(await page.locator('.notice').count(), 0, 'nothing kept after Reset');
     assert.deepEqual(log.filter((l) => /panicked|RuntimeError/.test(l)), []);
   } finally { await close(); }
 });

@@ -6,37 +6,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { DIST, FIXTURES, gridLine, launch, open, serve, waitStatus } from './lib.mjs';
+import { DIST, FIXTURES, gridLine, idb, launch, mazeLine, open, serve, waitStatus } from './lib.mjs';
 
 let server;
 before(async () => { server = await serve(); });
 after(async () => { await server.close(); });
-
-/** Writes `entries` ({ key: string | number[] }) into the page's IndexedDB store, or reads the keys. */
-async function idb(page, entries) {
-  return page.evaluate(async (entries) => {
-    const db = await new Promise((resolve, reject) => {
-      const request = indexedDB.open('trm-sudoku', 1);
-      request.onupgradeneeded = () => { if (!request.result.objectStoreNames.contains('weights')) request.result.createObjectStore('weights'); };
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    const mode = entries ? 'readwrite' : 'readonly';
-    const store = db.transaction('weights', mode).objectStore('weights');
-    const done = (request) => new Promise((resolve, reject) => { request.onsuccess = () => resolve(request.result); request.onerror = () => reject(request.error); });
-    if (entries) {
-      for (const [key, value] of Object.entries(entries)) {
-        const bytes = typeof value === 'string' ? new TextEncoder().encode(value) : new Uint8Array(value);
-        await done(store.put(bytes, key));
-      }
-      db.close();
-      return null;
-    }
-    const keys = await done(store.getAllKeys());
-    db.close();
-    return keys.map(String).sort();
-  }, entries ?? null);
-}
 
 const HUGE_CONFIG = JSON.stringify({ hidden: 1048576, layers: 2, mixer: 'Mlp', expansion: 4.0, inner_multiple: 256, prefix_len: 16, heads: 8, latent_updates: 6, cycles: 3, supervision_steps: 16, norm_eps: 1e-5, rope_theta: 10000.0, seed: 0 });
 
@@ -70,6 +44,33 @@ for (const [name, entries, said] of [
       await page.click('#to-end');
       assert.equal(await gridLine(page), solution);
       assert.equal(await page.locator('.crash').count(), 0);
+    } finally { await close(); }
+  });
+}
+
+// The maze page keeps its own fine-tuned weights, and refuses what does not fit its model.
+for (const [name, entries, said] of [
+  ['a Sudoku model', { 'maze-finetuned.bpk': [1, 2, 3], 'maze-finetuned.json': fs.readFileSync(path.join(DIST, 'assets/model.json'), 'utf8') }, /maze weights could not be used \(.*maze.*\); using the shipped ones/],
+  ['only the weights key', { 'maze-finetuned.bpk': [1, 2, 3] }, /were incomplete and have been removed/],
+]) {
+  test(`the maze page's saved weights with ${name}: a notice, removed, and the shipped weights solve`, async () => {
+    const { context, close } = await launch('cpu');
+    try {
+      const { question, answer } = FIXTURES.maze;
+      const page = await open(context, `${server.url}?task=maze&k=1&m=${encodeURIComponent(question)}`);
+      const ready = () => page.locator('.app[data-maze-status="ready"]').waitFor({ timeout: 240_000 });
+      await ready();
+      await idb(page, entries);
+      await page.reload();
+      await ready();
+      assert.match(await page.textContent('.notice'), said);
+      for (let i = 0; i < 100 && (await idb(page)).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(await idb(page), []);
+      await page.click('#maze-solve');
+      await page.locator('#maze-story').waitFor({ timeout: 240_000 });
+      await ready();
+      await page.locator('#maze-scrub').fill(String(Number(await page.getAttribute('#maze-scrub', 'max'))));
+      assert.equal(await mazeLine(page), answer);
     } finally { await close(); }
   });
 }

@@ -210,6 +210,9 @@ pub enum Request {
     LoadMaze {
         /// The maze model.
         model: WeightsFile,
+        /// Fine-tuned maze weights saved in this browser, used instead if they load and fit the
+        /// model (else [`Event::SavedWeightsRejected`]).
+        saved: Option<WeightsFile>,
         /// Which backend to run on.
         backend: BackendChoice,
     },

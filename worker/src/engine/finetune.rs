@@ -33,8 +33,8 @@ pub(super) fn restore_saved(engine: &mut Engine, out: &Outbox, saved: &WeightsFi
     }
 }
 
-/// What a fine-tuning run needs of the engine it runs in (the Sudoku engine, which keeps its
-/// results in this browser, or the maze engine, which keeps them for the visit).
+/// What a fine-tuning run needs of the engine it runs in (the Sudoku engine or the maze
+/// engine; the page keeps either's results in this browser, under its task's keys).
 pub(super) trait Trainee {
     /// The run, kept while paused.
     fn trainer(&mut self) -> &mut Option<Trainer>;
@@ -44,9 +44,6 @@ pub(super) trait Trainee {
     async fn step_failed(&mut self, out: &Outbox, why: &str);
     /// The model in use as a `.bpk` with its config.
     async fn weights(&self) -> Result<WeightsFile, String>;
-    /// The page keeps fine-tuned weights in IndexedDB (only the Sudoku page does: it loads them
-    /// back at its next visit).
-    fn saved_in_browser(&self) -> bool;
 }
 
 impl Trainee for Engine {
@@ -66,10 +63,6 @@ impl Trainee for Engine {
 
     async fn weights(&self) -> Result<WeightsFile, String> {
         weights_file(&self.model, &self.config).await
-    }
-
-    fn saved_in_browser(&self) -> bool {
-        true
     }
 }
 
@@ -273,11 +266,9 @@ async fn run(host: &mut impl Trainee, out: &Outbox, inbox: &mut Inbox) {
     };
     if steps > 0 {
         out.send(Event::UsingFineTuned(true));
-        if host.saved_in_browser() {
-            match host.weights().await {
-                Ok(file) => out.send(Event::SaveWeights(file)),
-                Err(e) => out.say(true, format!("Could not serialise the fine-tuned weights: {e}")),
-            }
+        match host.weights().await {
+            Ok(file) => out.send(Event::SaveWeights(file)),
+            Err(e) => out.say(true, format!("Could not serialise the fine-tuned weights: {e}")),
         }
     }
 }

@@ -7,8 +7,11 @@
 //! loaded (the maze model is 0.4 M parameters), so each solve runs on the backend whose
 //! measured net call is faster at its K. Once the GPU is kept, the kernels of every other K
 //! whose step it runs quickly are compiled while the page is idle, so that a solve compiles
-//! none. A GPU failure mid-solve drops the GPU and runs the solve again on the CPU. Fine-tuning trains the CPU copy (with the Sudoku page's run loop,
-//! [`finetune`]); the GPU copy takes its weights before it next solves.
+//! none. A GPU failure mid-solve drops the GPU and runs the solve again on the CPU.
+//!
+//! Fine-tuning trains the CPU copy (with the Sudoku page's run loop, [`finetune`]); the GPU copy
+//! takes its weights before it next solves. The page keeps tuned weights in this browser and
+//! hands them back with the shipped ones at the next visit.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -39,7 +42,13 @@ use crate::runtime::now_ms;
 const DEFAULT_ATTEMPTS: usize = 4;
 
 /// The engine of the maze page: the maze model alone, until the page goes away.
-pub async fn run_alone(mut inbox: Inbox, out: Outbox, file: WeightsFile, choice: BackendChoice) {
+pub async fn run_alone(
+    mut inbox: Inbox,
+    out: Outbox,
+    file: WeightsFile,
+    saved: Option<WeightsFile>,
+    choice: BackendChoice,
+) {
     let mut engine = MazeEngine {
         cpu: None,
         gpu: None,
@@ -50,7 +59,7 @@ pub async fn run_alone(mut inbox: Inbox, out: Outbox, file: WeightsFile, choice:
         trainer: None,
         gpu_stale: false,
     };
-    engine.load(&file, choice, &out).await;
+    engine.load(&file, saved.as_ref(), choice, &out).await;
     out.send(Event::Status(EngineStatus::Ready));
     loop {
         // Preparing WebGPU and warming its kernels go on only while no request waits.
@@ -67,7 +76,9 @@ pub async fn run_alone(mut inbox: Inbox, out: Outbox, file: WeightsFile, choice:
         };
         let Some(request) = request else { return };
         match request {
-            Request::LoadMaze { model: file, backend } => engine.load(&file, backend, &out).await,
+            Request::LoadMaze { model: file, saved, backend } => {
+                engine.load(&file, saved.as_ref(), backend, &out).await
+            }
             Request::SolveMaze { maze, attempts, max_steps } => {
                 out.send(Event::Status(EngineStatus::Solving));
                 engine.solve(&out, &maze, attempts, max_steps).await;
@@ -120,16 +131,33 @@ struct MazeEngine {
 }
 
 impl MazeEngine {
-    /// Loads `file` on the CPU and measures it; prepares WebGPU now if `choice` insists on it,
-    /// else later, unless `choice` refuses it. A file that does not load keeps the model there
-    /// was, and says why.
-    async fn load(&mut self, file: &WeightsFile, choice: BackendChoice, out: &Outbox) {
+    /// Loads `file` (or the fine-tuned weights `saved` in this browser, if they load and fit
+    /// it) on the CPU and measures it; prepares WebGPU now if `choice` insists on it, else later,
+    /// unless `choice` refuses it. A file that does not load keeps the model there was, and says
+    /// why; saved weights that do not are forgotten, and the visitor told.
+    async fn load(&mut self, file: &WeightsFile, saved: Option<&WeightsFile>, choice: BackendChoice, out: &Outbox) {
         let (config, side) = match maze_config(file) {
             Ok(found) => found,
             Err(e) => return out.send(Event::MazeFailed(format!("The maze model could not load: {e}"))),
         };
         let device = Device::flex();
-        let cpu = match weights::from_bytes(&config, &file.bytes, &device).map_err(|e| e.to_string()) {
+        let in_use = match saved.map(|saved| saved_model(saved, &config)) {
+            Some(Ok(())) => {
+                out.send(Event::UsingFineTuned(true));
+                out.say(false, "Using your fine-tuned maze weights saved in this browser (Reset in the Train panel restores the shipped ones).");
+                saved.unwrap_or(file)
+            }
+            Some(Err(e)) => {
+                out.send(Event::SavedWeightsRejected);
+                out.say(
+                    true,
+                    format!("Your saved fine-tuned maze weights could not be used ({e}); using the shipped ones."),
+                );
+                file
+            }
+            None => file,
+        };
+        let cpu = match weights::from_bytes(&config, &in_use.bytes, &device).map_err(|e| e.to_string()) {
             Ok(model) => measured(model, Backend::Cpu, side).await.map(|(copy, _)| copy),
             Err(e) => Err(e),
         };
@@ -148,7 +176,7 @@ impl MazeEngine {
         self.choice = choice;
         self.idle_work = None;
         let prepare = {
-            let (config, bytes) = (config.clone(), file.bytes.clone());
+            let (config, bytes) = (config.clone(), in_use.bytes.clone());
             async move { prepare_gpu(config, bytes, side).await }
         };
         match choice {
@@ -394,12 +422,6 @@ impl Trainee for MazeEngine {
             _ => Err("the maze model is not loaded".into()),
         }
     }
-
-    // The page keeps only Sudoku weights; fine-tuned maze weights last for the visit (and can
-    // be downloaded).
-    fn saved_in_browser(&self) -> bool {
-        false
-    }
 }
 
 /// The config of a maze model's weights file, and its side: a maze task, or why not.
@@ -409,6 +431,16 @@ fn maze_config(file: &WeightsFile) -> Result<(TrmConfig, usize), weights::Weight
         return Err(weights::WeightsError::WrongTask { found: config.task().name(), wanted: "maze".into() });
     };
     Ok((config, side))
+}
+
+/// Checks that fine-tuned weights `saved` fit the shipped model's `config` (the same task,
+/// side and shape; their values are checked as they load, with everything else a file needs).
+fn saved_model(saved: &WeightsFile, config: &TrmConfig) -> Result<(), String> {
+    let (saved_config, _) = maze_config(saved).map_err(|e| e.to_string())?;
+    if weights::config_to_json(&saved_config) != weights::config_to_json(config) {
+        return Err("they were made for another maze model".into());
+    }
+    weights::from_bytes(config, &saved.bytes, &Device::flex()).map(|_| ()).map_err(|e| e.to_string())
 }
 
 /// The maze every warm-up and timing runs: the first generated medium maze of `side`.

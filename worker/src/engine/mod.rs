@@ -127,7 +127,9 @@ pub async fn run(mut inbox: Inbox, out: Outbox) {
         match inbox.next().await {
             Some(Request::Load { shipped, saved, backend, attempts }) => break (shipped, saved, backend, attempts),
             // The maze page loads the maze model only.
-            Some(Request::LoadMaze { model, backend }) => return maze::run_alone(inbox, out, model, backend).await,
+            Some(Request::LoadMaze { model, saved, backend }) => {
+                return maze::run_alone(inbox, out, model, saved, backend).await;
+            }
             // Asked before the weights came: handled once they are loaded.
             Some(other) => waiting.push(other),
             None => return,
