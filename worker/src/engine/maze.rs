@@ -100,6 +100,14 @@ struct Placed {
     timing: NetCallTiming,
 }
 
+/// The shipped maze model as loaded: its file and config (for a reset and for training), and
+/// the side of its mazes.
+struct Loaded {
+    shipped: WeightsFile,
+    config: TrmConfig,
+    side: usize,
+}
+
 /// Work the maze engine does while the page is idle.
 type MazeIdleWork = Pin<Box<dyn Future<Output = MazeIdleDone>>>;
 
@@ -122,8 +130,8 @@ struct MazeEngine {
     choice: BackendChoice,
     /// WebGPU being prepared, or its kernels warmed, while the page is idle.
     idle_work: Option<MazeIdleWork>,
-    /// The shipped model's file and config, with its side (for a reset and for training).
-    loaded: Option<(WeightsFile, TrmConfig, usize)>,
+    /// The shipped model (for a reset and for training).
+    loaded: Option<Loaded>,
     /// A fine-tuning run, kept while paused.
     trainer: Option<Trainer>,
     /// The GPU copy predates the CPU model's fine-tuning: it is refreshed before it solves.
@@ -168,7 +176,7 @@ impl MazeEngine {
         out.send(Event::Measured { timing: cpu.timing, warmup_ms: None });
         let parameters = cpu.model.num_params();
         self.cpu = Some(cpu);
-        self.loaded = Some((file.clone(), config.clone(), side));
+        self.loaded = Some(Loaded { shipped: file.clone(), config: config.clone(), side });
         self.trainer = None;
         self.gpu_stale = false;
         self.gpu = None;
@@ -216,7 +224,7 @@ impl MazeEngine {
                 out.send(Event::Measured { timing: gpu.timing, warmup_ms: Some(warmup_ms) });
                 self.gpu = Some(gpu);
                 self.announce_choice(DEFAULT_ATTEMPTS, out);
-                if let Some((_, _, side)) = self.loaded {
+                if let Some(Loaded { side, .. }) = self.loaded {
                     self.warm_ahead(side);
                 }
             }
@@ -331,7 +339,7 @@ impl MazeEngine {
             FineTuneRequest::Start(settings) => {
                 self.trainer = None;
                 let started = match (&self.cpu, &self.loaded, settings.puzzles) {
-                    (Some(cpu), Some((_, config, side)), TrainingPuzzles::Maze(tier)) => {
+                    (Some(cpu), Some(Loaded { config, side, .. }), TrainingPuzzles::Maze(tier)) => {
                         let tiers = if settings.from_scratch { vec![MazeTier::Easy] } else { vec![tier] };
                         let data = DataSource::Mazes { side: *side, tiers };
                         new_trainer(&cpu.model, config, &Device::flex(), settings, data).await
@@ -346,8 +354,8 @@ impl MazeEngine {
             FineTuneRequest::Reset => {
                 self.trainer = None;
                 out.send(Event::TrainReset);
-                let shipped = self.loaded.as_ref().map(|(file, config, _)| {
-                    weights::from_bytes(config, &file.bytes, &Device::flex()).map_err(|e| e.to_string())
+                let shipped = self.loaded.as_ref().map(|Loaded { shipped, config, .. }| {
+                    weights::from_bytes(config, &shipped.bytes, &Device::flex()).map_err(|e| e.to_string())
                 });
                 match shipped {
                     Some(Ok(model)) => {
@@ -369,7 +377,9 @@ impl MazeEngine {
         if !std::mem::take(&mut self.gpu_stale) {
             return;
         }
-        let (Some(cpu), Some(gpu), Some((_, config, _))) = (&self.cpu, &mut self.gpu, &self.loaded) else { return };
+        let (Some(cpu), Some(gpu), Some(Loaded { config, .. })) = (&self.cpu, &mut self.gpu, &self.loaded) else {
+            return;
+        };
         let device = gpu.model.token_embedding.val().device();
         let moved = match finetune::weights_file(&cpu.model, config).await {
             Ok(file) => weights::from_bytes(config, &file.bytes, &device).map_err(|e| e.to_string()),
@@ -418,7 +428,7 @@ impl Trainee for MazeEngine {
 
     async fn weights(&self) -> Result<WeightsFile, String> {
         match (&self.cpu, &self.loaded) {
-            (Some(cpu), Some((_, config, _))) => finetune::weights_file(&cpu.model, config).await,
+            (Some(cpu), Some(Loaded { config, .. })) => finetune::weights_file(&cpu.model, config).await,
             _ => Err("the maze model is not loaded".into()),
         }
     }
