@@ -167,8 +167,8 @@ pub async fn start_gpu(config: &TrmConfig, bytes: &[u8]) -> Result<(Device, Trm)
     Ok((device, model))
 }
 
-/// The K that [`prepare_gpu`] warms: only K = 1, so that a link that asks for WebGPU gets a
-/// ready page soon even on a slow GPU.
+/// The K that [`prepare_gpu`] warms (and the maze engine's measurement): only K = 1, so that a
+/// link that asks for WebGPU gets a ready page soon even on a slow GPU.
 pub const WARMED_WHILE_PREPARING: [usize; 1] = [1];
 
 /// The K warmed ahead once the GPU is in use: the larger timed batch first (the page's usual K,

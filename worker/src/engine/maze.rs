@@ -33,7 +33,7 @@ use trm_sudoku::trm_puzzle::maze::generator::{MazeGenerator, MazeTier};
 use trm_sudoku::trm_puzzle::maze::grid::Maze;
 use trm_sudoku::weights;
 
-use super::backends::{measure, start_gpu, warm_up_steps};
+use super::backends::{WARMED_WHILE_PREPARING, measure, start_gpu, warm_up_steps};
 use super::finetune::{self, Trainee, new_trainer};
 use super::{Inbox, Outbox, capitalised, comparison, next_or_idle, say_gpu_failed};
 use crate::runtime::now_ms;
@@ -149,23 +149,24 @@ impl MazeEngine {
             Err(e) => return out.send(Event::MazeFailed(format!("The maze model could not load: {e}"))),
         };
         let device = Device::flex();
-        let in_use = match saved.map(|saved| saved_model(saved, &config)) {
-            Some(Ok(())) => {
+        let shipped = || weights::from_bytes(&config, &file.bytes, &device).map_err(|e| e.to_string());
+        let (model, in_use) = match saved.map(|saved| (saved, saved_model(saved, &config, &device))) {
+            Some((saved, Ok(model))) => {
                 out.send(Event::UsingFineTuned(true));
                 out.say(false, "Using your fine-tuned maze weights saved in this browser (Reset in the Train panel restores the shipped ones).");
-                saved.unwrap_or(file)
+                (Ok(model), saved)
             }
-            Some(Err(e)) => {
+            Some((_, Err(e))) => {
                 out.send(Event::SavedWeightsRejected);
                 out.say(
                     true,
                     format!("Your saved fine-tuned maze weights could not be used ({e}); using the shipped ones."),
                 );
-                file
+                (shipped(), file)
             }
-            None => file,
+            None => (shipped(), file),
         };
-        let cpu = match weights::from_bytes(&config, &in_use.bytes, &device).map_err(|e| e.to_string()) {
+        let cpu = match model {
             Ok(model) => measured(model, Backend::Cpu, side).await.map(|(copy, _)| copy),
             Err(e) => Err(e),
         };
@@ -235,8 +236,8 @@ impl MazeEngine {
         }
     }
 
-    /// Warms, while the page is idle, the kernels of the K the page offers beyond K = 1 (warmed
-    /// with the measurement) where the GPU's measurement says a step is quick: every K on a real
+    /// Warms, while the page is idle, the kernels of the K the page offers beyond those warmed
+    /// with the measurement where the GPU's measurement says a step is quick: every K on a real
     /// GPU, the small ones on a software GPU. Nothing when the GPU would run no K: a software
     /// GPU's warm-up would take the CPU from the visitor's solves.
     fn warm_ahead(&mut self, side: usize) {
@@ -244,12 +245,17 @@ impl MazeEngine {
         if !MAZE_ATTEMPT_CHOICES.iter().any(|&k| self.backend_for(k) == Backend::WebGpu) {
             return;
         }
-        let ahead = attempts_to_warm_after_switch(&gpu.timing, &MAZE_ATTEMPT_CHOICES, &[1], DEFAULT_ATTEMPTS);
+        let ahead = attempts_to_warm_after_switch(
+            &gpu.timing,
+            &MAZE_ATTEMPT_CHOICES,
+            &WARMED_WHILE_PREPARING,
+            DEFAULT_ATTEMPTS,
+        );
         let model = gpu.model.clone();
         self.idle_work = Some(Box::pin(async move {
             let maze = warm_up_maze(side);
             let start = now_ms();
-            let mut warmed = vec![1];
+            let mut warmed = WARMED_WHILE_PREPARING.to_vec();
             for k in ahead {
                 if let Err(e) = solve_maze_traced(&model, &maze, k, warm_up_steps(Backend::WebGpu), false).await {
                     return MazeIdleDone::KernelsWarmed(Err(e.to_string()));
@@ -443,14 +449,15 @@ fn maze_config(file: &WeightsFile) -> Result<(TrmConfig, usize), weights::Weight
     Ok((config, side))
 }
 
-/// Checks that fine-tuned weights `saved` fit the shipped model's `config` (the same task,
-/// side and shape; their values are checked as they load, with everything else a file needs).
-fn saved_model(saved: &WeightsFile, config: &TrmConfig) -> Result<(), String> {
+/// The model of fine-tuned weights `saved`, on `device`, if they fit the shipped model's
+/// `config` (the same task, side and shape; their values are checked as they load, with
+/// everything else a file needs).
+fn saved_model(saved: &WeightsFile, config: &TrmConfig, device: &Device) -> Result<Trm, String> {
     let (saved_config, _) = maze_config(saved).map_err(|e| e.to_string())?;
     if weights::config_to_json(&saved_config) != weights::config_to_json(config) {
         return Err("they were made for another maze model".into());
     }
-    weights::from_bytes(config, &saved.bytes, &Device::flex()).map(|_| ()).map_err(|e| e.to_string())
+    weights::from_bytes(config, &saved.bytes, device).map_err(|e| e.to_string())
 }
 
 /// The maze every warm-up and timing runs: the first generated medium maze of `side`.
