@@ -20,6 +20,14 @@ pub enum WeightsError {
         /// What failed.
         message: String,
     },
+    /// The file is larger than any model this code builds (checked before reading it).
+    #[error("the file has {size} bytes, more than any model this code builds ({limit} bytes at most)")]
+    TooLarge {
+        /// The file's size.
+        size: u64,
+        /// The largest record a valid config describes.
+        limit: u64,
+    },
     /// The bytes are not a burn record (truncated, corrupt or another format).
     #[error("the weights are not a valid burn record (corrupt or truncated file?): {0}")]
     Corrupt(String),
@@ -244,10 +252,7 @@ pub fn load(weights_path: &std::path::Path, device: &Device) -> Result<(TrmConfi
     let limit = TrmConfig::MAX_PARAMS * 4 + (1 << 20);
     let size = std::fs::metadata(weights_path).map(|m| m.len()).unwrap_or(0);
     if size > limit {
-        return Err(WeightsError::Io {
-            path: weights_path.display().to_string(),
-            message: format!("{size} bytes is more than any model this code builds ({limit} bytes at most)"),
-        });
+        return Err(WeightsError::TooLarge { size, limit });
     }
     let bytes = read(weights_path)?;
     if !config_path.exists() {
@@ -361,8 +366,12 @@ mod tests {
         // A file larger than any model is refused before it is read (a sparse file here).
         let huge = dir.path().join("huge.bpk");
         std::fs::File::create(&huge).unwrap().set_len(TrmConfig::MAX_PARAMS * 4 + (2 << 20)).unwrap();
-        let message = load(&huge, &device).unwrap_err().to_string();
-        assert!(message.contains("more than any model this code builds"), "{message}");
+        let err = load(&huge, &device).unwrap_err();
+        assert!(
+            matches!(err, WeightsError::TooLarge { limit, .. } if limit == TrmConfig::MAX_PARAMS * 4 + (1 << 20)),
+            "{err}"
+        );
+        assert!(err.to_string().contains("more than any model this code builds"), "{err}");
     }
 
     #[test]
