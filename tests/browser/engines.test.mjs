@@ -15,6 +15,13 @@ const REQUIRED = process.env.TRM_ALL_ENGINES === '1';
 /** The digits shown in the grid, as an 81-character line ('.' for empty). */
 const gridLine = () => [...document.querySelectorAll('.grid .cell')].map((c) => (c.dataset.digit === '0' ? '.' : c.dataset.digit)).join('');
 const statusIs = (wanted) => document.querySelector('.app')?.dataset.status === wanted;
+/** What the page shows, for a timeout's message. */
+const pageState = () => ({
+  status: document.querySelector('.app')?.dataset.status,
+  solveEnabled: document.querySelector('#solve') ? !document.querySelector('#solve').disabled : 'no button',
+  notice: document.querySelector('.notice')?.textContent,
+  readout: document.querySelector('#readout, .readout')?.textContent,
+});
 
 let widget;
 before(async () => { widget = await serve({ base: '/trm/' }); });
@@ -40,9 +47,11 @@ for (const [engine, spec] of Object.entries(ENGINES)) {
       await session.type('#paste', `${puzzle},${solution}\uE007`);
       await session.waitFor((p) => [...document.querySelectorAll('.grid .cell')].map((c) => (c.dataset.digit === '0' ? '.' : c.dataset.digit)).join('') === p, { timeout: 10_000, what: 'the pasted puzzle' }, puzzle);
 
+      // The driver's click does not wait for the button to be enabled, as a visitor would.
+      await session.waitFor(() => document.querySelector('#solve')?.disabled === false, { timeout: 10_000, what: 'Solve enabled', explain: pageState });
       const solveStart = Date.now();
       await session.click('#solve');
-      await session.waitFor(statusIs, { what: 'done' }, 'done');
+      await session.waitFor(statusIs, { what: 'done', explain: pageState }, 'done');
       const solveMs = Date.now() - solveStart;
       await session.click('#to-end');
       assert.equal(await session.evaluate(gridLine), solution);

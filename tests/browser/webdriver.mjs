@@ -162,8 +162,10 @@ class Session {
     return result?.ok;
   }
 
-  /** Polls `fn(...args)` in the page until it returns something truthy. */
-  async waitFor(fn, { timeout = 240_000, interval = 100, what = String(fn) } = {}, ...args) {
+  /** Polls `fn(...args)` in the page until it returns something truthy. On a timeout the error
+   * says what `explain()` returns in the page then (the page's state, to tell a lost click from
+   * a hang). */
+  async waitFor(fn, { timeout = 240_000, interval = 100, what = String(fn), explain } = {}, ...args) {
     const deadline = Date.now() + timeout;
     let last;
     while (Date.now() < deadline) {
@@ -171,7 +173,8 @@ class Session {
       if (last) return last;
       await new Promise((ok) => setTimeout(ok, interval));
     }
-    throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+    const state = explain ? `; the page: ${JSON.stringify(await this.evaluate(explain).catch((e) => String(e)))}` : '';
+    throw new Error(`timed out after ${timeout} ms waiting for ${what} (last: ${JSON.stringify(last)})${state}`);
   }
 
   async find(selector) {
