@@ -20,7 +20,7 @@ const pageState = () => ({
   status: document.querySelector('.app')?.dataset.status,
   solveEnabled: document.querySelector('#solve') ? !document.querySelector('#solve').disabled : 'no button',
   notice: document.querySelector('.notice')?.textContent,
-  readout: document.querySelector('#readout, .readout')?.textContent,
+  readouts: document.querySelector('#readouts')?.textContent,
 });
 
 let widget;

@@ -19,16 +19,29 @@ use trm_sudoku::protocol::{
 /// Uses fine-tuned weights saved in this browser, if they fit and load; otherwise says so and
 /// tells the page to forget them.
 pub(super) fn restore_saved(engine: &mut Engine, out: &Outbox, saved: &WeightsFile) {
-    match load_file(saved, &engine.device) {
-        Ok((model, config)) => {
-            engine.model = model;
-            engine.config = config;
+    let outcome = load_file(saved, &engine.device).map(|(model, config)| {
+        engine.model = model;
+        engine.config = config;
+    });
+    report_saved(out, "fine-tuned weights", outcome.map_err(|e| e.to_string()));
+}
+
+/// Tells the page whether the weights it saved in this browser (`what` names them) are in use,
+/// or why not; on a refusal the page forgets them.
+pub(super) fn report_saved(out: &Outbox, what: &str, outcome: Result<(), String>) {
+    match outcome {
+        Ok(()) => {
             out.send(Event::UsingFineTuned(true));
-            out.say(false, "Using your fine-tuned weights saved in this browser (Reset in the Train panel restores the shipped ones).");
+            out.say(
+                false,
+                format!(
+                    "Using your {what} saved in this browser (Reset in the Train panel restores the shipped ones)."
+                ),
+            );
         }
         Err(e) => {
             out.send(Event::SavedWeightsRejected);
-            out.say(true, format!("Your saved fine-tuned weights could not be used ({e}); using the shipped ones."));
+            out.say(true, format!("Your saved {what} could not be used ({e}); using the shipped ones."));
         }
     }
 }

@@ -152,16 +152,11 @@ impl MazeEngine {
         let shipped = || weights::from_bytes(&config, &file.bytes, &device).map_err(|e| e.to_string());
         let (model, in_use) = match saved.map(|saved| (saved, saved_model(saved, &config, &device))) {
             Some((saved, Ok(model))) => {
-                out.send(Event::UsingFineTuned(true));
-                out.say(false, "Using your fine-tuned maze weights saved in this browser (Reset in the Train panel restores the shipped ones).");
+                finetune::report_saved(out, "fine-tuned maze weights", Ok(()));
                 (Ok(model), saved)
             }
             Some((_, Err(e))) => {
-                out.send(Event::SavedWeightsRejected);
-                out.say(
-                    true,
-                    format!("Your saved fine-tuned maze weights could not be used ({e}); using the shipped ones."),
-                );
+                finetune::report_saved(out, "fine-tuned maze weights", Err(e));
                 (shipped(), file)
             }
             None => (shipped(), file),
